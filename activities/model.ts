@@ -1,0 +1,200 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import OpenAI from 'openai';
+import type { MicroTask } from '../core/contract.js';
+import { costUsd, estimateTokens } from '../core/cost.js';
+import type { FinishReason } from '../core/parse.js';
+import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
+import { buildModelRequest, type ModelRequest } from '../core/repair.js';
+import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
+import type { Db } from '../db/client.js';
+import { FailureTypes, type ModelCallRequest, type ModelCallResult } from './types.js';
+
+/** The narrow slice of the openai client this activity uses. */
+export interface ChatClient {
+  chat: { completions: { create: OpenAI['chat']['completions']['create'] } };
+}
+
+export interface ModelActivityDeps {
+  db: Db;
+  poolName: string;
+  pool: PoolConfig;
+  client: ChatClient;
+  registry: RegistrySnapshot;
+  getTask: (name: string) => MicroTask<any, any>;
+  /** test seam: runs after the attempt row is written, before the result is returned */
+  afterRecorded?: (req: ModelCallRequest, activityAttempt: number) => void | Promise<void>;
+}
+
+export function createOpenAIClient(pool: PoolConfig, apiKey: string | undefined): ChatClient {
+  // maxRetries 0: Temporal's retry policy is the only transport retry loop
+  return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: pool.timeoutSeconds * 1000 });
+}
+
+function schemaInPrompt(req: ModelRequest): ModelRequest {
+  const note = `The JSON must match this JSON schema:\n${JSON.stringify(req.jsonSchema)}`;
+  const [first, ...rest] = req.messages;
+  return { ...req, messages: first ? [{ ...first, content: `${first.content}\n${note}` }, ...rest] : rest };
+}
+
+function toFinishReason(v: string | null | undefined): FinishReason {
+  const known: FinishReason[] = ['stop', 'length', 'content_filter', 'tool_calls', 'function_call'];
+  return known.includes(v as FinishReason) ? (v as FinishReason) : 'unknown';
+}
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const v = headers?.get('retry-after-ms') ?? undefined;
+  if (v && Number.isFinite(Number(v))) return Number(v);
+  const s = headers?.get('retry-after');
+  if (!s) return undefined;
+  if (Number.isFinite(Number(s))) return Number(s) * 1000;
+  const at = Date.parse(s);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}
+
+/** Maps a failed model call to the failure Temporal's retry policy acts on. */
+export function classifyCallError(err: unknown): { failure: ApplicationFailure; httpStatus: number | null; message: string } {
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+    const status = err.status;
+    const message = `HTTP ${status}: ${err.message}`;
+    if (status === 429) {
+      const delay = retryAfterMs(err.headers);
+      return {
+        httpStatus: status,
+        message,
+        failure: ApplicationFailure.create({ type: FailureTypes.modelRateLimited, message, ...(delay !== undefined ? { nextRetryDelay: delay } : {}) }),
+      };
+    }
+    if (status === 408 || status === 409 || status >= 500) {
+      const delay = retryAfterMs(err.headers);
+      return { httpStatus: status, message, failure: ApplicationFailure.create({ type: FailureTypes.modelUnavailable, message, ...(delay !== undefined ? { nextRetryDelay: delay } : {}) }) };
+    }
+    return { httpStatus: status, message, failure: ApplicationFailure.create({ type: FailureTypes.modelRequestRejected, message, nonRetryable: true }) };
+  }
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { httpStatus: null, message, failure: ApplicationFailure.create({ type: FailureTypes.modelUnavailable, message }) };
+}
+
+export function createModelActivities(deps: ModelActivityDeps) {
+  const { db, pool, poolName, registry } = deps;
+  const poolInfo = registry.pools[poolName];
+  if (!poolInfo) throw new Error(`pool "${poolName}" is not in registry ${registry.version}`);
+
+  async function record(row: NewModelAttempt): Promise<number> {
+    const inserted = await db.insert(modelAttempts).values(row).onConflictDoNothing({ target: modelAttempts.attemptKey }).returning({ id: modelAttempts.id });
+    if (inserted[0]) return inserted[0].id;
+    const existing = await db.query.modelAttempts.findFirst({ where: (t, { eq }) => eq(t.attemptKey, row.attemptKey), columns: { id: true } });
+    if (!existing) throw new Error(`attempt row ${row.attemptKey} neither inserted nor found`);
+    return existing.id;
+  }
+
+  return {
+    /** One model call for one attempt of a micro-task; records the call before returning. */
+    async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
+      const ctx = Context.current();
+      const info = ctx.info;
+      let task: MicroTask<any, any>;
+      try {
+        task = deps.getTask(req.task);
+      } catch (err) {
+        throw ApplicationFailure.create({ type: FailureTypes.unknownTask, message: String(err), nonRetryable: true });
+      }
+      if (task.version !== req.taskVersion) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.unknownTask,
+          message: `micro-task ${req.task} is at version ${task.version} on this worker, the workflow asked for ${req.taskVersion}`,
+          nonRetryable: true,
+        });
+      }
+      let request = buildModelRequest(task, req.input, req.context, req.spec);
+      if (pool.schemaMode !== 'json_schema') request = schemaInPrompt(request);
+      const responseFormat =
+        pool.schemaMode === 'json_schema'
+          ? { type: 'json_schema' as const, json_schema: { name: request.schemaName, schema: request.jsonSchema, strict: true } }
+          : pool.schemaMode === 'json_object'
+            ? { type: 'json_object' as const }
+            : undefined;
+
+      const base = {
+        attemptKey: `${req.workflowId}/${req.runId}/${info.activityId}/${info.attempt}`,
+        workflowId: req.workflowId,
+        runId: req.runId,
+        pipeline: req.pipeline,
+        step: req.step,
+        itemIndex: req.itemIndex,
+        task: req.task,
+        taskVersion: req.taskVersion,
+        attemptNo: req.attemptNo,
+        kind: req.spec.kind,
+        activityAttempt: info.attempt,
+        pool: poolName,
+        model: pool.model,
+        endpoint: poolInfo.endpoint,
+        routeReason: req.routeReason,
+        schemaMode: pool.schemaMode,
+        maxTokens: req.maxTokens,
+        repairedPaths: req.spec.repair?.paths ?? [],
+        request: { messages: request.messages, schemaName: request.schemaName },
+        priceVersion: poolInfo.price.version,
+        referenceModel: registry.reference.model,
+      } satisfies Partial<NewModelAttempt>;
+
+      const started = performance.now();
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await deps.client.chat.completions.create(
+          {
+            model: pool.model,
+            messages: request.messages,
+            max_tokens: req.maxTokens,
+            temperature: task.temperature ?? 0,
+            ...(responseFormat ? { response_format: responseFormat } : {}),
+          },
+          { signal: ctx.cancellationSignal },
+        );
+      } catch (err) {
+        const latencyMs = Math.round(performance.now() - started);
+        const { failure, httpStatus, message } = classifyCallError(err);
+        // a failed call is recorded too: operators see every 500 and 429, analysts can exclude them
+        await record({ ...base, latencyMs, httpStatus, error: message, valid: false });
+        throw failure;
+      }
+      const latencyMs = Math.round(performance.now() - started);
+      const choice = completion.choices[0];
+      const text = choice?.message?.content ?? '';
+      const finishReason = toFinishReason(choice?.finish_reason);
+      const usage = completion.usage;
+      const tokensEstimated = !usage || typeof usage.prompt_tokens !== 'number';
+      const promptTokens = usage?.prompt_tokens ?? estimateTokens(request.messages.reduce((n, m) => n + m.content.length, 0));
+      const completionTokens = usage?.completion_tokens ?? estimateTokens(text.length);
+      const cost = costUsd(poolInfo.price, promptTokens, completionTokens);
+      const referenceCost = costUsd(registry.reference.price, promptTokens, completionTokens);
+      const attemptId = await record({
+        ...base,
+        rawOutput: text,
+        finishReason,
+        httpStatus: 200,
+        promptTokens,
+        completionTokens,
+        tokensEstimated,
+        latencyMs,
+        costUsd: cost,
+        referenceCostUsd: referenceCost,
+      });
+      await deps.afterRecorded?.(req, info.attempt);
+      return {
+        attemptId,
+        text,
+        finishReason,
+        promptTokens,
+        completionTokens,
+        tokensEstimated,
+        latencyMs,
+        model: completion.model || pool.model,
+        costUsd: cost,
+        referenceCostUsd: referenceCost,
+      };
+    },
+  };
+}
+
+export type ModelActivities = ReturnType<typeof createModelActivities>;

@@ -1,0 +1,99 @@
+import { eq } from 'drizzle-orm';
+import type { RegistrySnapshot } from '../core/registry.js';
+import type { Db } from '../db/client.js';
+import { modelAttempts, pipelineRuns, taskResults } from '../db/schema.js';
+import type { RunFinishRecord, RunStartRecord, TaskResultRecord, ValidationRecord } from './types.js';
+
+export interface RecordActivityDeps {
+  db: Db;
+  /** the registry as the orchestration worker read it at start */
+  registry: () => RegistrySnapshot;
+}
+
+/** Persistence for the orchestration worker; every write is idempotent so a retried activity changes nothing. */
+export function createRecordActivities(deps: RecordActivityDeps) {
+  const { db } = deps;
+  return {
+    async loadRegistry(): Promise<RegistrySnapshot> {
+      return deps.registry();
+    },
+
+    async recordRunStarted(r: RunStartRecord): Promise<void> {
+      const row = {
+        workflowId: r.workflowId,
+        runId: r.runId,
+        pipeline: r.pipeline,
+        pipelineVersion: r.pipelineVersion,
+        registryVersion: r.registryVersion,
+        status: 'running' as const,
+        input: r.input,
+        startedAt: new Date(r.at),
+      };
+      await db
+        .insert(pipelineRuns)
+        .values(row)
+        .onConflictDoUpdate({
+          target: pipelineRuns.workflowId,
+          // a new run under the same workflow id takes the row over
+          set: { ...row, output: null, error: null, finishedAt: null },
+        });
+    },
+
+    async recordValidation(v: ValidationRecord): Promise<void> {
+      await db
+        .update(modelAttempts)
+        .set({ valid: v.valid, issues: v.issues, fixes: v.fixes, validatedAt: new Date(v.at) })
+        .where(eq(modelAttempts.id, v.attemptId));
+    },
+
+    async recordTaskResult(r: TaskResultRecord): Promise<void> {
+      await db
+        .insert(taskResults)
+        .values({
+          workflowId: r.workflowId,
+          runId: r.runId,
+          pipeline: r.pipeline,
+          step: r.step,
+          itemIndex: r.itemIndex,
+          task: r.task,
+          taskVersion: r.taskVersion,
+          status: r.status,
+          output: r.output ?? null,
+          issues: r.issues,
+          unresolvedPaths: r.unresolvedPaths,
+          attempts: r.attempts,
+          repairs: r.repairs,
+          escalations: r.escalations,
+          finalPool: r.finalPool,
+          promptTokens: r.promptTokens,
+          completionTokens: r.completionTokens,
+          costUsd: r.costUsd,
+          referenceCostUsd: r.referenceCostUsd,
+          reason: r.reason,
+          createdAt: new Date(r.at),
+        })
+        .onConflictDoNothing();
+    },
+
+    async recordRunFinished(r: RunFinishRecord): Promise<void> {
+      await db
+        .update(pipelineRuns)
+        .set({
+          status: r.status,
+          output: r.output ?? null,
+          error: r.error ?? null,
+          attempts: r.attempts,
+          repairs: r.repairs,
+          escalations: r.escalations,
+          promptTokens: r.promptTokens,
+          completionTokens: r.completionTokens,
+          costUsd: r.costUsd,
+          referenceCostUsd: r.referenceCostUsd,
+          finishedAt: new Date(r.at),
+        })
+        .where(eq(pipelineRuns.workflowId, r.workflowId));
+    },
+  };
+}
+
+export type RecordActivities = ReturnType<typeof createRecordActivities>;

@@ -1,0 +1,102 @@
+import type { ContextBlock } from '../core/contract.js';
+import type { Fix, Issue } from '../core/issues.js';
+import type { FinishReason } from '../core/parse.js';
+import type { CallSpec } from '../core/repair.js';
+
+/** Where an attempt belongs; recorded on every row. */
+export interface AttemptOrigin {
+  workflowId: string;
+  runId: string;
+  pipeline: string;
+  step: string;
+  /** index in a fan-out, -1 otherwise */
+  itemIndex: number;
+}
+
+export interface ModelCallRequest extends AttemptOrigin {
+  task: string;
+  taskVersion: number;
+  attemptNo: number;
+  spec: CallSpec;
+  pool: string;
+  routeReason: string;
+  maxTokens: number;
+  input: unknown;
+  context: ContextBlock[];
+}
+
+export interface ModelCallResult {
+  attemptId: number;
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+  tokensEstimated: boolean;
+  latencyMs: number;
+  model: string;
+  costUsd: number;
+  referenceCostUsd: number;
+}
+
+export interface ValidationRecord {
+  attemptId: number;
+  valid: boolean;
+  issues: Issue[];
+  fixes: Fix[];
+  at: number;
+}
+
+export interface RunStartRecord {
+  workflowId: string;
+  runId: string;
+  pipeline: string;
+  pipelineVersion: number;
+  registryVersion: string;
+  input: unknown;
+  at: number;
+}
+
+export interface Totals {
+  attempts: number;
+  repairs: number;
+  escalations: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  referenceCostUsd: number;
+}
+
+export interface TaskResultRecord extends AttemptOrigin, Totals {
+  task: string;
+  taskVersion: number;
+  status: 'valid' | 'partial' | 'failed';
+  output: unknown;
+  issues: Issue[];
+  unresolvedPaths: string[];
+  finalPool: string;
+  reason: string | null;
+  at: number;
+}
+
+export interface RunFinishRecord extends Totals {
+  workflowId: string;
+  runId: string;
+  status: 'completed' | 'partial' | 'failed';
+  output: unknown;
+  error: unknown;
+  at: number;
+}
+
+/** Failure types that retry policies and operators can name. */
+export const FailureTypes = {
+  /** the endpoint refused the request in a way a retry cannot change (4xx other than 408/409/429) */
+  modelRequestRejected: 'ModelRequestRejected',
+  /** the endpoint could not be reached or failed transiently (retryable) */
+  modelUnavailable: 'ModelUnavailable',
+  /** 429 from the endpoint (retryable, honours Retry-After) */
+  modelRateLimited: 'ModelRateLimited',
+  /** a micro-task whose output could not be made valid within its budget */
+  microTaskFailed: 'MicroTaskFailed',
+  invalidPipelineInput: 'InvalidPipelineInput',
+  unknownTask: 'UnknownMicroTask',
+} as const;

@@ -1,0 +1,105 @@
+import type { z } from 'zod';
+import type { Issue } from './issues.js';
+
+/** Domain facts injected into a prompt, so the model is never asked to guess them. */
+export interface ContextBlock {
+  title: string;
+  facts: Record<string, string | number | boolean> | readonly string[] | string;
+}
+
+export interface Prompt {
+  system: string;
+  user: string;
+}
+
+export interface CheckContext<I> {
+  input: I;
+  context: readonly ContextBlock[];
+}
+
+/** A semantic check returns the issues it finds; an empty list means the output passes. */
+export type Check<I, O> = (output: O, ctx: CheckContext<I>) => Issue[];
+
+export type Difficulty = 'simple' | 'hard';
+
+/** One prompt, one contract. */
+export interface MicroTask<I = unknown, O = unknown> {
+  /** kebab-case verb-noun, e.g. `extract-features` */
+  name: string;
+  /** bump when the prompt or contract changes meaning; recorded on every attempt */
+  version: number;
+  /** snake_case name of the JSON schema sent for guided decoding */
+  formatName: string;
+  description: string;
+  input: z.ZodType<I>;
+  output: z.ZodType<O>;
+  prompt: (input: I, context: readonly ContextBlock[]) => Prompt;
+  checks?: readonly Check<I, O>[];
+  /** default model pool */
+  pool: string;
+  difficulty?: Difficulty;
+  maxTokens: number;
+  temperature?: number;
+  /** a result with unresolved paths marked for review, instead of a failure */
+  allowPartial?: boolean;
+}
+
+/** Where a step's micro-task input comes from: the pipeline input and earlier steps' outputs. */
+export interface StepState<PI> {
+  input: PI;
+  results: Record<string, unknown>;
+}
+
+export interface StepDefinition<PI> {
+  /** the key of this step's output in `results` */
+  id: string;
+  task: MicroTask<any, any>;
+  /** builds the task input; for a fan-out step, once per item */
+  input: (state: StepState<PI>, item?: unknown, index?: number) => unknown;
+  context?: (state: StepState<PI>, item?: unknown) => ContextBlock[];
+  /** fan-out: the task runs once per item, in parallel; the step's result is the list of outputs */
+  forEach?: (state: StepState<PI>) => readonly unknown[];
+}
+
+export interface Pipeline<PI = any, PO = any> {
+  name: string;
+  version: number;
+  description: string;
+  input: z.ZodType<PI>;
+  steps: readonly StepDefinition<PI>[];
+  assemble: (state: StepState<PI>) => PO;
+}
+
+/** Typed helper so a micro-task's prompt and checks see its own input and output types. */
+export function defineMicroTask<I, O>(task: MicroTask<I, O>): MicroTask<I, O> {
+  if (!/^[a-z]+(-[a-z0-9]+)+$/.test(task.name)) throw new Error(`micro-task name must be kebab-case verb-noun: ${task.name}`);
+  if (!/^[a-z][a-z0-9_]*$/.test(task.formatName)) throw new Error(`formatName must be snake_case: ${task.formatName}`);
+  return task;
+}
+
+export function definePipeline<PI, PO>(pipeline: Pipeline<PI, PO>): Pipeline<PI, PO> {
+  const ids = new Set<string>();
+  for (const step of pipeline.steps) {
+    if (ids.has(step.id)) throw new Error(`pipeline ${pipeline.name}: duplicate step id ${step.id}`);
+    ids.add(step.id);
+  }
+  return pipeline;
+}
+
+/** Renders context blocks as a delimited, structured section of a prompt. */
+export function renderContext(blocks: readonly ContextBlock[]): string {
+  if (blocks.length === 0) return '';
+  const parts = blocks.map((b) => {
+    let body: string;
+    if (typeof b.facts === 'string') body = b.facts;
+    else if (Array.isArray(b.facts)) body = (b.facts as readonly string[]).map((f) => `- ${f}`).join('\n');
+    else body = Object.entries(b.facts as Record<string, unknown>).map(([k, v]) => `- ${k}: ${String(v)}`).join('\n');
+    return `### ${b.title}\n${body}`;
+  });
+  return `<context>\n${parts.join('\n\n')}\n</context>`;
+}
+
+/** All the text a grounded value may come from: the context blocks plus any given strings. */
+export function groundingText(context: readonly ContextBlock[], ...texts: string[]): string {
+  return [renderContext(context), ...texts].join('\n').toLowerCase();
+}

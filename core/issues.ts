@@ -1,0 +1,43 @@
+/** What a validation failure is about; the repair ladder chooses its rung by kind. */
+export const ISSUE_KINDS = [
+  'syntax', // no JSON could be read, even leniently
+  'truncated', // output cut at max_tokens
+  'runaway', // runaway whitespace or repetition until the token limit
+  'missing', // a required field is absent
+  'type', // a value of the wrong type
+  'enum', // a value outside a fixed set
+  'constraint', // a value of the right type that breaks a bound (length, range, format)
+  'semantic', // a cross-field rule (totals add up, dates ordered)
+  'grounding', // a value that appears nowhere in the source text or the injected context
+  'injection', // the output obeys instructions found in user text
+] as const;
+export type IssueKind = (typeof ISSUE_KINDS)[number];
+
+export interface Issue {
+  kind: IssueKind;
+  /** JSON pointer into the output; '' is the whole output. */
+  path: string;
+  message: string;
+}
+
+/** A change the deterministic rung made without a model call. */
+export interface Fix {
+  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys';
+  path: string;
+  detail: string;
+}
+
+export const STRUCTURAL_KINDS: readonly IssueKind[] = ['syntax', 'truncated', 'runaway'];
+
+export function isStructural(issue: Issue): boolean {
+  return STRUCTURAL_KINDS.includes(issue.kind);
+}
+
+export function formatIssue(issue: Issue): string {
+  return `${issue.path || '(root)'} [${issue.kind}] ${issue.message}`;
+}
+
+/** Distinct paths of the issues, in first-seen order. */
+export function issuePaths(issues: readonly Issue[]): string[] {
+  return [...new Set(issues.map((i) => i.path))];
+}

@@ -1,0 +1,108 @@
+import type { Issue } from './issues.js';
+import type { CallKind } from './repair.js';
+
+export interface AttemptSummary {
+  n: number;
+  kind: CallKind;
+  pool: string;
+  maxTokens: number;
+  valid: boolean;
+  issues: Issue[];
+  promptTokens: number;
+  completionTokens: number;
+  /** set when the model call itself failed after its retries */
+  error?: string;
+}
+
+export interface LadderBudget {
+  maxAttempts: number;
+  /** prompt plus completion tokens across every attempt of the micro-task */
+  maxTokens: number;
+  maxRepairs: number;
+  maxRegenerations: number;
+  maxContinuations: number;
+  /** ceiling for a truncation retry's max_tokens */
+  maxTokensCeiling: number;
+}
+
+export const DEFAULT_BUDGET: LadderBudget = {
+  maxAttempts: 6,
+  maxTokens: 40_000,
+  maxRepairs: 2,
+  maxRegenerations: 1,
+  maxContinuations: 1,
+  maxTokensCeiling: 4096,
+};
+
+export interface LadderInput {
+  attempts: readonly AttemptSummary[];
+  issues: readonly Issue[];
+  /** whether the last output could be parsed into a value to repair */
+  parsed: boolean;
+  /** paths a targeted repair can address, or undefined if some issue has none */
+  targetable: string[] | undefined;
+  pool: string;
+  /** the larger pool to escalate to, if any and not yet used */
+  escalateTo: string | undefined;
+  allowPartial: boolean;
+  budget: LadderBudget;
+}
+
+export type LadderPlan =
+  | { action: 'call'; kind: CallKind; pool: string; maxTokens: number; paths: string[]; reason: string }
+  | { action: 'partial'; reason: string }
+  | { action: 'fail'; reason: string };
+
+function count(attempts: readonly AttemptSummary[], pool: string, kind: CallKind): number {
+  return attempts.filter((a) => a.pool === pool && a.kind === kind).length;
+}
+
+/** The next rung: the cheapest call that can fix these issues within the budget, or the end. */
+export function planNextAttempt(s: LadderInput): LadderPlan {
+  const last = s.attempts[s.attempts.length - 1];
+  const lastMax = last?.maxTokens ?? 0;
+  const largestMax = s.attempts.reduce((m, a) => Math.max(m, a.maxTokens), 0);
+  const used = s.attempts.reduce((t, a) => t + a.promptTokens + a.completionTokens, 0);
+  const stop = (reason: string): LadderPlan =>
+    s.allowPartial && s.parsed ? { action: 'partial', reason } : { action: 'fail', reason };
+  const escalate = (why: string): LadderPlan =>
+    s.escalateTo
+      ? { action: 'call', kind: 'escalate', pool: s.escalateTo, maxTokens: largestMax, paths: [], reason: `${why}; escalating from ${s.pool} to ${s.escalateTo}` }
+      : stop(`${why}; no larger pool to escalate to`);
+
+  if (s.attempts.length >= s.budget.maxAttempts) return stop(`attempt budget of ${s.budget.maxAttempts} spent`);
+  if (used >= s.budget.maxTokens) return stop(`token budget of ${s.budget.maxTokens} spent (${used} used)`);
+
+  if (last?.error) return escalate(`model call failed: ${last.error}`);
+
+  const kinds = new Set(s.issues.map((i) => i.kind));
+  const onPool = (k: CallKind) => count(s.attempts, s.pool, k);
+
+  if (kinds.has('truncated')) {
+    if (onPool('continue') < s.budget.maxContinuations && lastMax < s.budget.maxTokensCeiling) {
+      const next = Math.min(s.budget.maxTokensCeiling, Math.max(lastMax * 2, 256));
+      return { action: 'call', kind: 'continue', pool: s.pool, maxTokens: next, paths: [], reason: `output cut at ${lastMax} tokens; retrying with max_tokens ${next}` };
+    }
+    return escalate('output still truncated at the token ceiling');
+  }
+  if (kinds.has('runaway') || kinds.has('syntax') || !s.parsed) {
+    if (onPool('regenerate') < s.budget.maxRegenerations) {
+      return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `output unreadable (${[...kinds].join(', ')}); regenerating with the issues as feedback` };
+    }
+    return escalate('output still unreadable after regeneration');
+  }
+  if (s.targetable && s.targetable.length > 0 && onPool('repair') < s.budget.maxRepairs) {
+    return {
+      action: 'call',
+      kind: 'repair',
+      pool: s.pool,
+      maxTokens: Math.min(lastMax, 1024),
+      paths: s.targetable,
+      reason: `${s.issues.length} issue(s) at ${s.targetable.length} path(s); repairing only those paths`,
+    };
+  }
+  if (onPool('regenerate') < s.budget.maxRegenerations) {
+    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 'targeted repair could not fix the output; regenerating with the issues as feedback' };
+  }
+  return escalate(`issues remain after ${onPool('repair')} repair(s) and ${onPool('regenerate')} regeneration(s)`);
+}

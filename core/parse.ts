@@ -1,0 +1,100 @@
+import { jsonrepair } from 'jsonrepair';
+import type { Fix, Issue } from './issues.js';
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'function_call' | 'error' | 'unknown';
+
+export type LenientParseResult =
+  | { success: true; value: unknown; fixes: Fix[]; issues: Issue[] }
+  | { success: false; fixes: Fix[]; issues: Issue[] };
+
+const FENCE = /```[a-zA-Z0-9_-]*\s*\n?([\s\S]*?)(?:```|$)/;
+const RUNAWAY_WHITESPACE = /\s{64,}$/;
+const RUNAWAY_REPEAT = /(.{1,20}?)\1{24,}$/s;
+
+/** Index just past the JSON value starting at `start`, or -1 if it never closes. */
+function endOfValue(text: string, start: number): number {
+  const stack: string[] = [];
+  let inString = false;
+  let quote = '';
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === quote) inString = false;
+      continue;
+    }
+    if (ch === '"' || ch === "'") {
+      inString = true;
+      quote = ch;
+    } else if (ch === '{' || ch === '[') stack.push(ch === '{' ? '}' : ']');
+    else if (ch === '}' || ch === ']') {
+      if (stack.pop() !== ch) return -1;
+      if (stack.length === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Reads the JSON a small model meant to write: strips fences and prose, drops a second
+ * object, and repairs almost-valid syntax with jsonrepair. Every change is reported as a Fix.
+ * A finish reason of `length` or runaway whitespace is reported as its own issue kind even
+ * when the text still parses, since the value may be silently incomplete.
+ */
+export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): LenientParseResult {
+  const fixes: Fix[] = [];
+  const issues: Issue[] = [];
+  let text = raw;
+
+  if (RUNAWAY_WHITESPACE.test(text) || RUNAWAY_REPEAT.test(text)) {
+    issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway whitespace or repetition' });
+    text = text.replace(RUNAWAY_WHITESPACE, '');
+    fixes.push({ kind: 'trim-whitespace', path: '', detail: 'trimmed trailing runaway whitespace' });
+  }
+  if (finishReason === 'length' && issues.length === 0) {
+    issues.push({ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' });
+  }
+
+  text = text.trim();
+  if (text === '') {
+    return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: 'output is empty' }] };
+  }
+
+  const fence = FENCE.exec(text);
+  if (fence && !text.startsWith('{') && !text.startsWith('[')) {
+    text = fence[1]!.trim();
+    fixes.push({ kind: 'strip-fences', path: '', detail: 'removed a markdown code fence' });
+  }
+
+  const start = text.search(/[{[]/);
+  if (start < 0) {
+    return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: 'no JSON object or array in the output' }] };
+  }
+  const end = endOfValue(text, start);
+  const before = text.slice(0, start).trim();
+  const after = end < 0 ? '' : text.slice(end).trim();
+  if (before !== '') fixes.push({ kind: 'strip-prose', path: '', detail: `removed ${before.length} characters of text before the JSON` });
+  if (after !== '') {
+    const extra = after.search(/[{[]/) === 0;
+    fixes.push(
+      extra
+        ? { kind: 'drop-extra-json', path: '', detail: 'dropped a second JSON value after the first' }
+        : { kind: 'strip-prose', path: '', detail: `removed ${after.length} characters of text after the JSON` },
+    );
+  }
+  const candidate = end < 0 ? text.slice(start) : text.slice(start, end);
+
+  try {
+    return { success: true, value: JSON.parse(candidate), fixes, issues };
+  } catch {
+    // fall through to the repair library
+  }
+  try {
+    const repaired = jsonrepair(candidate);
+    fixes.push({ kind: 'jsonrepair', path: '', detail: 'repaired JSON syntax (quotes, commas, comments or brackets)' });
+    return { success: true, value: JSON.parse(repaired), fixes, issues };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: `unreadable JSON: ${message}` }] };
+  }
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/** How a pool's endpoint takes a JSON schema for guided decoding. */
+export const SchemaMode = z.enum(['json_schema', 'json_object', 'prompt']);
+export type SchemaMode = z.infer<typeof SchemaMode>;
+
+export const EndpointKind = z.enum(['vllm', 'ollama', 'llamacpp', 'openai', 'scripted', 'other']);
+export type EndpointKind = z.infer<typeof EndpointKind>;
+
+/** Price of a pool: list price per 1M tokens, or an hourly cost and a measured throughput from which one is derived. */
+export const PriceConfig = z.union([
+  z.strictObject({
+    version: z.string().min(1),
+    inputPerMTok: z.number().nonnegative(),
+    outputPerMTok: z.number().nonnegative(),
+  }),
+  z.strictObject({
+    version: z.string().min(1),
+    hourlyUsd: z.number().nonnegative(),
+    tokensPerSecond: z.number().positive(),
+  }),
+]);
+export type PriceConfig = z.infer<typeof PriceConfig>;
+
+export const PoolConfig = z.strictObject({
+  baseUrl: z.url(),
+  /** the name of the environment variable that holds the API key; the key itself never enters config or history */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  model: z.string().min(1),
+  kind: EndpointKind.default('other'),
+  schemaMode: SchemaMode.default('json_schema'),
+  taskQueue: z.string().min(1).optional(),
+  contextWindow: z.number().int().positive(),
+  quantization: z.string().optional(),
+  concurrency: z.number().int().positive().default(2),
+  /** seconds a model call may run */
+  timeoutSeconds: z.number().positive().default(120),
+  escalateTo: z.string().optional(),
+  price: PriceConfig,
+});
+export type PoolConfig = z.infer<typeof PoolConfig>;
+
+export const RegistryConfig = z
+  .strictObject({
+    version: z.string().min(1),
+    defaultPool: z.string(),
+    /** seconds an attempt waits for a pool's worker before the route falls back */
+    poolWaitSeconds: z.number().positive().default(60),
+    pools: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), PoolConfig),
+    reference: z.strictObject({ model: z.string(), price: PriceConfig }),
+  })
+  .superRefine((r, ctx) => {
+    if (!(r.defaultPool in r.pools)) ctx.addIssue({ code: 'custom', path: ['defaultPool'], message: `no pool named "${r.defaultPool}"` });
+    for (const [name, p] of Object.entries(r.pools)) {
+      if (p.escalateTo !== undefined && !(p.escalateTo in r.pools)) {
+        ctx.addIssue({ code: 'custom', path: ['pools', name, 'escalateTo'], message: `no pool named "${p.escalateTo}"` });
+      }
+    }
+  });
+export type RegistryConfig = z.infer<typeof RegistryConfig>;
+
+export interface Price {
+  version: string;
+  inputPerMTok: number;
+  outputPerMTok: number;
+  basis: 'list' | 'derived-hourly';
+}
+
+/** What a running workflow knows of a pool: no URLs' secrets, no keys. */
+export interface PoolInfo {
+  name: string;
+  taskQueue: string;
+  model: string;
+  endpoint: string;
+  kind: EndpointKind;
+  contextWindow: number;
+  timeoutSeconds: number;
+  escalateTo: string | undefined;
+  price: Price;
+}
+
+export interface RegistrySnapshot {
+  version: string;
+  defaultPool: string;
+  poolWaitSeconds: number;
+  pools: Record<string, PoolInfo>;
+  reference: { model: string; price: Price };
+}
+
+export function toPrice(p: PriceConfig): Price {
+  if ('hourlyUsd' in p) {
+    const perToken = p.hourlyUsd / 3600 / p.tokensPerSecond;
+    return { version: p.version, inputPerMTok: perToken * 1e6, outputPerMTok: perToken * 1e6, basis: 'derived-hourly' };
+  }
+  return { version: p.version, inputPerMTok: p.inputPerMTok, outputPerMTok: p.outputPerMTok, basis: 'list' };
+}
+
+export function taskQueueOf(name: string, pool: Pick<PoolConfig, 'taskQueue'>): string {
+  return pool.taskQueue ?? `model-${name}`;
+}
+
+/** Strips a URL of credentials and query, so what is recorded can never carry a secret. */
+export function publicEndpoint(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/$/, '');
+}
+
+export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
+  const pools: Record<string, PoolInfo> = {};
+  for (const [name, p] of Object.entries(config.pools)) {
+    pools[name] = {
+      name,
+      taskQueue: taskQueueOf(name, p),
+      model: p.model,
+      endpoint: publicEndpoint(p.baseUrl),
+      kind: p.kind,
+      contextWindow: p.contextWindow,
+      timeoutSeconds: p.timeoutSeconds,
+      escalateTo: p.escalateTo,
+      price: toPrice(p.price),
+    };
+  }
+  return {
+    version: config.version,
+    defaultPool: config.defaultPool,
+    poolWaitSeconds: config.poolWaitSeconds,
+    pools,
+    reference: { model: config.reference.model, price: toPrice(config.reference.price) },
+  };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { CheckContext, MicroTask } from './contract.js';
+import type { Fix, Issue, IssueKind } from './issues.js';
+import { getAt, setAt, toPointer } from './json-pointer.js';
+import { parseLenient, type FinishReason } from './parse.js';
+
+export type ValidationResult<O = unknown> =
+  | { valid: true; value: O; fixes: Fix[]; issues: [] }
+  /** `value` is the best parse of the output, if any, for targeted repair to start from */
+  | { valid: false; value: unknown; parsed: boolean; fixes: Fix[]; issues: Issue[] };
+
+function kindOf(issue: z.core.$ZodIssue, value: unknown): IssueKind {
+  switch (issue.code) {
+    case 'invalid_type':
+      return getAt(value, toPointer(issue.path as (string | number)[])) === undefined ? 'missing' : 'type';
+    case 'invalid_value':
+      return 'enum';
+    case 'invalid_union':
+      return 'type';
+    case 'custom':
+      return 'semantic';
+    default:
+      return 'constraint';
+  }
+}
+
+export function zodIssues(error: z.ZodError, value: unknown): Issue[] {
+  return error.issues.map((i) => ({
+    kind: kindOf(i, value),
+    path: toPointer(i.path as (string | number)[]),
+    message: i.message,
+  }));
+}
+
+/** Coercions a schema allows without guessing: "12" for a number, "true" for a boolean, 12 for a string. */
+function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; fixes: Fix[] } {
+  let out = value;
+  const fixes: Fix[] = [];
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type') continue;
+    const path = toPointer(issue.path as (string | number)[]);
+    const current = getAt(out, path);
+    let next: unknown = undefined;
+    if (issue.expected === 'number' && typeof current === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(current.replace(/,/g, ''))) {
+      next = Number(current.replace(/,/g, ''));
+    } else if (issue.expected === 'int' && typeof current === 'string' && /^\s*-?\d+\s*$/.test(current)) {
+      next = Number(current);
+    } else if (issue.expected === 'boolean' && (current === 'true' || current === 'false')) {
+      next = current === 'true';
+    } else if (issue.expected === 'string' && (typeof current === 'number' || typeof current === 'boolean')) {
+      next = String(current);
+    }
+    if (next !== undefined) {
+      out = setAt(out, path, next);
+      fixes.push({ kind: 'coerce', path, detail: `${JSON.stringify(current)} -> ${JSON.stringify(next)}` });
+    }
+  }
+  return { value: out, fixes };
+}
+
+/** Validates an already parsed value against the task's contract: zod (after safe coercions), then its checks. */
+export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: CheckContext<I>): ValidationResult<O> {
+  const fixes: Fix[] = [];
+  let candidate = value;
+  let parsed = task.output.safeParse(candidate);
+  if (!parsed.success) {
+    const coerced = coerce(candidate, parsed.error.issues);
+    if (coerced.fixes.length > 0) {
+      candidate = coerced.value;
+      fixes.push(...coerced.fixes);
+      parsed = task.output.safeParse(candidate);
+    }
+  }
+  if (!parsed.success) {
+    return { valid: false, value: candidate, parsed: true, fixes, issues: zodIssues(parsed.error, candidate) };
+  }
+  const issues: Issue[] = [];
+  for (const check of task.checks ?? []) issues.push(...check(parsed.data, ctx));
+  if (issues.length > 0) return { valid: false, value: parsed.data, parsed: true, fixes, issues };
+  return { valid: true, value: parsed.data, fixes, issues: [] };
+}
+
+/**
+ * The whole validation of one model output: lenient parse, zod, the task's checks.
+ * Never throws; structural issues (truncated, runaway) make the result invalid even if it parses.
+ */
+export function validateOutput<I, O>(
+  task: MicroTask<I, O>,
+  raw: string,
+  finishReason: FinishReason,
+  ctx: CheckContext<I>,
+): ValidationResult<O> {
+  const parsed = parseLenient(raw, finishReason);
+  if (!parsed.success) return { valid: false, value: undefined, parsed: false, fixes: parsed.fixes, issues: parsed.issues };
+  const result = validateValue(task, parsed.value, ctx);
+  const fixes = [...parsed.fixes, ...result.fixes];
+  if (parsed.issues.length > 0) {
+    return { valid: false, value: result.value, parsed: true, fixes, issues: [...parsed.issues, ...result.issues] };
+  }
+  return { ...result, fixes };
+}

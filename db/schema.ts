@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** One row per pipeline run; the workflow id is the business idempotency key. */
+export const pipelineRuns = pgTable(
+  'pipeline_runs',
+  {
+    workflowId: text('workflow_id').primaryKey(),
+    runId: text('run_id').notNull(),
+    pipeline: text('pipeline').notNull(),
+    pipelineVersion: integer('pipeline_version').notNull(),
+    registryVersion: text('registry_version').notNull(),
+    status: text('status', { enum: ['running', 'completed', 'partial', 'failed'] }).notNull(),
+    input: jsonb('input').notNull(),
+    output: jsonb('output'),
+    error: jsonb('error'),
+    attempts: integer('attempts').notNull().default(0),
+    repairs: integer('repairs').notNull().default(0),
+    escalations: integer('escalations').notNull().default(0),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    referenceCostUsd: doublePrecision('reference_cost_usd').notNull().default(0),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('pipeline_runs_pipeline_started_idx').on(t.pipeline, t.startedAt)],
+);
+
+/** One row per micro-task execution (one per item of a fan-out). */
+export const taskResults = pgTable(
+  'task_results',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    pipeline: text('pipeline').notNull(),
+    step: text('step').notNull(),
+    itemIndex: integer('item_index').notNull().default(-1),
+    task: text('task').notNull(),
+    taskVersion: integer('task_version').notNull(),
+    status: text('status', { enum: ['valid', 'partial', 'failed'] }).notNull(),
+    output: jsonb('output'),
+    issues: jsonb('issues').notNull().default(sql`'[]'::jsonb`),
+    unresolvedPaths: jsonb('unresolved_paths').notNull().default(sql`'[]'::jsonb`),
+    attempts: integer('attempts').notNull(),
+    repairs: integer('repairs').notNull(),
+    escalations: integer('escalations').notNull(),
+    finalPool: text('final_pool'),
+    promptTokens: integer('prompt_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    costUsd: doublePrecision('cost_usd').notNull(),
+    referenceCostUsd: doublePrecision('reference_cost_usd').notNull(),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('task_results_run_step_item_uq').on(t.workflowId, t.runId, t.step, t.itemIndex),
+    index('task_results_task_created_idx').on(t.task, t.createdAt),
+  ],
+);
+
+/**
+ * One row per model call that was really made, written by the activity that made it.
+ * `attemptKey` (workflow, run, activity id, activity attempt) makes the write idempotent.
+ */
+export const modelAttempts = pgTable(
+  'model_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    attemptKey: text('attempt_key').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    pipeline: text('pipeline').notNull(),
+    step: text('step').notNull(),
+    itemIndex: integer('item_index').notNull().default(-1),
+    task: text('task').notNull(),
+    taskVersion: integer('task_version').notNull(),
+    attemptNo: integer('attempt_no').notNull(),
+    kind: text('kind', { enum: ['generate', 'continue', 'repair', 'regenerate', 'escalate'] }).notNull(),
+    activityAttempt: integer('activity_attempt').notNull(),
+    pool: text('pool').notNull(),
+    model: text('model').notNull(),
+    endpoint: text('endpoint').notNull(),
+    routeReason: text('route_reason').notNull(),
+    schemaMode: text('schema_mode').notNull(),
+    maxTokens: integer('max_tokens').notNull(),
+    repairedPaths: jsonb('repaired_paths').notNull().default(sql`'[]'::jsonb`),
+    request: jsonb('request').notNull(),
+    rawOutput: text('raw_output'),
+    finishReason: text('finish_reason'),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    tokensEstimated: boolean('tokens_estimated').notNull().default(false),
+    latencyMs: integer('latency_ms').notNull(),
+    ttftMs: integer('ttft_ms'),
+    priceVersion: text('price_version').notNull(),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    referenceModel: text('reference_model').notNull(),
+    referenceCostUsd: doublePrecision('reference_cost_usd').notNull().default(0),
+    /** null until the workflow has validated the output */
+    valid: boolean('valid'),
+    issues: jsonb('issues'),
+    fixes: jsonb('fixes'),
+    createdAt: createdAt(),
+    validatedAt: timestamp('validated_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('model_attempts_attempt_key_uq').on(t.attemptKey),
+    index('model_attempts_workflow_idx').on(t.workflowId, t.runId),
+    index('model_attempts_task_created_idx').on(t.task, t.createdAt),
+    index('model_attempts_created_idx').on(t.createdAt),
+  ],
+);
+
+export type ModelAttemptRow = typeof modelAttempts.$inferSelect;
+export type NewModelAttempt = typeof modelAttempts.$inferInsert;

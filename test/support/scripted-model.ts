@@ -1,0 +1,117 @@
+/**
+ * A scripted OpenAI-compatible chat endpoint on loopback, for what a real model cannot be made
+ * to do on demand: malformed JSON, truncation, 500, 429, hangs. Replies are queued per JSON
+ * schema name (the micro-task's format name, or `<format>_repair` for a targeted repair).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ScriptedReply =
+  | { content: string; finishReason?: 'stop' | 'length'; usage?: { prompt: number; completion: number } | null; delayMs?: number }
+  | { status: number; message?: string; headers?: Record<string, string>; delayMs?: number }
+  | { hangMs: number };
+
+export type Responder = ScriptedReply | ((body: ChatBody) => ScriptedReply);
+
+export interface ChatBody {
+  model: string;
+  messages: { role: string; content: string }[];
+  max_tokens?: number;
+  response_format?: { type: string; json_schema?: { name: string; schema: unknown; strict?: boolean } };
+  [k: string]: unknown;
+}
+
+export interface ReceivedRequest {
+  format: string;
+  body: ChatBody;
+}
+
+export class ScriptedModelServer {
+  private readonly queues = new Map<string, Responder[]>();
+  private readonly fallbacks = new Map<string, Responder>();
+  readonly received: ReceivedRequest[] = [];
+  private server: http.Server | undefined;
+  baseUrl = '';
+
+  /** Queues replies for one schema name, used in order. */
+  script(format: string, ...replies: Responder[]): this {
+    this.queues.set(format, [...(this.queues.get(format) ?? []), ...replies]);
+    return this;
+  }
+
+  /** The reply for a schema name once its queue is empty. */
+  otherwise(format: string, reply: Responder): this {
+    this.fallbacks.set(format, reply);
+    return this;
+  }
+
+  reset(): void {
+    this.queues.clear();
+    this.fallbacks.clear();
+    this.received.length = 0;
+  }
+
+  requestsFor(format: string): ChatBody[] {
+    return this.received.filter((r) => r.format === format).map((r) => r.body);
+  }
+
+  async start(port = 0): Promise<string> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  private next(format: string): Responder | undefined {
+    const q = this.queues.get(format);
+    if (q && q.length > 0) return q.shift();
+    return this.fallbacks.get(format) ?? this.fallbacks.get('*');
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (res.destroyed) return;
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url?.endsWith('/models')) return send(200, { object: 'list', data: [{ id: 'scripted', object: 'model' }] });
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(404, { error: { message: `no route ${req.method} ${req.url}` } });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatBody;
+    const format = body.response_format?.json_schema?.name ?? '*';
+    this.received.push({ format, body });
+    const responder = this.next(format);
+    if (!responder) return send(500, { error: { message: `no scripted reply for "${format}"` } });
+    const reply = typeof responder === 'function' ? responder(body) : responder;
+    if ('hangMs' in reply) {
+      await new Promise((r) => setTimeout(r, reply.hangMs));
+      return send(504, { error: { message: 'scripted hang ended' } });
+    }
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if ('status' in reply) return send(reply.status, { error: { message: reply.message ?? `scripted ${reply.status}` } }, reply.headers);
+    const usage =
+      reply.usage === null
+        ? undefined
+        : {
+            prompt_tokens: reply.usage?.prompt ?? Math.ceil(JSON.stringify(body.messages).length / 4),
+            completion_tokens: reply.usage?.completion ?? Math.ceil(reply.content.length / 4),
+            total_tokens: 0,
+          };
+    if (usage) usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    send(200, {
+      id: `chatcmpl-${this.received.length}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: reply.finishReason ?? 'stop' }],
+      ...(usage ? { usage } : {}),
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Issue } from '../../core/issues.js';
+import { DEFAULT_BUDGET, planNextAttempt, type AttemptSummary, type LadderInput } from '../../core/ladder.js';
+
+const attempt = (over: Partial<AttemptSummary>): AttemptSummary => ({
+  n: 1, kind: 'generate', pool: 'small', maxTokens: 300, valid: false, issues: [], promptTokens: 100, completionTokens: 50, ...over,
+});
+const issue = (kind: Issue['kind'], path = '/a'): Issue => ({ kind, path, message: kind });
+const base = (over: Partial<LadderInput>): LadderInput => ({
+  attempts: [attempt({})], issues: [issue('enum')], parsed: true, targetable: ['/a'], pool: 'small', escalateTo: 'large', allowPartial: false, budget: DEFAULT_BUDGET, ...over,
+});
+
+describe('repair ladder planning', () => {
+  it('repairs only the failing paths when they are targetable', () => {
+    const plan = planNextAttempt(base({}));
+    expect(plan).toMatchObject({ action: 'call', kind: 'repair', pool: 'small', paths: ['/a'] });
+  });
+
+  it('retries a truncated output with a larger max_tokens instead of re-asking', () => {
+    const plan = planNextAttempt(base({ issues: [issue('truncated', '')], targetable: undefined }));
+    expect(plan).toMatchObject({ action: 'call', kind: 'continue', maxTokens: 600 });
+  });
+
+  it('regenerates unreadable output once, then escalates', () => {
+    const first = planNextAttempt(base({ issues: [issue('syntax', '')], parsed: false, targetable: undefined }));
+    expect(first).toMatchObject({ kind: 'regenerate' });
+    const second = planNextAttempt(
+      base({ attempts: [attempt({}), attempt({ n: 2, kind: 'regenerate' })], issues: [issue('syntax', '')], parsed: false, targetable: undefined }),
+    );
+    expect(second).toMatchObject({ kind: 'escalate', pool: 'large' });
+  });
+
+  it('moves from repair to regeneration to escalation as rungs are used up', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair' }), attempt({ n: 3, kind: 'repair' })];
+    expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'regenerate' });
+    const more = [...used, attempt({ n: 4, kind: 'regenerate' })];
+    expect(planNextAttempt(base({ attempts: more }))).toMatchObject({ kind: 'escalate', pool: 'large', maxTokens: 300 });
+  });
+
+  it('fails with a reason when nothing is left to try', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair' }), attempt({ n: 3, kind: 'repair' }), attempt({ n: 4, kind: 'regenerate' })];
+    const plan = planNextAttempt(base({ attempts: used, escalateTo: undefined }));
+    expect(plan).toEqual({ action: 'fail', reason: expect.stringContaining('no larger pool') });
+  });
+
+  it('returns a partial result instead of failing when the task allows it', () => {
+    const plan = planNextAttempt(base({ attempts: Array.from({ length: 6 }, (_, i) => attempt({ n: i + 1 })), allowPartial: true }));
+    expect(plan.action).toBe('partial');
+  });
+
+  it('stops when the token budget is spent', () => {
+    const plan = planNextAttempt(base({ attempts: [attempt({ promptTokens: 39_000, completionTokens: 2000 })] }));
+    expect(plan).toEqual({ action: 'fail', reason: expect.stringContaining('token budget') });
+  });
+
+  it('escalates when the model call itself failed', () => {
+    const plan = planNextAttempt(base({ attempts: [attempt({ error: 'no worker picked the call up in time' })] }));
+    expect(plan).toMatchObject({ action: 'call', kind: 'escalate', pool: 'large' });
+  });
+});

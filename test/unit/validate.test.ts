@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineMicroTask } from '../../core/contract.js';
+import { fromPointer, getAt, setAt, toPointer } from '../../core/json-pointer.js';
+import { currentValues, mergeRepair, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
+import { validateOutput } from '../../core/validate.js';
+
+const Output = z.object({
+  category: z.enum(['billing', 'bug', 'other']),
+  items: z.array(z.object({ name: z.string().min(2), qty: z.number().int().positive() })).min(1),
+  total: z.number(),
+});
+
+const task = defineMicroTask({
+  name: 'extract-order',
+  version: 1,
+  formatName: 'extract_order',
+  description: 'extract an order',
+  input: z.object({ text: z.string() }),
+  output: Output,
+  prompt: (input) => ({ system: 'Extract the order.', user: input.text }),
+  checks: [
+    (o) => {
+      const sum = o.items.reduce((t, i) => t + i.qty, 0);
+      return sum === o.total ? [] : [{ kind: 'semantic', path: '/total', message: `total ${o.total} is not the sum of quantities ${sum}` }];
+    },
+  ],
+  pool: 'small',
+  maxTokens: 200,
+});
+const ctx = { input: { text: 'two apples' }, context: [] };
+
+describe('json pointers', () => {
+  it('round-trips escaped segments and array indexes', () => {
+    expect(toPointer(['a/b', 'c~d', 3])).toBe('/a~1b/c~0d/3');
+    expect(fromPointer('/a~1b/c~0d/3')).toEqual(['a/b', 'c~d', 3]);
+  });
+
+  it('sets values by path without touching the original', () => {
+    const v = { items: [{ qty: 1 }] };
+    const out = setAt(v, '/items/0/qty', 2);
+    expect(getAt(out, '/items/0/qty')).toBe(2);
+    expect(v.items[0]!.qty).toBe(1);
+    expect(setAt({}, '/a/b', 1)).toEqual({ a: { b: 1 } });
+  });
+});
+
+describe('validation', () => {
+  it('accepts a valid output', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx);
+    expect(r.valid).toBe(true);
+  });
+
+  it('names each failing path with its kind', () => {
+    const r = validateOutput(task, '{"category":"refund","items":[{"name":"a","qty":1},{"qty":1}],"total":2}', 'stop', ctx);
+    expect(r.valid).toBe(false);
+    expect(r.issues.map((i) => [i.path, i.kind])).toEqual([
+      ['/category', 'enum'],
+      ['/items/0/name', 'constraint'],
+      ['/items/1/name', 'missing'],
+    ]);
+  });
+
+  it('coerces a numeric string where the schema wants a number, and records the change', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":"2"}],"total":"2"}', 'stop', ctx);
+    expect(r.valid).toBe(true);
+    expect(r.fixes.filter((f) => f.kind === 'coerce').map((f) => f.path)).toEqual(['/items/0/qty', '/total']);
+  });
+
+  it('runs semantic checks only on outputs that pass the schema', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":5}', 'stop', ctx);
+    expect(r.valid).toBe(false);
+    expect(r.issues).toEqual([expect.objectContaining({ kind: 'semantic', path: '/total' })]);
+  });
+
+  it('treats a truncated output as invalid even when it parses and passes the schema', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":2', 'length', ctx);
+    expect(r.valid).toBe(false);
+    expect(r.issues.map((i) => i.kind)).toEqual(['truncated']);
+  });
+});
+
+describe('targeted repair', () => {
+  it('finds the sub-schema at a path through arrays and objects', () => {
+    expect(subSchemaAt(Output, '/items/3/qty')).toBeDefined();
+    expect(subSchemaAt(Output, '/items/x')).toBeUndefined();
+    expect(subSchemaAt(Output, '/nope')).toBeUndefined();
+  });
+
+  it('builds a schema with exactly the failing paths as required keys', () => {
+    const s = repairSchema(task, ['/category', '/items/1/name']) as { properties: Record<string, { enum?: string[] }>; required: string[]; additionalProperties: boolean };
+    expect(Object.keys(s.properties)).toEqual(['/category', '/items/1/name']);
+    expect(s.properties['/category']!.enum).toEqual(['billing', 'bug', 'other']);
+    expect(s.required).toEqual(['/category', '/items/1/name']);
+    expect(s.additionalProperties).toBe(false);
+  });
+
+  it('merges the answer by path and leaves valid fields frozen', () => {
+    const current = { category: 'refund', items: [{ name: 'ab', qty: 1 }], total: 1 };
+    const merged = mergeRepair(current, '{"/category": "billing"}', ['/category']);
+    expect(merged.value).toEqual({ category: 'billing', items: [{ name: 'ab', qty: 1 }], total: 1 });
+    expect(merged.unanswered).toEqual([]);
+  });
+
+  it('reports paths the repair answer left out', () => {
+    const merged = mergeRepair({ a: 1 }, '{"/x": 1}', ['/x', '/y']);
+    expect(merged.answered).toEqual(['/x']);
+    expect(merged.unanswered).toEqual(['/y']);
+  });
+
+  it('refuses root-level issues as targets', () => {
+    expect(targetablePaths(task, [{ kind: 'syntax', path: '', message: 'x' }])).toBeUndefined();
+    expect(targetablePaths(task, [{ kind: 'enum', path: '/category', message: 'x' }])).toEqual(['/category']);
+  });
+
+  it('asks the model for only the failing paths, with their current values and problems', () => {
+    const issues = [{ kind: 'enum' as const, path: '/category', message: 'Invalid option' }];
+    const req = buildModelRequest(task, { text: 'two apples' }, [], {
+      kind: 'repair',
+      repair: { paths: ['/category'], current: currentValues({ category: 'refund' }, ['/category']), issues },
+    });
+    expect(req.schemaName).toBe('extract_order_repair');
+    const user = req.messages[1]!.content;
+    expect(user).toContain('"/category": current value "refund"; problem: /category [enum] Invalid option');
+    expect(user).toContain('two apples');
+  });
+});

@@ -1,0 +1,78 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createModelActivities, createOpenAIClient, type ChatClient, type ModelActivityDeps } from '../activities/model.js';
+import { createRecordActivities } from '../activities/records.js';
+import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
+import type { Db } from '../db/client.js';
+import { getMicroTask } from '../pipelines/index.js';
+import { ORCHESTRATION_QUEUE } from './config.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Bundles the workflow code once; workers started from the same bundle skip the webpack step. */
+export async function bundleWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+export interface OrchestrationWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  db: Db;
+  registry: () => RegistrySnapshot;
+  bundle?: WorkflowBundle;
+  taskQueue?: string;
+}
+
+/** Workflows and persistence: the orchestration queue. */
+export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue ?? ORCHESTRATION_QUEUE,
+    ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createRecordActivities({ db: o.db, registry: o.registry }),
+  });
+}
+
+export interface PoolWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  db: Db;
+  poolName: string;
+  pool: PoolConfig;
+  registry: RegistrySnapshot;
+  apiKey: string | undefined;
+  client?: ChatClient;
+  afterRecorded?: ModelActivityDeps['afterRecorded'];
+}
+
+/** Model calls for one pool: activities only, on the pool's task queue, as many at once as its endpoint batches. */
+export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
+  const info = o.registry.pools[o.poolName];
+  if (!info) throw new Error(`pool "${o.poolName}" is not in the registry; known pools: ${Object.keys(o.registry.pools).join(', ')}`);
+  const activities = createModelActivities({
+    db: o.db,
+    poolName: o.poolName,
+    pool: o.pool,
+    client: o.client ?? createOpenAIClient(o.pool, o.apiKey),
+    registry: o.registry,
+    getTask: getMicroTask,
+    ...(o.afterRecorded ? { afterRecorded: o.afterRecorded } : {}),
+  });
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: info.taskQueue,
+    activities,
+    maxConcurrentActivityTaskExecutions: o.pool.concurrency,
+  });
+}

@@ -1,0 +1,26 @@
+/** The orchestration worker: runs pipeline workflows and their persistence. */
+import { NativeConnection } from '@temporalio/worker';
+import { createDb, createPool } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
+import { createOrchestrationWorker } from './factory.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await migrateDatabase(config.databaseUrl);
+  const pool = createPool(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createOrchestrationWorker({ connection, namespace: config.temporalNamespace, db: createDb(pool), registry: () => config.snapshot });
+  console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

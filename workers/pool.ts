@@ -1,0 +1,38 @@
+/** A model-pool worker: `tsx workers/pool.ts <pool>`; serves that pool's task queue only. */
+import { NativeConnection } from '@temporalio/worker';
+import { createDb, createPool } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { apiKeyOf, ConfigError, loadConfig } from './config.js';
+import { createPoolWorker } from './factory.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const poolName = process.argv[2] ?? process.env.POOL;
+  if (!poolName) throw new ConfigError(`name the pool to serve: tsx workers/pool.ts <${Object.keys(config.registry.pools).join('|')}> (or POOL=...)`);
+  const poolConfig = config.registry.pools[poolName];
+  if (!poolConfig) throw new ConfigError(`unknown pool "${poolName}" in ${config.registryPath}; known pools: ${Object.keys(config.registry.pools).join(', ')}`);
+  await migrateDatabase(config.databaseUrl);
+  const pgPool = createPool(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createPoolWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    db: createDb(pgPool),
+    poolName,
+    pool: poolConfig,
+    registry: config.snapshot,
+    apiKey: apiKeyOf(poolConfig),
+  });
+  console.log(`pool worker "${poolName}" on queue "${config.snapshot.pools[poolName]!.taskQueue}" -> ${config.snapshot.pools[poolName]!.endpoint} (${poolConfig.model}), concurrency ${poolConfig.concurrency}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await pgPool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

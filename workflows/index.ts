@@ -1,0 +1,1 @@
+export { runPipeline, progressQuery } from './pipeline.js';

@@ -1,0 +1,254 @@
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { ModelActivities } from '../activities/model.js';
+import type { RecordActivities } from '../activities/records.js';
+import { FailureTypes, type AttemptOrigin, type ModelCallResult, type Totals } from '../activities/types.js';
+import type { ContextBlock, MicroTask } from '../core/contract.js';
+import { issuePaths, isStructural, type Fix, type Issue } from '../core/issues.js';
+import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core/ladder.js';
+import type { RegistrySnapshot } from '../core/registry.js';
+import { currentValues, mergeRepair, targetablePaths, type CallSpec } from '../core/repair.js';
+import { choosePool, escalationTarget } from '../core/routing.js';
+import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
+
+/** Persistence runs next to the workflow on the orchestration worker. */
+export const records = proxyLocalActivities<RecordActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+const models = proxyActivities<ModelActivities>({ startToCloseTimeout: '5 minutes' });
+
+const MODEL_RETRY: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 4,
+  nonRetryableErrorTypes: [FailureTypes.modelRequestRejected, FailureTypes.unknownTask],
+};
+
+/** One attempt as an operator reads it in the failure details. */
+export interface AttemptDetail {
+  n: number;
+  kind: CallSpec['kind'];
+  pool: string;
+  reason: string;
+  attemptId: number | null;
+  finishReason: string | null;
+  rawOutput: string | null;
+  repairedPaths: string[];
+  issues: Issue[];
+  fixes: Fix[];
+  error: string | null;
+}
+
+export interface MicroTaskOutcome extends Totals {
+  status: 'valid' | 'partial';
+  value: unknown;
+  unresolvedPaths: string[];
+  finalPool: string;
+}
+
+export interface MicroTaskRun {
+  origin: AttemptOrigin;
+  task: MicroTask<any, any>;
+  input: unknown;
+  context: ContextBlock[];
+  registry: RegistrySnapshot;
+  budget: LadderBudget;
+  onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) return `${cause.timeoutType === TimeoutType.SCHEDULE_TO_START ? 'no worker picked the call up in time' : 'timed out'} (${cause.message})`;
+    if (cause instanceof ApplicationFailure) return `${cause.type ?? 'error'}: ${cause.message}`;
+    return cause?.message ?? err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function summaryOf(task: MicroTask<any, any>, spec: CallSpec, pool: string): string {
+  const paths = spec.repair ? `: ${spec.repair.paths.join(', ')}` : '';
+  return `${spec.kind} ${task.name}${paths} @${pool}`.slice(0, 200);
+}
+
+/**
+ * Runs one micro-task up the repair ladder: generate, validate in workflow code, then the
+ * cheapest rung that can fix what failed, until valid, partial, or a typed failure.
+ */
+export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome> {
+  const { task, origin, registry, budget } = run;
+  const checkCtx = { input: run.input, context: run.context };
+  const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
+  let pool = route.pool;
+  let reason = route.reason;
+  let spec: CallSpec = { kind: 'generate' };
+  let maxTokens = task.maxTokens;
+  let current: unknown = undefined;
+  const tried = [pool];
+  const attempts: AttemptSummary[] = [];
+  const details: AttemptDetail[] = [];
+  const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
+  let lastIssues: Issue[] = [];
+
+  const finish = async (status: 'valid' | 'partial' | 'failed', value: unknown, issues: Issue[], why: string | null) => {
+    await records.recordTaskResult({
+      ...origin,
+      ...totals,
+      task: task.name,
+      taskVersion: task.version,
+      status,
+      output: value ?? null,
+      issues,
+      unresolvedPaths: status === 'valid' ? [] : issuePaths(issues),
+      finalPool: pool,
+      reason: why,
+      at: Date.now(),
+    });
+  };
+
+  for (;;) {
+    const n = attempts.length + 1;
+    const poolInfo = registry.pools[pool]!;
+    run.onAttempt({ n, kind: spec.kind, pool, paths: spec.repair?.paths ?? [] });
+    totals.attempts++;
+    if (spec.kind === 'repair') totals.repairs++;
+    if (spec.kind === 'escalate') totals.escalations++;
+
+    let result: ModelCallResult;
+    try {
+      result = await models.callModel.executeWithOptions(
+        {
+          taskQueue: poolInfo.taskQueue,
+          summary: summaryOf(task, spec, pool),
+          startToCloseTimeout: `${poolInfo.timeoutSeconds} seconds`,
+          // a pool with no worker polling is noticed after a bounded wait instead of a hang
+          scheduleToStartTimeout: `${registry.poolWaitSeconds} seconds`,
+          retry: MODEL_RETRY,
+        },
+        [{ ...origin, task: task.name, taskVersion: task.version, attemptNo: n, spec, pool, routeReason: reason, maxTokens, input: run.input, context: run.context }],
+      );
+    } catch (err) {
+      const error = describeError(err);
+      log.warn('model call failed', { task: task.name, pool, error });
+      attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: false, issues: [], promptTokens: 0, completionTokens: 0, error });
+      details.push({ n, kind: spec.kind, pool, reason, attemptId: null, finishReason: null, rawOutput: null, repairedPaths: spec.repair?.paths ?? [], issues: [], fixes: [], error });
+      const plan = planNextAttempt({
+        attempts,
+        issues: lastIssues,
+        parsed: current !== undefined,
+        targetable: undefined,
+        pool,
+        escalateTo: escalationTarget(registry, pool, tried),
+        allowPartial: false,
+        budget,
+      });
+      if (plan.action === 'call' && plan.kind === 'escalate') {
+        pool = plan.pool;
+        tried.push(pool);
+        reason = plan.reason;
+        spec = { kind: 'escalate' };
+        maxTokens = task.maxTokens;
+        continue;
+      }
+      await finish('failed', current, lastIssues, plan.reason);
+      throw failure(run, plan.reason, lastIssues, details, totals);
+    }
+
+    totals.promptTokens += result.promptTokens;
+    totals.completionTokens += result.completionTokens;
+    totals.costUsd += result.costUsd;
+    totals.referenceCostUsd += result.referenceCostUsd;
+
+    let v: ValidationResult;
+    if (spec.kind === 'repair' && spec.repair) {
+      const merged = mergeRepair(current, result.text, spec.repair.paths);
+      v = validateValue(task, merged.value, checkCtx);
+    } else {
+      v = validateOutput(task, result.text, result.finishReason, checkCtx);
+    }
+    await records.recordValidation({ attemptId: result.attemptId, valid: v.valid, issues: v.issues, fixes: v.fixes, at: Date.now() });
+    attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+    details.push({
+      n,
+      kind: spec.kind,
+      pool,
+      reason,
+      attemptId: result.attemptId,
+      finishReason: result.finishReason,
+      rawOutput: result.text.length > 2000 ? `${result.text.slice(0, 2000)}…` : result.text,
+      repairedPaths: spec.repair?.paths ?? [],
+      issues: v.issues,
+      fixes: v.fixes,
+      error: null,
+    });
+
+    if (v.valid) {
+      await finish('valid', v.value, [], null);
+      return { ...totals, status: 'valid', value: v.value, unresolvedPaths: [], finalPool: pool };
+    }
+    if (v.parsed) current = v.value;
+    lastIssues = v.issues;
+    const structural = v.issues.some(isStructural);
+    const plan = planNextAttempt({
+      attempts,
+      issues: v.issues,
+      parsed: v.parsed,
+      targetable: v.parsed && !structural ? targetablePaths(task, v.issues) : undefined,
+      pool,
+      escalateTo: escalationTarget(registry, pool, tried),
+      allowPartial: task.allowPartial ?? false,
+      budget,
+    });
+    log.info('ladder decision', { task: task.name, attempt: n, issues: v.issues.length, plan });
+    if (plan.action === 'partial') {
+      await finish('partial', current, v.issues, plan.reason);
+      return { ...totals, status: 'partial', value: current, unresolvedPaths: issuePaths(v.issues), finalPool: pool };
+    }
+    if (plan.action === 'fail') {
+      await finish('failed', current, v.issues, plan.reason);
+      throw failure(run, plan.reason, v.issues, details, totals);
+    }
+    reason = plan.reason;
+    maxTokens = plan.maxTokens > 0 ? plan.maxTokens : task.maxTokens;
+    if (plan.kind === 'escalate') {
+      pool = plan.pool;
+      tried.push(pool);
+      spec = { kind: 'escalate' };
+      current = undefined;
+    } else if (plan.kind === 'repair') {
+      spec = { kind: 'repair', repair: { paths: plan.paths, current: currentValues(current, plan.paths), issues: v.issues.filter((i) => plan.paths.includes(i.path)) } };
+    } else if (plan.kind === 'regenerate') {
+      spec = { kind: 'regenerate', feedback: v.issues };
+    } else {
+      spec = { kind: plan.kind };
+    }
+  }
+}
+
+/** The typed, non-retryable failure of a micro-task: names the pipeline, the task, the paths and every attempt. */
+function failure(run: MicroTaskRun, why: string, issues: Issue[], attempts: AttemptDetail[], totals: Totals): ApplicationFailure {
+  const paths = issuePaths(issues);
+  const where = run.origin.itemIndex >= 0 ? `${run.origin.step}[${run.origin.itemIndex}]` : run.origin.step;
+  return ApplicationFailure.create({
+    type: FailureTypes.microTaskFailed,
+    nonRetryable: true,
+    message: `pipeline ${run.origin.pipeline}, step ${where}: micro-task ${run.task.name} v${run.task.version} failed after ${attempts.length} attempt(s) at ${paths.length ? paths.join(', ') : 'no path'}: ${why}`,
+    details: [
+      {
+        pipeline: run.origin.pipeline,
+        step: run.origin.step,
+        itemIndex: run.origin.itemIndex,
+        task: run.task.name,
+        taskVersion: run.task.version,
+        reason: why,
+        paths,
+        issues,
+        totals,
+        attempts,
+      },
+    ],
+  });
+}

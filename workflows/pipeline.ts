@@ -1,0 +1,176 @@
+import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FailureTypes, type Totals } from '../activities/types.js';
+import type { ContextBlock, StepState } from '../core/contract.js';
+import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
+import { zodIssues } from '../core/validate.js';
+import { getPipeline } from '../pipelines/index.js';
+import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
+import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
+
+export interface RunPipelineInput {
+  pipeline: string;
+  input: unknown;
+  /** overrides of the per-micro-task repair budget */
+  budget?: Partial<LadderBudget>;
+}
+
+export interface StepProgress {
+  id: string;
+  task: string;
+  status: 'pending' | 'running' | 'valid' | 'partial' | 'failed';
+  items: number;
+  done: number;
+  attempt: number;
+  lastKind: string | null;
+  pool: string | null;
+  paths: string[];
+}
+
+export interface PipelineProgress {
+  pipeline: string;
+  status: 'running' | 'completed' | 'partial' | 'failed';
+  currentStep: string | null;
+  steps: StepProgress[];
+  totals: Totals;
+}
+
+export interface PipelineResult {
+  pipeline: string;
+  status: 'completed' | 'partial';
+  output: unknown;
+  /** paths left for review, by step, when a micro-task allowed a partial result */
+  unresolved: Record<string, string[]>;
+  totals: Totals;
+}
+
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+function addTotals(into: Totals, t: Totals): void {
+  into.attempts += t.attempts;
+  into.repairs += t.repairs;
+  into.escalations += t.escalations;
+  into.promptTokens += t.promptTokens;
+  into.completionTokens += t.completionTokens;
+  into.costUsd += t.costUsd;
+  into.referenceCostUsd += t.referenceCostUsd;
+}
+
+/** Runs a business job as its chain of micro-tasks, each held to its contract. */
+export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult> {
+  const info = workflowInfo();
+  let pipeline;
+  try {
+    pipeline = getPipeline(req.pipeline);
+  } catch (err) {
+    throw ApplicationFailure.create({ type: FailureTypes.invalidPipelineInput, nonRetryable: true, message: String(err instanceof Error ? err.message : err) });
+  }
+  const parsedInput = pipeline.input.safeParse(req.input);
+  if (!parsedInput.success) {
+    const issues = zodIssues(parsedInput.error, req.input);
+    throw ApplicationFailure.create({
+      type: FailureTypes.invalidPipelineInput,
+      nonRetryable: true,
+      message: `input of pipeline ${pipeline.name} is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      details: [issues],
+    });
+  }
+  const budget: LadderBudget = { ...DEFAULT_BUDGET, ...req.budget };
+  const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
+  const progress: PipelineProgress = {
+    pipeline: pipeline.name,
+    status: 'running',
+    currentStep: null,
+    steps: pipeline.steps.map((s) => ({ id: s.id, task: s.task.name, status: 'pending', items: 1, done: 0, attempt: 0, lastKind: null, pool: null, paths: [] })),
+    totals,
+  };
+  setHandler(progressQuery, () => progress);
+  upsertSearchAttributes([
+    { key: PipelineKey, value: pipeline.name },
+    { key: OutcomeKey, value: 'running' },
+  ]);
+
+  const registry = await records.loadRegistry();
+  await records.recordRunStarted({
+    workflowId: info.workflowId,
+    runId: info.runId,
+    pipeline: pipeline.name,
+    pipelineVersion: pipeline.version,
+    registryVersion: registry.version,
+    input: parsedInput.data,
+    at: Date.now(),
+  });
+
+  const state: StepState<unknown> = { input: parsedInput.data, results: {} };
+  const unresolved: Record<string, string[]> = {};
+  const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
+    progress.status = status;
+    upsertSearchAttributes([
+      { key: OutcomeKey, value: status },
+      { key: RepairCountKey, value: totals.repairs },
+      { key: EscalationsKey, value: totals.escalations },
+      { key: CostUsdKey, value: totals.costUsd },
+    ]);
+    await records.recordRunFinished({ workflowId: info.workflowId, runId: info.runId, status, output, error, ...totals, at: Date.now() });
+  };
+
+  try {
+    for (const [i, step] of pipeline.steps.entries()) {
+      const sp = progress.steps[i]!;
+      progress.currentStep = step.id;
+      sp.status = 'running';
+      const items = step.forEach ? step.forEach(state) : [undefined];
+      sp.items = items.length;
+      const runOne = async (item: unknown, index: number): Promise<MicroTaskOutcome> => {
+        const context: ContextBlock[] = step.context ? step.context(state, item) : [];
+        const outcome = await runMicroTask({
+          origin: { workflowId: info.workflowId, runId: info.runId, pipeline: pipeline.name, step: step.id, itemIndex: step.forEach ? index : -1 },
+          task: step.task,
+          input: step.forEach ? step.input(state, item, index) : step.input(state),
+          context,
+          registry,
+          budget,
+          onAttempt: (a) => {
+            sp.attempt = a.n;
+            sp.lastKind = a.kind;
+            sp.pool = a.pool;
+            sp.paths = a.paths;
+          },
+        });
+        sp.done++;
+        addTotals(totals, outcome);
+        return outcome;
+      };
+      // allSettled: every item finishes and is recorded before a failure ends the run
+      const settled = await Promise.allSettled(items.map((item, index) => runOne(item, index)));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) {
+        sp.status = 'failed';
+        for (const s of settled) if (s.status === 'rejected' && s !== failed) addTotalsFromFailure(totals, s.reason);
+        addTotalsFromFailure(totals, failed.reason);
+        throw failed.reason;
+      }
+      const outcomes = settled.map((s) => (s as PromiseFulfilledResult<MicroTaskOutcome>).value);
+      const partial = outcomes.filter((o) => o.status === 'partial');
+      sp.status = partial.length > 0 ? 'partial' : 'valid';
+      if (partial.length > 0) unresolved[step.id] = partial.flatMap((o) => o.unresolvedPaths);
+      state.results[step.id] = step.forEach ? outcomes.map((o) => o.value) : outcomes[0]!.value;
+    }
+    progress.currentStep = null;
+    const output = pipeline.assemble(state);
+    const status = Object.keys(unresolved).length > 0 ? 'partial' : 'completed';
+    await finishRun(status, output, null);
+    return { pipeline: pipeline.name, status, output, unresolved, totals };
+  } catch (err) {
+    const error = err instanceof ApplicationFailure ? { type: err.type, message: err.message, details: err.details ?? [] } : { message: String(err) };
+    await finishRun('failed', null, error);
+    throw err;
+  }
+}
+
+/** A failed micro-task's spend still counts toward the run's totals. */
+function addTotalsFromFailure(totals: Totals, reason: unknown): void {
+  if (reason instanceof ApplicationFailure && reason.type === FailureTypes.microTaskFailed) {
+    const d = (reason.details?.[0] ?? {}) as { totals?: Totals };
+    if (d.totals) addTotals(totals, d.totals);
+  }
+}
