@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { contentWords, quote, sharedWords } from '../shared/text.js';
+
+export const CombineSummariesInput = z.object({
+  summaries: z.array(z.string().min(1)).min(1).max(40),
+});
+export type CombineSummariesInput = z.infer<typeof CombineSummariesInput>;
+
+export const CombineSummariesOutput = z.object({
+  summary: z.string().min(40).max(900).describe('one paragraph summarizing the whole document'),
+  keyPoints: z.array(z.string().min(10).max(200).describe('one fact or conclusion, one sentence')).min(3).max(6),
+});
+export type CombineSummariesOutput = z.infer<typeof CombineSummariesOutput>;
+
+/**
+ * A key point must share content words with some part's summary: two words, or one for a point
+ * of at most three content words. Stems and five-letter prefixes keep paraphrase from failing it.
+ */
+export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOutput> = (output, { input }) => {
+  const sources = input.summaries.map(contentWords);
+  const issues: Issue[] = [];
+  output.keyPoints.forEach((point, i) => {
+    const words = contentWords(point);
+    const needed = Math.min(words.length <= 3 ? 1 : 2, words.length);
+    const best = Math.max(0, ...sources.map((s) => sharedWords(words, s).length));
+    if (words.length === 0 || best < needed) {
+      issues.push({ kind: 'grounding', path: `/keyPoints/${i}`, message: `key point ${quote(point)} matches none of the part summaries; state a point the summaries make` });
+    }
+  });
+  return issues;
+};
+
+export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
+  name: 'combine-summaries',
+  version: 1,
+  formatName: 'combine_summaries',
+  description: 'Combines the summaries of a document\'s parts into one summary with 3-6 key points.',
+  input: CombineSummariesInput,
+  output: CombineSummariesOutput,
+  prompt: (input, context) => ({
+    system: 'You combine summaries of the parts of one document into a single summary. Use only what the part summaries say.',
+    user: `${renderContext(context)}
+
+Summaries of the parts, in order:
+${input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n')}
+
+Write one paragraph summarizing the whole document, and 3-6 key points, each one sentence taken from the summaries above.
+Return JSON of this shape: {"summary":"...","keyPoints":["...","...","..."]}`,
+  }),
+  checks: [keyPointsGrounded],
+  pool: 'small',
+  maxTokens: 600,
+  temperature: 0,
+});

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { contentWords, sharedWords } from '../shared/text.js';
+
+export const SummarizeChunkInput = z.object({
+  text: z.string().min(1).max(1200),
+  part: z.number().int().min(1),
+  parts: z.number().int().min(1),
+});
+export type SummarizeChunkInput = z.infer<typeof SummarizeChunkInput>;
+
+export const SummarizeChunkOutput = z.object({
+  summary: z.string().min(20).max(400).describe('2-3 sentences stating the main points of this part in plain words'),
+});
+export type SummarizeChunkOutput = z.infer<typeof SummarizeChunkOutput>;
+
+/** Tolerant on purpose: a summary paraphrases, but one that shares almost no words with its part was not written from it. */
+export const summaryFromChunk: Check<SummarizeChunkInput, SummarizeChunkOutput> = (output, { input }) => {
+  const words = contentWords(output.summary);
+  if (words.length < 4) return [];
+  const shared = sharedWords(words, contentWords(input.text));
+  return shared.length / words.length >= 0.3
+    ? []
+    : [{ kind: 'grounding', path: '/summary', message: `only ${shared.length} of ${words.length} content words of the summary occur in the text; summarize what this part says` }];
+};
+
+export const summarizeChunk = defineMicroTask<SummarizeChunkInput, SummarizeChunkOutput>({
+  name: 'summarize-chunk',
+  version: 1,
+  formatName: 'summarize_chunk',
+  description: 'Summarizes one part of a longer document in 2-3 sentences.',
+  input: SummarizeChunkInput,
+  output: SummarizeChunkOutput,
+  prompt: (input, context) => ({
+    system: 'You summarize one part of a document. State only what this part says, in plain words, without opinions.',
+    user: `${renderContext(context)}
+
+<part number="${input.part}" of="${input.parts}">
+${input.text}
+</part>
+
+Summarize this part in 2-3 sentences.
+Return JSON of this shape: {"summary":"..."}`,
+  }),
+  checks: [summaryFromChunk],
+  pool: 'small',
+  maxTokens: 256,
+  temperature: 0,
+});

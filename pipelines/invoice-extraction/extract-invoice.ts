@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { cents, numberAppearsIn } from '../shared/numbers.js';
+import { appearsIn, normalizeText, quote } from '../shared/text.js';
+
+export const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'JPY'] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+/** How each currency may be written on an invoice; a grounded currency is written one of these ways. */
+export const CURRENCY_SIGNS: Record<Currency, readonly string[]> = {
+  USD: ['USD', 'US$', '$'],
+  EUR: ['EUR', '€'],
+  GBP: ['GBP', '£'],
+  CHF: ['CHF', 'Fr.'],
+  CAD: ['CAD', 'CA$', 'C$'],
+  AUD: ['AUD', 'A$'],
+  JPY: ['JPY', '¥', '円'],
+};
+
+export function invoiceContext(): ContextBlock[] {
+  return [
+    { title: 'Currencies', facts: Object.fromEntries(CURRENCIES.map((c) => [c, CURRENCY_SIGNS[c].join(' or ')])) },
+    {
+      title: 'Conventions',
+      facts: {
+        dates: 'write as YYYY-MM-DD, whatever format the invoice uses',
+        numbers: 'plain numbers without currency signs or thousands separators: "1,250.00" is 1250',
+        tax: 'the tax amount (VAT, GST, sales tax), or null when the invoice shows none',
+        dueDate: 'null when the invoice gives no due date',
+      },
+    },
+  ];
+}
+
+export const ExtractInvoiceInput = z.object({
+  text: z.string().min(20).max(20000),
+});
+export type ExtractInvoiceInput = z.infer<typeof ExtractInvoiceInput>;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const ExtractInvoiceOutput = z.object({
+  invoiceNumber: z.string().min(1).max(40).describe('the invoice number as written'),
+  issueDate: isoDate.describe('the issue date, YYYY-MM-DD'),
+  dueDate: isoDate.nullable().describe('the due date, YYYY-MM-DD, or null'),
+  vendor: z.string().min(1).max(120).describe('the company that issued the invoice, as written'),
+  currency: z.enum(CURRENCIES),
+  lines: z
+    .array(
+      z.object({
+        description: z.string().min(1).max(200).describe('the line description as written'),
+        qty: z.number().positive(),
+        unitPrice: z.number().nonnegative(),
+        amount: z.number().nonnegative().describe('the line total as written'),
+      }),
+    )
+    .min(1)
+    .max(30),
+  subtotal: z.number().nonnegative(),
+  tax: z.number().nonnegative().nullable(),
+  total: z.number().nonnegative(),
+});
+export type ExtractInvoiceOutput = z.infer<typeof ExtractInvoiceOutput>;
+
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** The ways an invoice may write an ISO date, normalized like `normalizeText` does. */
+export function dateSpellings(iso: string): string[] {
+  const [y, m, d] = iso.split('-');
+  if (!y || !m || !d) return [];
+  const month = MONTHS[Number(m) - 1];
+  const mm = [m, String(Number(m))];
+  const dd = [d, String(Number(d))];
+  const out: string[] = [];
+  for (const a of dd) {
+    for (const b of mm) out.push(`${y} ${b} ${a}`, `${a} ${b} ${y}`, `${b} ${a} ${y}`);
+    if (month) {
+      for (const name of [month, month.slice(0, 3), month.slice(0, 4)]) out.push(`${a} ${name} ${y}`, `${name} ${a} ${y}`);
+    }
+  }
+  return out;
+}
+
+/** Ordinal suffixes go too: "March 3rd, 2025" reads as "march 3 2025". */
+function normalizeDates(text: string): string {
+  return normalizeText(text).replace(/\b(\d{1,2})(?:st|nd|rd|th)\b/g, '$1');
+}
+
+function dateAppearsIn(iso: string, text: string): boolean {
+  const haystack = ` ${normalizeDates(text)} `;
+  return dateSpellings(iso).some((s) => haystack.includes(` ${s} `));
+}
+
+function currencyAppearsIn(currency: Currency, text: string): boolean {
+  return CURRENCY_SIGNS[currency].some((sign) => (/^[A-Z]{3}$/.test(sign) ? appearsIn(sign, text) : text.includes(sign)));
+}
+
+/** Every value must come from the invoice text: strings as written, numbers with or without separators, dates in any common spelling. */
+export const valuesGrounded: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
+  const text = input.text;
+  const issues: Issue[] = [];
+  const str = (path: string, value: string) => {
+    if (!appearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `${quote(value)} does not appear in the invoice; copy it as written` });
+  };
+  const num = (path: string, value: number) => {
+    if (!numberAppearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `${value} does not appear in the invoice; copy the number as written` });
+  };
+  const date = (path: string, value: string) => {
+    if (!dateAppearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `the date ${value} does not appear in the invoice in any spelling` });
+  };
+  str('/invoiceNumber', output.invoiceNumber);
+  date('/issueDate', output.issueDate);
+  if (output.dueDate !== null) date('/dueDate', output.dueDate);
+  str('/vendor', output.vendor);
+  if (!currencyAppearsIn(output.currency, text)) {
+    issues.push({ kind: 'grounding', path: '/currency', message: `the invoice shows none of ${CURRENCY_SIGNS[output.currency].join(', ')}; pick the currency its amounts are written in` });
+  }
+  output.lines.forEach((line, i) => {
+    str(`/lines/${i}/description`, line.description);
+    num(`/lines/${i}/qty`, line.qty);
+    num(`/lines/${i}/unitPrice`, line.unitPrice);
+    num(`/lines/${i}/amount`, line.amount);
+  });
+  num('/subtotal', output.subtotal);
+  if (output.tax !== null) num('/tax', output.tax);
+  num('/total', output.total);
+  return issues;
+};
+
+const CENT = 0.01 + 1e-9;
+
+export const lineAmountsMultiply: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) =>
+  output.lines.flatMap((line, i): Issue[] => {
+    const expected = cents(line.qty * line.unitPrice);
+    return Math.abs(line.amount - expected) > CENT
+      ? [{ kind: 'semantic', path: `/lines/${i}/amount`, message: `amount ${line.amount} is not qty ${line.qty} × unit price ${line.unitPrice} = ${expected}` }]
+      : [];
+  });
+
+export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) => {
+  const issues: Issue[] = [];
+  const sum = cents(output.lines.reduce((t, l) => t + l.amount, 0));
+  if (Math.abs(output.subtotal - sum) > CENT) {
+    issues.push({ kind: 'semantic', path: '/subtotal', message: `subtotal ${output.subtotal} is not the sum of the line amounts, ${sum}` });
+  }
+  const expected = cents(output.subtotal + (output.tax ?? 0));
+  if (Math.abs(output.total - expected) > CENT) {
+    issues.push({ kind: 'semantic', path: '/total', message: `total ${output.total} is not subtotal ${output.subtotal} + tax ${output.tax ?? 0} = ${expected}` });
+  }
+  return issues;
+};
+
+/** Plain arithmetic rather than Date, so the check behaves the same inside a workflow sandbox. */
+function validDate(iso: string): boolean {
+  const [y, m, d] = iso.split('-').map(Number);
+  if (y === undefined || m === undefined || d === undefined || m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0;
+  return d <= days;
+}
+
+export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) => {
+  const issues: Issue[] = [];
+  if (!validDate(output.issueDate)) issues.push({ kind: 'semantic', path: '/issueDate', message: `${output.issueDate} is not a calendar date` });
+  if (output.dueDate !== null) {
+    if (!validDate(output.dueDate)) issues.push({ kind: 'semantic', path: '/dueDate', message: `${output.dueDate} is not a calendar date` });
+    // ISO dates compare as strings
+    else if (output.dueDate < output.issueDate) {
+      issues.push({ kind: 'semantic', path: '/dueDate', message: `due date ${output.dueDate} is before the issue date ${output.issueDate}` });
+    }
+  }
+  return issues;
+};
+
+export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
+  name: 'extract-invoice',
+  version: 1,
+  formatName: 'extract_invoice',
+  description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
+  input: ExtractInvoiceInput,
+  output: ExtractInvoiceOutput,
+  prompt: (input, context) => ({
+    system: 'You extract data from invoices. Copy every value from the invoice text; never compute or guess a value that is not written there.',
+    user: `${renderContext(context)}
+
+<invoice>
+${input.text}
+</invoice>
+
+Extract invoiceNumber, issueDate, dueDate, vendor, currency, every line (description, qty, unitPrice, amount), subtotal, tax and total.
+Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueDate":"YYYY-MM-DD","vendor":"...","currency":"...","lines":[{"description":"...","qty":1,"unitPrice":0,"amount":0}],"subtotal":0,"tax":0,"total":0}`,
+  }),
+  checks: [valuesGrounded, lineAmountsMultiply, totalsAddUp, datesOrdered],
+  pool: 'small',
+  maxTokens: 700,
+  temperature: 0,
+  allowPartial: true,
+});

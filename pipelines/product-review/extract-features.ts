@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { defineMicroTask, groundingText, renderContext, type Check } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { contentWords, normalizeText, quote, sharedWords } from '../shared/text.js';
+import { SPEC_SHEET, blocksTitled } from './product.js';
+
+export const ExtractFeaturesInput = z.object({
+  productName: z.string().min(1),
+  maxFeatures: z.number().int().min(2).max(8),
+});
+export type ExtractFeaturesInput = z.infer<typeof ExtractFeaturesInput>;
+
+export const ExtractFeaturesOutput = z.object({
+  features: z
+    .array(
+      z.object({
+        name: z.string().min(2).max(60).describe('2-5 words taken from the spec sheet, e.g. "30-hour battery"'),
+        benefit: z.string().min(10).max(160).describe('one sentence: what the feature does for the buyer'),
+      }),
+    )
+    .min(2)
+    .max(8)
+    .describe('the most useful features, one per spec fact'),
+});
+export type ExtractFeaturesOutput = z.infer<typeof ExtractFeaturesOutput>;
+
+/** Most of a feature name's words must occur in the spec sheet; a single-word overlap of a two-word name is not enough. */
+export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output, { context }) => {
+  const specWords = contentWords(groundingText(blocksTitled(context, SPEC_SHEET)));
+  const issues: Issue[] = [];
+  output.features.forEach((f, i) => {
+    const words = contentWords(f.name);
+    const shared = sharedWords(words, specWords);
+    if (words.length === 0 || shared.length * 2 <= words.length) {
+      const missing = words.filter((w) => !shared.includes(w));
+      issues.push({
+        kind: 'grounding',
+        path: `/features/${i}/name`,
+        message: `feature ${quote(f.name)} is not in the spec sheet (${missing.length > 0 ? `no mention of ${missing.join(', ')}` : 'no content words'}); name a feature the spec sheet lists`,
+      });
+    }
+  });
+  return issues;
+};
+
+export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output) => {
+  const seen = new Map<string, number>();
+  const issues: Issue[] = [];
+  output.features.forEach((f, i) => {
+    const key = normalizeText(f.name);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({ kind: 'semantic', path: `/features/${i}/name`, message: `feature ${quote(f.name)} repeats feature ${first}; name a different feature` });
+    } else seen.set(key, i);
+  });
+  return issues;
+};
+
+export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
+  name: 'extract-features',
+  version: 1,
+  formatName: 'extract_features',
+  description: 'Lists the features of a product that its spec sheet states, each with its benefit to the buyer.',
+  input: ExtractFeaturesInput,
+  output: ExtractFeaturesOutput,
+  prompt: (input, context) => ({
+    system: 'You list product features from a spec sheet. Use only facts in the spec sheet; never add a feature it does not list.',
+    user: `${renderContext(context)}
+
+List up to ${input.maxFeatures} features of ${input.productName}, one per spec fact.
+- name: 2-5 words, using the words of the spec sheet
+- benefit: one sentence on what the feature does for the buyer
+Return JSON of this shape: {"features":[{"name":"...","benefit":"..."}]}`,
+  }),
+  checks: [featureNamesGrounded, featureNamesDistinct],
+  pool: 'small',
+  maxTokens: 450,
+  temperature: 0,
+});

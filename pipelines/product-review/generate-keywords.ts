@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { quote } from '../shared/text.js';
+
+export const GenerateKeywordsInput = z.object({
+  productName: z.string().min(1),
+  features: z.array(z.string().min(1)).min(1).max(8),
+});
+export type GenerateKeywordsInput = z.infer<typeof GenerateKeywordsInput>;
+
+export const GenerateKeywordsOutput = z.object({
+  keywords: z
+    .array(z.string().min(2).max(40).describe('a lowercase search phrase of 1-4 words'))
+    .min(5)
+    .max(10)
+    .describe('5-10 distinct lowercase SEO keywords'),
+});
+export type GenerateKeywordsOutput = z.infer<typeof GenerateKeywordsOutput>;
+
+export const keywordsLowercase: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) =>
+  output.keywords.flatMap((k, i): Issue[] =>
+    k !== k.toLowerCase() ? [{ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} must be lowercase: ${quote(k.toLowerCase())}` }] : [],
+  );
+
+/** Duplicates compare case- and space-insensitively; the later copy is the one to replace. */
+export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) => {
+  const seen = new Map<string, number>();
+  const issues: Issue[] = [];
+  output.keywords.forEach((k, i) => {
+    const key = k.trim().toLowerCase().replace(/\s+/g, ' ');
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} repeats keyword ${first}; give a different keyword` });
+    } else seen.set(key, i);
+  });
+  return issues;
+};
+
+export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
+  name: 'generate-keywords',
+  version: 1,
+  formatName: 'generate_keywords',
+  description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
+  input: GenerateKeywordsInput,
+  output: GenerateKeywordsOutput,
+  prompt: (input, context) => ({
+    system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
+    user: `${renderContext(context)}
+
+Features of ${input.productName}: ${input.features.join('; ')}.
+
+Write 5-10 keywords. Each is lowercase, 1-4 words, and different from the others.
+Return JSON of this shape: {"keywords":["...","..."]}`,
+  }),
+  checks: [keywordsLowercase, keywordsDistinct],
+  pool: 'small',
+  maxTokens: 256,
+  temperature: 0,
+});

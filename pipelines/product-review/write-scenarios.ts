@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { normalizeText, quote } from '../shared/text.js';
+
+export const WriteScenariosInput = z.object({
+  productName: z.string().min(1),
+  features: z.array(z.object({ name: z.string().min(1), benefit: z.string() })).min(1).max(8),
+  count: z.number().int().min(2).max(4),
+});
+export type WriteScenariosInput = z.infer<typeof WriteScenariosInput>;
+
+export const WriteScenariosOutput = z.object({
+  scenarios: z
+    .array(
+      z.object({
+        title: z.string().min(3).max(80).describe('a short title, e.g. "Morning commute"'),
+        description: z.string().min(20).max(300).describe('two sentences: who uses the product, where, and how the feature helps'),
+        feature: z.string().min(2).max(60).describe('the name of the one feature this scenario relies on, copied exactly from the feature list'),
+      }),
+    )
+    .min(2)
+    .max(4),
+});
+export type WriteScenariosOutput = z.infer<typeof WriteScenariosOutput>;
+
+/** The feature list is decided by the previous step, so it cannot be a schema enum; a check holds the reference to it. */
+export const scenarioFeaturesKnown: Check<WriteScenariosInput, WriteScenariosOutput> = (output, { input }) => {
+  const known = new Set(input.features.map((f) => normalizeText(f.name)));
+  const names = input.features.map((f) => quote(f.name)).join(', ');
+  const issues: Issue[] = [];
+  output.scenarios.forEach((s, i) => {
+    if (!known.has(normalizeText(s.feature))) {
+      issues.push({ kind: 'grounding', path: `/scenarios/${i}/feature`, message: `${quote(s.feature)} is not one of the listed features; use one of: ${names}` });
+    }
+  });
+  return issues;
+};
+
+export const writeScenarios = defineMicroTask<WriteScenariosInput, WriteScenariosOutput>({
+  name: 'write-scenarios',
+  version: 1,
+  formatName: 'write_scenarios',
+  description: 'Writes short usage scenarios for a product, each built on one of its extracted features.',
+  input: WriteScenariosInput,
+  output: WriteScenariosOutput,
+  prompt: (input, context) => ({
+    system: 'You write short, concrete usage scenarios for a product review. Each scenario shows one listed feature in use.',
+    user: `${renderContext(context)}
+
+Features of ${input.productName}:
+${input.features.map((f) => `- ${f.name}: ${f.benefit}`).join('\n')}
+
+Write ${input.count} usage scenarios, each about a different feature. In "feature", copy the feature's name exactly as listed above.
+Return JSON of this shape: {"scenarios":[{"title":"...","description":"...","feature":"..."}]}`,
+  }),
+  checks: [scenarioFeaturesKnown],
+  pool: 'small',
+  maxTokens: 500,
+  temperature: 0.2,
+});

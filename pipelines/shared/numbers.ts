@@ -1,0 +1,54 @@
+/** Numbers as a document writes them: "1,250.00", "1.250,00", "1'250.00", "1250" and "12,5" are all read. */
+
+/** Every value a numeric token can stand for; a single separator is ambiguous, so both readings are kept. */
+function readings(token: string): number[] {
+  const out: number[] = [];
+  const plain = (s: string) => {
+    const n = Number(s);
+    if (Number.isFinite(n)) out.push(n);
+  };
+  const t = token.replace(/'/g, '');
+  const hasComma = t.includes(',');
+  const hasDot = t.includes('.');
+  if (hasComma && hasDot) {
+    const decimal = t.lastIndexOf(',') > t.lastIndexOf('.') ? ',' : '.';
+    const thousands = decimal === ',' ? '.' : ',';
+    plain(t.split(thousands).join('').replace(decimal, '.'));
+  } else if (hasComma || hasDot) {
+    const sep = hasComma ? ',' : '.';
+    const groups = t.split(sep);
+    if (groups.length === 2) plain(t.replace(sep, '.'));
+    if (groups.slice(1).every((g) => g.length === 3)) plain(groups.join(''));
+  } else plain(t);
+  return out;
+}
+
+/** All the numbers in a text, in every reading of their separators. */
+export function numbersIn(text: string): number[] {
+  return (text.match(/\d+(?:[.,']\d+)*/g) ?? []).flatMap(readings);
+}
+
+export function sameAmount(a: number, b: number, tolerance = 0.0005): boolean {
+  return Math.abs(a - b) <= tolerance;
+}
+
+/** True when `value` is written somewhere in `text`, with or without thousands separators. */
+export function numberAppearsIn(value: number, text: string): boolean {
+  return numbersIn(text).some((n) => sameAmount(n, value));
+}
+
+/** Money amounts a text quotes: "$1,299", "€ 49.90", "249 EUR", "30 dollars". */
+export function moneyIn(text: string): { written: string; values: number[] }[] {
+  const re = /(?:[$€£¥]\s?(\d+(?:[.,']\d+)*))|(?:(\d+(?:[.,']\d+)*)\s?(?:usd|eur|gbp|chf|dollars?|euros?|pounds?)\b)/gi;
+  const out: { written: string; values: number[] }[] = [];
+  for (const m of text.matchAll(re)) {
+    const token = m[1] ?? m[2];
+    if (token !== undefined) out.push({ written: m[0].trim(), values: readings(token) });
+  }
+  return out;
+}
+
+/** Rounds to cents, so float sums compare as money. */
+export function cents(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,69 @@
+/**
+ * Text matching for grounding checks: tolerant of case, punctuation, spacing and word endings,
+ * never of words that are not there.
+ */
+
+const STOPWORDS = new Set(
+  `a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its
+  itself just may me more most my no not of on or our out over own she should so some such than that the their them then
+  there these they this those through to too under up very was we were what when where which while who whom why will with
+  would you your yours also about after again all any because before being between both during each few further here
+  other same only once until off s t don now per via etc
+  section text document article part describes discusses explains covers outlines notes mentions says`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+/** Lowercase words and numbers separated by single spaces: "ORD-48,213 (Blue)" -> "ord 48 213 blue". */
+export function normalizeText(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/** True when `value` occurs in `text` as whole words, ignoring case, punctuation and spacing. */
+export function appearsIn(value: string, text: string): boolean {
+  const v = normalizeText(value);
+  if (v === '') return false;
+  return ` ${normalizeText(text)} `.includes(` ${v} `);
+}
+
+const SUFFIXES = ['ations', 'ation', 'ments', 'ment', 'ness', 'ings', 'ing', 'ers', 'er', 'ed', 'es', 's', 'ly'];
+
+/** A light stemmer: enough to match "cancelling" with "cancellation" and "batteries" with "battery". */
+export function stem(word: string): string {
+  if (/\d/.test(word) || word.length <= 4) return word;
+  let w = word.endsWith('ies') ? `${word.slice(0, -3)}y` : word;
+  // a stem keeps at least four letters, so "water" stays "water"
+  const suffix = SUFFIXES.find((x) => w.endsWith(x) && w.length - x.length >= 4);
+  if (suffix) w = w.slice(0, -suffix.length);
+  return w.replace(/(.)\1$/, '$1');
+}
+
+/** Distinct stemmed content words (stopwords dropped; numbers kept). */
+export function contentWords(text: string): string[] {
+  const words = normalizeText(text)
+    .split(' ')
+    .filter((w) => w !== '' && !STOPWORDS.has(w) && (w.length >= 3 || /\d/.test(w)));
+  return [...new Set(words.map(stem))];
+}
+
+/** Same stem, or stems that differ only in a short ending past a shared five-letter start ("charg"/"charger"), never compounds ("water"/"waterproof"). */
+export function wordsMatch(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (/\d/.test(a) || /\d/.test(b)) return false;
+  let k = 0;
+  while (k < a.length && k < b.length && a[k] === b[k]) k++;
+  return k >= 5 && a.length - k <= 3 && b.length - k <= 3;
+}
+
+/** The words of `words` that match some word of `pool`. */
+export function sharedWords(words: readonly string[], pool: readonly string[]): string[] {
+  return words.filter((w) => pool.some((p) => wordsMatch(w, p)));
+}
+
+export function quote(s: string, max = 60): string {
+  return JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { appearsIn, quote } from '../shared/text.js';
+
+export const ExtractTicketFieldsInput = z.object({
+  subject: z.string().min(1),
+  body: z.string().min(1),
+});
+export type ExtractTicketFieldsInput = z.infer<typeof ExtractTicketFieldsInput>;
+
+export const ExtractTicketFieldsOutput = z.object({
+  orderId: z.string().min(1).max(40).nullable().describe('the order id exactly as written in the ticket, or null'),
+  product: z.string().min(1).max(80).nullable().describe('the product the ticket is about, as written in the ticket, or null'),
+  amount: z.string().min(1).max(20).nullable().describe('a money amount as written in the ticket, e.g. "$49.99", or null'),
+  requestedAction: z.string().min(3).max(120).nullable().describe('what the customer asks for, copied word for word from the ticket, or null'),
+});
+export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput>;
+
+const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
+
+/** Grounded in the ticket alone: the product list in the context would let an unmentioned product through. */
+export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFieldsOutput> = (output, { input }) => {
+  const text = `${input.subject}\n${input.body}`;
+  const issues: Issue[] = [];
+  for (const field of FIELDS) {
+    const value = output[field];
+    if (value !== null && !appearsIn(value, text)) {
+      issues.push({ kind: 'grounding', path: `/${field}`, message: `${quote(value)} does not appear in the ticket; copy it exactly as written, or use null` });
+    }
+  }
+  return issues;
+};
+
+export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
+  name: 'extract-ticket-fields',
+  version: 1,
+  formatName: 'extract_ticket_fields',
+  description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
+  input: ExtractTicketFieldsInput,
+  output: ExtractTicketFieldsOutput,
+  prompt: (input, context) => ({
+    system: 'You copy fields out of a support ticket. Copy values exactly as written in the ticket. Use null for anything the ticket does not say; never guess.',
+    user: `${renderContext(context)}
+
+<ticket>
+Subject: ${input.subject}
+${input.body}
+</ticket>
+
+Extract orderId, product, amount and requestedAction from the ticket, or null for each one it does not mention.
+Return JSON of this shape, with null for any field the ticket lacks: {"orderId":"...","product":"...","amount":null,"requestedAction":"..."}`,
+  }),
+  checks: [fieldsInTicket],
+  pool: 'small',
+  maxTokens: 256,
+  temperature: 0,
+});

@@ -1,0 +1,668 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { renderContext, type ContextBlock, type MicroTask, type Pipeline, type Prompt, type StepState } from '../../core/contract.js';
+import type { Issue } from '../../core/issues.js';
+import { getAt } from '../../core/json-pointer.js';
+import { subSchemaAt } from '../../core/repair.js';
+import { validateValue } from '../../core/validate.js';
+import { chunkText } from '../../pipelines/document-summary/chunk.js';
+import type { CombineSummariesOutput } from '../../pipelines/document-summary/combine-summaries.js';
+import type { SummarizeChunkOutput } from '../../pipelines/document-summary/summarize-chunk.js';
+import { getMicroTask, getPipeline, microTasks, pipelines } from '../../pipelines/index.js';
+import type { ExtractInvoiceOutput } from '../../pipelines/invoice-extraction/extract-invoice.js';
+import type { ExtractFeaturesOutput } from '../../pipelines/product-review/extract-features.js';
+import type { GenerateKeywordsOutput } from '../../pipelines/product-review/generate-keywords.js';
+import type { WriteAdviceOutput } from '../../pipelines/product-review/write-advice.js';
+import type { WriteScenariosOutput } from '../../pipelines/product-review/write-scenarios.js';
+import { moneyIn, numbersIn } from '../../pipelines/shared/numbers.js';
+import { appearsIn } from '../../pipelines/shared/text.js';
+import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classify-ticket.js';
+import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
+import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
+import { findInjection } from '../../pipelines/ticket-triage/injection.js';
+
+const PIPELINES_DIR = fileURLToPath(new URL('../../pipelines/', import.meta.url));
+
+function sampleNames(pipeline: string): string[] {
+  return readdirSync(`${PIPELINES_DIR}${pipeline}/samples`)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+function loadSample(pipeline: string, sample: string): unknown {
+  return JSON.parse(readFileSync(`${PIPELINES_DIR}${pipeline}/samples/${sample}.json`, 'utf8'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written good outputs, per pipeline, per sample, per step id (a fan-out step has a list).
+
+const features: ExtractFeaturesOutput = {
+  features: [
+    { name: 'Active noise cancellation', benefit: 'Blocks out train and office noise so you can focus or relax.' },
+    { name: '30-hour battery life', benefit: 'Lasts a full week of commuting between charges.' },
+    { name: 'Fast USB-C charging', benefit: 'Ten minutes on the charger gives five hours of listening.' },
+    { name: 'Multipoint Bluetooth pairing', benefit: 'Moves between laptop and phone without pairing again.' },
+    { name: 'Beamforming microphones', benefit: 'Keeps your voice clear on calls in noisy places.' },
+  ],
+};
+const scenarios: WriteScenariosOutput = {
+  scenarios: [
+    {
+      title: 'Daily train commute',
+      description: 'A commuter rides the train for 50 minutes each way. Noise cancellation mutes the rumble so podcasts stay clear at low volume.',
+      feature: 'Active noise cancellation',
+    },
+    {
+      title: 'Long-haul flight',
+      description: 'A traveller on a ten-hour flight watches films and listens to music. The battery covers the flight and the layover without a charger.',
+      feature: '30-hour battery life',
+    },
+    {
+      title: 'From laptop call to phone call',
+      description: 'A remote worker ends a video call on the laptop and answers the phone. Multipoint pairing moves the audio across at once.',
+      feature: 'multipoint bluetooth pairing',
+    },
+  ],
+};
+const advice: WriteAdviceOutput = {
+  buyIf: ['Commuters who want quiet on trains and buses', 'Frequent flyers who need a battery that lasts a long trip'],
+  skipIf: ['Runners and gym-goers who need a secure fit', 'Anyone who needs headphones that survive rain'],
+  verdict: 'buy',
+  summary: 'At $249 the Aurora ANC 700 is a strong pick for commuters and travellers thanks to its noise cancellation and long battery life. Skip it for workouts.',
+};
+const keywords: GenerateKeywordsOutput = {
+  keywords: ['noise cancelling headphones', 'wireless headphones', 'aurora anc 700', 'multipoint bluetooth headphones', 'long battery headphones', 'travel headphones'],
+};
+
+const billingClassification: ClassifyTicketOutput = { category: 'billing', priority: 'urgent', reason: 'The customer was charged twice for the same annual renewal.' };
+const billingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: 'Nimbus Pro', amount: '$119.00', requestedAction: 'refund the duplicate charge' };
+const billingReply: DraftReplyOutput = {
+  greeting: 'Hi Maria,',
+  body: 'Thank you for letting us know about the two $119.00 charges for order ORD-582214. I have passed this to our billing team, and we will refund the duplicate charge once it is confirmed. You will hear from us within 2 hours.',
+  signOff: 'Kind regards,\nThe Nimbus Cloud support team',
+};
+const shippingClassification: ClassifyTicketOutput = { category: 'shipping', priority: 'high', reason: 'The tracking of a hardware key has not moved for two weeks.' };
+const shippingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-604117', product: 'Nimbus hardware security key', amount: null, requestedAction: 'Can you tell me where it is?' };
+const shippingReply: DraftReplyOutput = {
+  greeting: 'Hello Daniel,',
+  body: 'Thanks for your message about order ORD-604117. I have asked our shipping partner why the tracking still shows the label as created, and I will do everything I can to get your security key to you before Monday. We will update you within 8 hours.',
+  signOff: 'Best regards,\nThe Nimbus Cloud support team',
+};
+
+const ukInvoice: ExtractInvoiceOutput = {
+  invoiceNumber: 'NW-2024-0417',
+  issueDate: '2024-04-03',
+  dueDate: '2024-05-03',
+  vendor: 'Northwind Office Supply Ltd.',
+  currency: 'GBP',
+  lines: [
+    { description: 'Ergonomic office chair, grey', qty: 4, unitPrice: 189, amount: 756 },
+    { description: 'Height-adjustable desk 160x80', qty: 2, unitPrice: 425.5, amount: 851 },
+    { description: 'Monitor arm, dual', qty: 4, unitPrice: 64.99, amount: 259.96 },
+  ],
+  subtotal: 1866.96,
+  tax: 373.39,
+  total: 2240.35,
+};
+const usInvoice: ExtractInvoiceOutput = {
+  invoiceNumber: 'BL-88213',
+  issueDate: '2025-03-15',
+  dueDate: '2025-04-14',
+  vendor: 'Brightline Software Inc.',
+  currency: 'USD',
+  lines: [
+    { description: 'Brightline Analytics - annual seats', qty: 25, unitPrice: 480, amount: 12000 },
+    { description: 'Onboarding workshop (half day)', qty: 1, unitPrice: 1500, amount: 1500 },
+  ],
+  subtotal: 13500,
+  tax: 0,
+  total: 13500,
+};
+const swissInvoice: ExtractInvoiceOutput = {
+  invoiceNumber: 'AHB-24-1193',
+  issueDate: '2024-11-12',
+  dueDate: '2024-12-12',
+  vendor: 'Alpenblick Hotelbedarf GmbH',
+  currency: 'CHF',
+  lines: [
+    { description: 'Bettwäsche-Set Satin 160x200', qty: 40, unitPrice: 89.5, amount: 3580 },
+    { description: 'Frottee-Badetuch 70x140', qty: 120, unitPrice: 18.9, amount: 2268 },
+    { description: 'Kissen Daune 65x65', qty: 40, unitPrice: 54, amount: 2160 },
+  ],
+  subtotal: 8008,
+  tax: 648.65,
+  total: 8656.65,
+};
+
+const incidentParts: SummarizeChunkOutput[] = [
+  { summary: 'On 12 March EU customers could not upload files larger than 20 MB for almost two hours. About 41,000 uploads failed with timeouts, but no data was lost.' },
+  { summary: 'A load-balancer configuration change lowered the buffered request limit from 256 MB to 20 MB. Staging tests only used 5 MB files, so the problem was missed.' },
+  { summary: 'Alerting flagged the upload timeouts after 17 minutes, but the on-call engineer first suspected the storage cluster. The change was rolled back at 10:52.' },
+  { summary: 'Four fixes follow: larger files in staging tests, zone-by-zone load-balancer rollouts, failures by file size on the dashboard, and a runbook step for recent changes.' },
+  { summary: 'Affected business customers will receive a service credit automatically. A follow-up report is expected by the end of April.' },
+];
+const incidentCombined: CombineSummariesOutput = {
+  summary:
+    'On 12 March a load-balancer configuration change blocked EU uploads above 20 MB for almost two hours, failing about 41,000 uploads without losing data. Staging tests used small files and missed it; the change was rolled back at 10:52. Four fixes and service credits for business customers follow.',
+  keyPoints: [
+    'About 41,000 EU uploads larger than 20 MB failed on 12 March, but no data was lost.',
+    'A load-balancer limit lowered to 20 MB caused the failures, and staging tests missed it.',
+    'The change was rolled back at 10:52 after the team first suspected storage.',
+    'Staging tests, rollouts, dashboards and the runbook are changing to prevent a repeat.',
+  ],
+};
+
+const FIXTURES: Record<string, Record<string, Record<string, unknown>>> = {
+  'product-review': { 'wireless-headphones': { features, scenarios, advice, keywords } },
+  'ticket-triage': {
+    'billing-double-charge': { classification: billingClassification, fields: billingFields, reply: billingReply },
+    'shipping-with-injection': { classification: shippingClassification, fields: shippingFields, reply: shippingReply },
+  },
+  'invoice-extraction': {
+    'uk-office-supplies': { invoice: ukInvoice },
+    'us-software-license': { invoice: usInvoice },
+    'swiss-hotel-linen': { invoice: swissInvoice },
+  },
+  'document-summary': { 'incident-report': { parts: incidentParts, combined: incidentCombined } },
+};
+
+/** Any sample's fixtures stand in for the earlier results of another sample of the same pipeline. */
+function anyResults(pipeline: string): Record<string, unknown> {
+  const first = Object.values(FIXTURES[pipeline] ?? {})[0];
+  if (!first) throw new Error(`no fixtures for ${pipeline}`);
+  return first;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A dry run: every step's input, context and prompt as the workflow builds them, with fixtures as results.
+
+interface Call {
+  stepId: string;
+  index: number;
+  task: MicroTask<any, any>;
+  input: unknown;
+  context: ContextBlock[];
+  prompt: Prompt;
+  /** the fixture output of this call */
+  output: unknown;
+}
+
+function dryRun(pipeline: Pipeline, rawInput: unknown, results: Record<string, unknown>): { calls: Call[]; state: StepState<unknown> } {
+  const state: StepState<unknown> = { input: pipeline.input.parse(rawInput), results: {} };
+  const calls: Call[] = [];
+  for (const step of pipeline.steps) {
+    const items = step.forEach ? step.forEach(state) : [undefined];
+    items.forEach((item, index) => {
+      const input = step.task.input.parse(step.forEach ? step.input(state, item, index) : step.input(state));
+      const context = step.context ? step.context(state, item) : [];
+      const result = results[step.id];
+      const output = step.forEach ? (Array.isArray(result) ? result[index] : undefined) : result;
+      calls.push({ stepId: step.id, index, task: step.task, input, context, prompt: step.task.prompt(input, context), output });
+    });
+    state.results[step.id] = results[step.id];
+  }
+  return { calls, state };
+}
+
+function callOf(pipeline: string, sample: string, stepId: string, index = 0): Call {
+  const results = FIXTURES[pipeline]?.[sample] ?? anyResults(pipeline);
+  const call = dryRun(getPipeline(pipeline), loadSample(pipeline, sample), results).calls.find((c) => c.stepId === stepId && c.index === index);
+  if (!call) throw new Error(`no call ${pipeline}/${stepId}[${index}]`);
+  return call;
+}
+
+/** The issues a micro-task's contract finds in an output, as the workflow would validate it. */
+function validate(call: Call, output: unknown): Issue[] {
+  const v = validateValue(call.task, output, { input: call.input, context: call.context });
+  return v.issues;
+}
+
+function edited<T>(value: T, edit: (copy: T) => void): T {
+  const copy = structuredClone(value);
+  edit(copy);
+  return copy;
+}
+
+/** Asserts the bad output is caught at exactly these (kind, path) pairs, each a repairable path that exists in it. */
+function expectCaught(call: Call, bad: unknown, expected: readonly [Issue['kind'], string][]): Issue[] {
+  expect(call.task.output.safeParse(bad).success, 'a bad output for a check must still meet the schema').toBe(true);
+  const issues = validate(call, bad);
+  expect(issues.map((i) => [i.kind, i.path]).sort()).toEqual([...expected].sort());
+  for (const issue of issues) {
+    expect(getAt(bad, issue.path), `${issue.path} points at a value`).toBeDefined();
+    expect(subSchemaAt(call.task.output, issue.path), `${issue.path} is in the output schema`).toBeDefined();
+    expect(issue.message.length).toBeGreaterThan(10);
+  }
+  return issues;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('pipeline registry', () => {
+  it('lists the four pipelines by name', () => {
+    expect(Object.keys(pipelines).sort()).toEqual(['document-summary', 'invoice-extraction', 'product-review', 'ticket-triage']);
+    for (const [name, p] of Object.entries(pipelines)) expect(p.name).toBe(name);
+  });
+
+  it('lists every micro-task of every pipeline by name', () => {
+    const used = Object.values(pipelines).flatMap((p) => p.steps.map((s) => s.task));
+    expect(Object.keys(microTasks).sort()).toEqual([...new Set(used.map((t) => t.name))].sort());
+    for (const task of used) expect(getMicroTask(task.name)).toBe(task);
+  });
+
+  it('names the unknown pipeline and the known ones when asked for a missing pipeline', () => {
+    expect(() => getPipeline('sales-forecast')).toThrowError(/unknown pipeline "sales-forecast".*product-review.*ticket-triage/);
+  });
+
+  it('names the unknown micro-task and the known ones when asked for a missing micro-task', () => {
+    expect(() => getMicroTask('write-poem')).toThrowError(/unknown micro-task "write-poem".*extract-features.*extract-invoice/);
+  });
+});
+
+describe('sample inputs', () => {
+  for (const name of Object.keys(pipelines)) {
+    it(`${name} has at least two samples, each a valid input`, () => {
+      const samples = sampleNames(name);
+      expect(samples.length).toBeGreaterThanOrEqual(2);
+      for (const sample of samples) {
+        const parsed = getPipeline(name).input.safeParse(loadSample(name, sample));
+        expect(parsed.success, `${name}/samples/${sample}.json: ${parsed.success ? '' : parsed.error.message}`).toBe(true);
+      }
+    });
+  }
+
+  it('invoice samples have two to four lines each', () => {
+    for (const sample of sampleNames('invoice-extraction')) {
+      const fixture = FIXTURES['invoice-extraction']?.[sample]?.['invoice'] as ExtractInvoiceOutput | undefined;
+      expect(fixture, `a fixture for ${sample}`).toBeDefined();
+      expect(fixture!.lines.length).toBeGreaterThanOrEqual(2);
+      expect(fixture!.lines.length).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('document samples are between 1500 and 3000 characters', () => {
+    for (const sample of sampleNames('document-summary')) {
+      const { text } = loadSample('document-summary', sample) as { text: string };
+      expect(text.length).toBeGreaterThanOrEqual(1500);
+      expect(text.length).toBeLessThanOrEqual(3000);
+    }
+  });
+});
+
+describe('micro-task contracts', () => {
+  const tasks = Object.values(microTasks);
+
+  it('every output schema converts to JSON schema', () => {
+    for (const task of tasks) {
+      expect(() => z.toJSONSchema(task.output), task.name).not.toThrow();
+      expect(() => z.toJSONSchema(task.output, { target: 'draft-7' }), task.name).not.toThrow();
+    }
+  });
+
+  it('every formatName is unique', () => {
+    const names = tasks.map((t) => t.formatName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('every formatName is the snake_case form of the task name', () => {
+    for (const task of tasks) expect(task.formatName).toBe(task.name.replace(/-/g, '_'));
+  });
+
+  it('every task is version 1 on the small pool with a small token budget', () => {
+    for (const task of tasks) {
+      expect(task.version, task.name).toBe(1);
+      expect(task.pool, task.name).toBe('small');
+      expect(task.maxTokens, task.name).toBeGreaterThanOrEqual(256);
+      expect(task.maxTokens, task.name).toBeLessThanOrEqual(700);
+      expect(task.temperature ?? 0, task.name).toBeLessThanOrEqual(0.3);
+    }
+  });
+
+  it('only the invoice extraction accepts a partial result', () => {
+    expect(tasks.filter((t) => t.allowPartial).map((t) => t.name)).toEqual(['extract-invoice']);
+  });
+});
+
+describe('prompts', () => {
+  for (const name of Object.keys(pipelines)) {
+    it(`${name} builds a prompt with its injected context for every step of every sample`, () => {
+      for (const sample of sampleNames(name)) {
+        const results = FIXTURES[name]?.[sample] ?? anyResults(name);
+        const { calls } = dryRun(getPipeline(name), loadSample(name, sample), results);
+        expect(calls.length).toBeGreaterThanOrEqual(getPipeline(name).steps.length);
+        for (const call of calls) {
+          const where = `${name}/${sample} ${call.stepId}[${call.index}]`;
+          expect(call.context.length, where).toBeGreaterThan(0);
+          expect(call.prompt.user, where).toContain(renderContext(call.context));
+          expect(call.prompt.user, where).toMatch(/Return JSON of this shape[^{\n]*: \{/);
+          expect(call.prompt.system.length, where).toBeGreaterThan(20);
+        }
+      }
+    });
+  }
+
+  it('puts each part of a document in its own summarize-chunk prompt', () => {
+    const sample = loadSample('document-summary', 'incident-report') as { text: string };
+    const { calls } = dryRun(getPipeline('document-summary'), sample, anyResults('document-summary'));
+    const parts = calls.filter((c) => c.stepId === 'parts');
+    const chunks = chunkText(sample.text, 800);
+    expect(parts).toHaveLength(chunks.length);
+    parts.forEach((c, i) => {
+      expect(c.prompt.user).toContain(chunks[i]);
+      expect(c.input).toMatchObject({ part: i + 1, parts: chunks.length });
+    });
+  });
+
+  it('gives the draft-reply prompt the response time of the classified priority', () => {
+    const call = callOf('ticket-triage', 'shipping-with-injection', 'reply');
+    expect(call.prompt.user).toContain('within 8 hours');
+    expect(call.prompt.user).not.toContain('within 2 hours');
+  });
+});
+
+describe('good outputs', () => {
+  for (const [name, bySample] of Object.entries(FIXTURES)) {
+    for (const [sample, results] of Object.entries(bySample)) {
+      it(`${name} accepts the hand-written outputs for ${sample} and assembles them`, () => {
+        const pipeline = getPipeline(name);
+        const { calls, state } = dryRun(pipeline, loadSample(name, sample), results);
+        for (const call of calls) expect(validate(call, call.output), `${call.stepId}[${call.index}]`).toEqual([]);
+        expect(() => pipeline.assemble(state)).not.toThrow();
+      });
+    }
+  }
+
+  it('product-review assembles a review with the verdict, features and keywords', () => {
+    const { state } = dryRun(getPipeline('product-review'), loadSample('product-review', 'wireless-headphones'), anyResults('product-review'));
+    const review = getPipeline('product-review').assemble(state);
+    expect(review).toMatchObject({ product: { name: 'Aurora ANC 700 Wireless Headphones', price: 249, currency: 'USD' }, verdict: 'buy' });
+    expect(review.features).toHaveLength(5);
+    expect(review.keywords).toEqual(keywords.keywords);
+  });
+
+  it('ticket-triage assembles the reply text and flags the injected ticket', () => {
+    const pipeline = getPipeline('ticket-triage');
+    const injected = pipeline.assemble(dryRun(pipeline, loadSample('ticket-triage', 'shipping-with-injection'), FIXTURES['ticket-triage']!['shipping-with-injection']!).state);
+    expect(injected.injectionSuspected).toBe(true);
+    expect(injected.reply.text).toBe(`${shippingReply.greeting}\n\n${shippingReply.body}\n\n${shippingReply.signOff}`);
+    const clean = pipeline.assemble(dryRun(pipeline, loadSample('ticket-triage', 'billing-double-charge'), FIXTURES['ticket-triage']!['billing-double-charge']!).state);
+    expect(clean.injectionSuspected).toBe(false);
+    expect(clean.category).toBe('billing');
+  });
+
+  it('invoice-extraction keeps a partial invoice instead of failing', () => {
+    const pipeline = getPipeline('invoice-extraction');
+    const partial = { ...ukInvoice, total: undefined };
+    const out = pipeline.assemble({ input: loadSample('invoice-extraction', 'uk-office-supplies'), results: { invoice: partial } });
+    expect(out).toEqual({ schemaValid: false, invoice: partial });
+    const full = pipeline.assemble({ input: loadSample('invoice-extraction', 'uk-office-supplies'), results: { invoice: ukInvoice } });
+    expect(full).toEqual({ schemaValid: true, invoice: ukInvoice });
+  });
+
+  it('document-summary assembles one part summary per chunk with the key points', () => {
+    const pipeline = getPipeline('document-summary');
+    const out = pipeline.assemble(dryRun(pipeline, loadSample('document-summary', 'incident-report'), anyResults('document-summary')).state);
+    expect(out.parts).toEqual(incidentParts.map((p) => p.summary));
+    expect(out.keyPoints).toEqual(incidentCombined.keyPoints);
+  });
+
+  it('a later step fails loudly when an earlier result is missing', () => {
+    const pipeline = getPipeline('product-review');
+    const state: StepState<unknown> = { input: loadSample('product-review', 'espresso-machine'), results: {} };
+    expect(() => pipeline.steps[1]!.input(state)).toThrowError(/step "features" has no valid result/);
+  });
+});
+
+describe('product-review checks', () => {
+  const pr = (stepId: string) => callOf('product-review', 'wireless-headphones', stepId);
+
+  it('extract-features flags a feature name the spec sheet does not state', () => {
+    const bad = edited(features, (o) => (o.features[1]!.name = 'Waterproof design'));
+    const [issue] = expectCaught(pr('features'), bad, [['grounding', '/features/1/name']]);
+    expect(issue!.message).toMatch(/waterproof/);
+  });
+
+  it('extract-features accepts a feature name worded differently from the spec key', () => {
+    const ok = edited(features, (o) => (o.features[0]!.name = 'Noise cancelling with transparency mode'));
+    expect(validate(pr('features'), ok)).toEqual([]);
+  });
+
+  it('extract-features flags a repeated feature name', () => {
+    const bad = edited(features, (o) => (o.features[4]!.name = 'active noise cancellation'));
+    expectCaught(pr('features'), bad, [['semantic', '/features/4/name']]);
+  });
+
+  it('write-scenarios flags a scenario built on a feature that was not extracted', () => {
+    const bad = edited(scenarios, (o) => (o.scenarios[2]!.feature = 'Wireless charging'));
+    const [issue] = expectCaught(pr('scenarios'), bad, [['grounding', '/scenarios/2/feature']]);
+    expect(issue!.message).toContain('"Active noise cancellation"');
+  });
+
+  it('write-advice flags a price the product does not have', () => {
+    const bad = edited(advice, (o) => (o.summary = 'At just $199 the Aurora ANC 700 is a bargain for commuters and travellers.'));
+    expectCaught(pr('advice'), bad, [['grounding', '/summary']]);
+  });
+
+  it('write-advice flags a buyer listed under both buyIf and skipIf', () => {
+    const bad = edited(advice, (o) => (o.skipIf[1] = o.buyIf[0]!));
+    expectCaught(pr('advice'), bad, [['semantic', '/skipIf/1']]);
+  });
+
+  it('generate-keywords flags a keyword with capitals', () => {
+    const bad = edited(keywords, (o) => (o.keywords[2] = 'Aurora ANC 700'));
+    expectCaught(pr('keywords'), bad, [['semantic', '/keywords/2']]);
+  });
+
+  it('generate-keywords flags the later copy of a duplicated keyword', () => {
+    const bad = edited(keywords, (o) => (o.keywords[5] = 'wireless  headphones'));
+    expectCaught(pr('keywords'), bad, [['semantic', '/keywords/5']]);
+  });
+});
+
+describe('ticket-triage checks', () => {
+  const billing = (stepId: string) => callOf('ticket-triage', 'billing-double-charge', stepId);
+  const shipping = (stepId: string) => callOf('ticket-triage', 'shipping-with-injection', stepId);
+
+  it('classify-ticket flags an urgent priority on feedback', () => {
+    const bad: ClassifyTicketOutput = { category: 'feedback', priority: 'urgent', reason: 'The customer is unhappy about being charged twice.' };
+    expectCaught(billing('classification'), bad, [['semantic', '/priority']]);
+  });
+
+  it('classify-ticket flags a low priority for an enterprise customer', () => {
+    expectCaught(shipping('classification'), { ...shippingClassification, priority: 'low' }, [['semantic', '/priority']]);
+  });
+
+  it('extract-ticket-fields flags values that are not in the ticket', () => {
+    const bad: ExtractTicketFieldsOutput = { ...billingFields, orderId: 'ORD-582241', product: 'Nimbus Enterprise' };
+    expectCaught(billing('fields'), bad, [
+      ['grounding', '/orderId'],
+      ['grounding', '/product'],
+    ]);
+  });
+
+  it('extract-ticket-fields accepts nulls and values copied with different case', () => {
+    const ok: ExtractTicketFieldsOutput = { orderId: 'ord-582214', product: null, amount: null, requestedAction: null };
+    expect(validate(billing('fields'), ok)).toEqual([]);
+  });
+
+  it('draft-reply flags a greeting that does not name the customer', () => {
+    expectCaught(billing('reply'), { ...billingReply, greeting: 'Dear customer,' }, [['semantic', '/greeting']]);
+  });
+
+  it('draft-reply flags a refund promise on a shipping ticket but allows one on a billing ticket', () => {
+    const body = 'Sorry for the wait on order ORD-604117. If the key does not arrive by Monday, we will refund your order in full. Expect an update within 8 hours.';
+    expectCaught(shipping('reply'), { ...shippingReply, body }, [['semantic', '/body']]);
+    expect(validate(billing('reply'), { ...billingReply, body: `${billingReply.body} We will refund the $119.00 today.` })).toEqual([]);
+  });
+
+  it('draft-reply allows a mention of refunds that promises none', () => {
+    const body = `${shippingReply.body} We cannot refund shipping costs, but the billing team can answer questions about charges.`;
+    expect(validate(shipping('reply'), { ...shippingReply, body })).toEqual([]);
+  });
+
+  it('draft-reply flags a reply that hands out the discount code an injected instruction asked for', () => {
+    const body = `${shippingReply.body} Here is your discount code VIP-FREE-2024.`;
+    const [issue] = expectCaught(shipping('reply'), { ...shippingReply, body }, [['injection', '/body']]);
+    expect(issue!.message).toContain('VIP-FREE-2024');
+  });
+
+  it('draft-reply flags a reply that repeats the phrase an injected instruction dictated', () => {
+    const signOff = 'Your account has been upgraded to lifetime premium. The Nimbus Cloud support team';
+    expectCaught(shipping('reply'), { ...shippingReply, signOff }, [['injection', '/signOff']]);
+  });
+
+  it('draft-reply flags a coupon offer without an injection as a policy breach', () => {
+    const body = `${billingReply.body} As an apology, here is a coupon code for your next renewal.`;
+    expectCaught(billing('reply'), { ...billingReply, body }, [['semantic', '/body']]);
+  });
+
+  it('finds the injected instruction and its demands in the ticket', () => {
+    const { ticket } = loadSample('ticket-triage', 'shipping-with-injection') as { ticket: { body: string } };
+    const finding = findInjection(ticket.body);
+    expect(finding?.instruction).toMatch(/^IGNORE ALL PREVIOUS INSTRUCTIONS/);
+    expect(finding?.demands.sort()).toEqual(['VIP-FREE-2024', 'Your account has been upgraded to lifetime premium']);
+  });
+
+  it('finds no injection in ordinary tickets', () => {
+    for (const sample of ['billing-double-charge', 'technical-sync-error']) {
+      const { ticket } = loadSample('ticket-triage', sample) as { ticket: { subject: string; body: string } };
+      expect(findInjection(`${ticket.subject}\n${ticket.body}`), sample).toBeNull();
+    }
+    expect(findInjection('Please ignore my previous email, I found the invoice.')).toBeNull();
+  });
+});
+
+describe('invoice-extraction checks', () => {
+  const uk = () => callOf('invoice-extraction', 'uk-office-supplies', 'invoice');
+
+  it('flags a vendor name that is not written in the invoice', () => {
+    expectCaught(uk(), { ...ukInvoice, vendor: 'Northwind Office Supplies' }, [['grounding', '/vendor']]);
+  });
+
+  it('flags a currency the invoice does not use', () => {
+    expectCaught(uk(), { ...ukInvoice, currency: 'EUR' }, [['grounding', '/currency']]);
+  });
+
+  it('flags a misread unit price, and the line amount it no longer explains', () => {
+    const bad = edited(ukInvoice, (o) => (o.lines[2]!.unitPrice = 46.99));
+    expectCaught(uk(), bad, [
+      ['grounding', '/lines/2/unitPrice'],
+      ['semantic', '/lines/2/amount'],
+    ]);
+  });
+
+  it('flags a line amount that is not qty times unit price', () => {
+    const bad = edited(ukInvoice, (o) => (o.lines[0]!.amount = 189));
+    expectCaught(uk(), bad, [
+      ['semantic', '/lines/0/amount'],
+      ['semantic', '/subtotal'],
+    ]);
+  });
+
+  it('flags a subtotal that is not the sum of the lines', () => {
+    const bad = edited(ukInvoice, (o) => void o.lines.pop());
+    expectCaught(uk(), bad, [['semantic', '/subtotal']]);
+  });
+
+  it('flags a total that is not subtotal plus tax', () => {
+    expectCaught(uk(), { ...ukInvoice, total: 1866.96 }, [['semantic', '/total']]);
+    expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/total']]);
+  });
+
+  it('flags a due date before the issue date', () => {
+    expectCaught(uk(), { ...ukInvoice, issueDate: '2024-05-03', dueDate: '2024-04-03' }, [['semantic', '/dueDate']]);
+  });
+
+  it('flags a date that appears nowhere in the invoice', () => {
+    expectCaught(uk(), { ...ukInvoice, dueDate: '2024-06-03' }, [['grounding', '/dueDate']]);
+  });
+
+  it('flags a date that is not on the calendar', () => {
+    const issues = validate(uk(), { ...ukInvoice, dueDate: '2024-02-30' });
+    expect(issues).toContainEqual(expect.objectContaining({ kind: 'semantic', path: '/dueDate' }));
+  });
+
+  it('accepts dates in US and dotted European spelling and amounts with thousands separators', () => {
+    expect(validate(callOf('invoice-extraction', 'us-software-license', 'invoice'), usInvoice)).toEqual([]);
+    expect(validate(callOf('invoice-extraction', 'swiss-hotel-linen', 'invoice'), swissInvoice)).toEqual([]);
+  });
+
+  it('reads numbers with every common thousands separator', () => {
+    expect(numbersIn('£1,866.96')).toContain(1866.96);
+    expect(numbersIn('1.234,56 EUR')).toContain(1234.56);
+    expect(numbersIn("CHF 3'580.00")).toContain(3580);
+    expect(numbersIn('12,000')).toEqual(expect.arrayContaining([12000, 12]));
+    expect(moneyIn('only $1,299 today').flatMap((m) => m.values)).toContain(1299);
+  });
+});
+
+describe('document-summary checks', () => {
+  it('summarize-chunk flags a summary that is not about its part', () => {
+    const call = callOf('document-summary', 'incident-report', 'parts', 0);
+    expectCaught(call, { summary: 'Heat pumps move warmth from outdoor air into homes and use less energy than gas boilers.' }, [['grounding', '/summary']]);
+  });
+
+  it('combine-summaries flags a key point none of the part summaries makes', () => {
+    const call = callOf('document-summary', 'incident-report', 'combined');
+    const bad = edited(incidentCombined, (o) => (o.keyPoints[3] = 'Users should switch to a different cloud provider for better reliability.'));
+    expectCaught(call, bad, [['grounding', '/keyPoints/3']]);
+  });
+
+  it('combine-summaries accepts a paraphrased key point', () => {
+    const call = callOf('document-summary', 'incident-report', 'combined');
+    const ok = edited(incidentCombined, (o) => (o.keyPoints[3] = 'Business customers hit by the outage get service credits automatically.'));
+    expect(validate(call, ok)).toEqual([]);
+  });
+});
+
+describe('chunking', () => {
+  const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+  it('splits the sample documents into chunks of at most 800 characters and keeps all the text', () => {
+    for (const sample of sampleNames('document-summary')) {
+      const { text } = loadSample('document-summary', sample) as { text: string };
+      const chunks = chunkText(text, 800);
+      expect(chunks.length).toBeGreaterThan(1);
+      for (const c of chunks) expect(c.length).toBeLessThanOrEqual(800);
+      expect(squash(chunks.join(' '))).toBe(squash(text));
+    }
+  });
+
+  it('keeps paragraphs whole and together while they fit', () => {
+    const text = 'First paragraph.\n\nSecond paragraph.\n\n\n  Third paragraph.';
+    expect(chunkText(text, 40)).toEqual(['First paragraph.\n\nSecond paragraph.', 'Third paragraph.']);
+    expect(chunkText(text, 800)).toEqual(['First paragraph.\n\nSecond paragraph.\n\nThird paragraph.']);
+  });
+
+  it('splits a paragraph longer than a chunk at sentence ends', () => {
+    const sentence = 'This sentence is exactly fifty characters long ok.';
+    const paragraph = Array.from({ length: 10 }, () => sentence).join(' ');
+    const chunks = chunkText(paragraph, 120);
+    for (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(120);
+      expect(c.endsWith('ok.')).toBe(true);
+    }
+    expect(squash(chunks.join(' '))).toBe(squash(paragraph));
+  });
+
+  it('splits an over-long sentence at spaces and an over-long word anywhere, losing nothing', () => {
+    const text = `${'word '.repeat(60)}${'x'.repeat(70)}`;
+    const chunks = chunkText(text, 25);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(25);
+    expect(chunks.join('').replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
+  });
+
+  it('returns no chunks for an empty text', () => {
+    expect(chunkText('  \n\n  ')).toEqual([]);
+  });
+});
+
+describe('text matching', () => {
+  it('matches whole words regardless of case and punctuation', () => {
+    expect(appearsIn('ORD-582214', 'my order number is ord 582214.')).toBe(true);
+    expect(appearsIn('ORD-58221', 'my order number is ORD-582214')).toBe(false);
+  });
+});
