@@ -1,0 +1,174 @@
+/**
+ * Brings the whole stack up, checks it and stops it, from any directory:
+ *   tsx infra/stack.ts up|down|status
+ * Postgres (DATABASE_URL or embedded), the Temporal dev server, the local model servers for
+ * pools whose base URL is the local default, the orchestration worker and one worker per pool.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { migrateDatabase } from '../db/migrate.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../workers/config.js';
+import { DATA_DIR, ROOT } from './paths.js';
+import { startPostgres, stopPostgres } from './postgres.js';
+import { startTemporal, stopTemporal, TEMPORAL_UI_PORT } from './temporal.js';
+
+const RUN_DIR = path.join(DATA_DIR, 'run');
+const LOG_DIR = path.join(DATA_DIR, 'logs');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const MODEL_SERVER = path.join(ROOT, 'infra', 'model-server.sh');
+
+/** Local model servers the project starts itself: which pool, on which port, with which model. */
+export const LOCAL_MODEL_SERVERS: Record<string, { port: number; model: string }> = {
+  small: { port: 8088, model: 'small' },
+  large: { port: 8089, model: 'large' },
+};
+
+const log = (line: string) => console.error(line);
+
+function pidAlive(file: string): number | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const pid = Number(fs.readFileSync(file, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pools served by a local model server that the project starts (their base URL is the local default). */
+function localPools(config: AppConfig): string[] {
+  return Object.entries(config.registry.pools)
+    .filter(([name, p]) => LOCAL_MODEL_SERVERS[name] && p.baseUrl === `http://127.0.0.1:${LOCAL_MODEL_SERVERS[name]!.port}/v1`)
+    .map(([name]) => name);
+}
+
+function modelServer(cmd: 'start' | 'stop' | 'status', pool: string): boolean {
+  const spec = LOCAL_MODEL_SERVERS[pool]!;
+  const res = spawnSync('bash', [MODEL_SERVER, cmd], {
+    stdio: ['ignore', cmd === 'status' ? 'pipe' : 'inherit', 'inherit'],
+    env: { ...process.env, MODEL_PORT: String(spec.port), MODEL_NAME: spec.model },
+  });
+  return res.status === 0;
+}
+
+function startProcess(name: string, args: string[]): void {
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const pidFile = path.join(RUN_DIR, `${name}.pid`);
+  if (pidAlive(pidFile)) return;
+  const out = fs.openSync(path.join(LOG_DIR, `${name}.log`), 'a');
+  const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: process.env });
+  child.unref();
+  fs.writeFileSync(pidFile, String(child.pid));
+}
+
+async function stopProcess(name: string): Promise<void> {
+  const pidFile = path.join(RUN_DIR, `${name}.pid`);
+  const pid = pidAlive(pidFile);
+  if (pid) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && pidAlive(pidFile)) await new Promise((r) => setTimeout(r, 200));
+    if (pidAlive(pidFile)) process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(pidFile, { force: true });
+}
+
+async function pollerCount(config: AppConfig, queue: string, type: 1 | 2): Promise<number> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  try {
+    const res = await connection.workflowService.describeTaskQueue({ namespace: config.temporalNamespace, taskQueue: { name: queue }, taskQueueType: type });
+    return (res.pollers ?? []).length;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function waitForPollers(config: AppConfig, name: string, queue: string, type: 1 | 2, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if ((await pollerCount(config, queue, type)) > 0) return;
+    if (!pidAlive(path.join(RUN_DIR, `${name}.pid`))) {
+      const tail = fs.readFileSync(path.join(LOG_DIR, `${name}.log`), 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`worker ${name} exited during start-up:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`worker ${name} is not polling queue ${queue} after ${seconds} s (log: ${path.join(LOG_DIR, `${name}.log`)})`);
+}
+
+export async function up(): Promise<AppConfig> {
+  const t0 = Date.now();
+  const databaseUrl = await startPostgres(log);
+  process.env.DATABASE_URL ??= databaseUrl;
+  const config = loadConfig();
+  await migrateDatabase(config.databaseUrl);
+  log(`postgres: up, migrations applied`);
+  await startTemporal();
+  log(`temporal: up at ${config.temporalAddress}, UI http://localhost:${TEMPORAL_UI_PORT}`);
+  for (const pool of localPools(config)) {
+    if (!modelServer('start', pool)) throw new Error(`the local model server for pool ${pool} did not start (log: .cache/model/)`);
+  }
+  startProcess('worker-main', ['workers/main.ts']);
+  for (const pool of Object.keys(config.registry.pools)) startProcess(`worker-${pool}`, ['workers/pool.ts', pool]);
+  await waitForPollers(config, 'worker-main', ORCHESTRATION_QUEUE, 1, 120);
+  for (const pool of Object.keys(config.registry.pools)) {
+    await waitForPollers(config, `worker-${pool}`, config.snapshot.pools[pool]!.taskQueue, 2, 60);
+  }
+  log(`workers: orchestration + ${Object.keys(config.registry.pools).join(', ')} polling (stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return config;
+}
+
+export async function down(): Promise<void> {
+  const config = loadConfig();
+  for (const pool of Object.keys(config.registry.pools)) await stopProcess(`worker-${pool}`);
+  await stopProcess('worker-main');
+  for (const pool of localPools(config)) modelServer('stop', pool);
+  await stopTemporal();
+  await stopPostgres();
+  log('stack down');
+}
+
+export async function status(): Promise<boolean> {
+  const config = loadConfig();
+  let ok = true;
+  const line = (name: string, good: boolean, detail: string) => {
+    ok &&= good;
+    console.log(`${good ? 'up  ' : 'DOWN'} ${name.padEnd(14)} ${detail}`);
+  };
+  const pg = spawnSync(TSX, [path.join(ROOT, 'infra', 'postgres.ts'), 'status'], { encoding: 'utf8' });
+  line('postgres', pg.status === 0, pg.stdout.trim());
+  let temporalUp = false;
+  try {
+    await pollerCount(config, ORCHESTRATION_QUEUE, 1);
+    temporalUp = true;
+  } catch {
+    // reported below
+  }
+  line('temporal', temporalUp, `${config.temporalAddress}, UI ${config.temporalUiUrl}`);
+  for (const pool of localPools(config)) line(`model ${pool}`, modelServer('status', pool), config.registry.pools[pool]!.baseUrl);
+  if (temporalUp) {
+    line('worker main', (await pollerCount(config, ORCHESTRATION_QUEUE, 1)) > 0, `queue ${ORCHESTRATION_QUEUE}`);
+    for (const [pool, info] of Object.entries(config.snapshot.pools)) {
+      line(`worker ${pool}`, (await pollerCount(config, info.taskQueue, 2)) > 0, `queue ${info.taskQueue} -> ${info.endpoint}`);
+    }
+  }
+  return ok;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cmd = process.argv[2] ?? 'status';
+  const main = async () => {
+    if (cmd === 'up') await up();
+    else if (cmd === 'down') await down();
+    else if (cmd === 'status') process.exitCode = (await status()) ? 0 : 1;
+    else throw new Error(`unknown command "${cmd}": use up, down or status`);
+  };
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

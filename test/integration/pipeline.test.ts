@@ -1,0 +1,208 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { answerProductReview, productReviewOutputs, sample } from '../support/fixtures.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+/** tasks whose model activity throws once after its call was recorded */
+const crashAfterCall = new Set<string>();
+const review = sample('product-review', 'wireless-headphones');
+
+beforeAll(async () => {
+  h = await startHarness({
+    afterRecorded: (req, activityAttempt) => {
+      if (crashAfterCall.has(req.task) && activityAttempt === 1) throw new Error(`worker lost after calling the model for ${req.task}`);
+    },
+  });
+});
+afterAll(async () => h?.stop());
+beforeEach(() => {
+  h.model.reset();
+  crashAfterCall.clear();
+  answerProductReview(h.model);
+});
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe('product-review on the real Temporal server and Postgres', () => {
+  it('runs end to end when every first output is valid, and records each call', async () => {
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    const output = result.output as { verdict: string; features: unknown[]; keywords: string[] };
+    expect(output.verdict).toBe('buy');
+    expect(output.features).toEqual(productReviewOutputs.extract_features.features);
+    expect(output.keywords).toEqual(productReviewOutputs.generate_keywords.keywords);
+
+    const { attempts, tasks, run } = await h.rows(workflowId);
+    expect(attempts.map((a) => [a.task, a.kind, a.pool, a.valid])).toEqual([
+      ['extract-features', 'generate', 'small', true],
+      ['write-scenarios', 'generate', 'small', true],
+      ['write-advice', 'generate', 'small', true],
+      ['generate-keywords', 'generate', 'small', true],
+    ]);
+    for (const a of attempts) {
+      expect(a.promptTokens).toBeGreaterThan(0);
+      expect(a.completionTokens).toBeGreaterThan(0);
+      expect(a.tokensEstimated).toBe(false);
+      expect(a.costUsd).toBeGreaterThan(0);
+      expect(a.referenceCostUsd).toBeGreaterThan(a.costUsd);
+      expect(a.priceVersion).toBe('small-test-1');
+      expect(a.model).toBe('scripted-small');
+      expect(a.routeReason).toContain('default pool');
+    }
+    expect(tasks.map((t) => [t.step, t.status, t.attempts])).toEqual([
+      ['features', 'valid', 1],
+      ['scenarios', 'valid', 1],
+      ['advice', 'valid', 1],
+      ['keywords', 'valid', 1],
+    ]);
+    expect(run).toMatchObject({ status: 'completed', pipeline: 'product-review', attempts: 4, repairs: 0, escalations: 0 });
+    expect(run!.promptTokens).toBe(attempts.reduce((t, a) => t + a.promptTokens, 0));
+    expect(run!.costUsd).toBeCloseTo(attempts.reduce((t, a) => t + a.costUsd, 0), 12);
+
+    // the endpoint was asked for guided decoding with the task's own schema
+    const req = h.model.requestsFor('extract_features')[0]!;
+    expect(req.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'extract_features', strict: true } });
+    expect(JSON.stringify(req.messages)).toContain('hybrid ANC with 3 levels');
+  });
+
+  it('reads almost-valid JSON without another model call and records the fixes', async () => {
+    const almost = "Here you go:\n```json\n{'features': [{'name': 'battery life', 'benefit': 'Lasts 30 hours with noise cancelling on.',}, {'name': 'fast charging', 'benefit': 'Ten minutes of charging gives five hours.',}, {'name': 'active noise cancellation', 'benefit': 'Blocks engine and train noise.'},],}\n```";
+    h.model.script('extract_features', { content: almost });
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    const { attempts } = await h.rows(workflowId);
+    expect(attempts).toHaveLength(4);
+    const features = attempts.find((a) => a.task === 'extract-features')!;
+    expect(features.valid).toBe(true);
+    expect((features.fixes as { kind: string }[]).map((f) => f.kind)).toEqual(expect.arrayContaining(['strip-fences', 'jsonrepair']));
+    expect(features.rawOutput).toBe(almost);
+  });
+
+  it('repairs only the failing path and keeps the valid fields frozen', async () => {
+    const bad = { keywords: ['Wireless Headphones', ...productReviewOutputs.generate_keywords.keywords.slice(1)] };
+    h.model.script('generate_keywords', { content: JSON.stringify(bad) });
+    h.model.script('generate_keywords_repair', { content: '{"/keywords/0": "over-ear headphones"}' });
+    const { workflowId, result } = await h.run('product-review', review);
+    expect((result.output as { keywords: string[] }).keywords).toEqual(['over-ear headphones', ...bad.keywords.slice(1)]);
+    expect(result.totals.repairs).toBe(1);
+
+    const repairReq = h.model.requestsFor('generate_keywords_repair')[0]!;
+    const schema = repairReq.response_format!.json_schema!.schema as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(['/keywords/0']);
+    expect(repairReq.messages.map((m) => m.content).join('\n')).toContain('"/keywords/0": current value "Wireless Headphones"');
+
+    const { attempts, tasks } = await h.rows(workflowId);
+    const kw = attempts.filter((a) => a.task === 'generate-keywords');
+    expect(kw.map((a) => [a.attemptNo, a.kind, a.valid, a.repairedPaths])).toEqual([
+      [1, 'generate', false, []],
+      [2, 'repair', true, ['/keywords/0']],
+    ]);
+    expect(kw[0]!.issues).toEqual([expect.objectContaining({ kind: 'semantic', path: '/keywords/0' })]);
+    expect(tasks.find((t) => t.task === 'generate-keywords')).toMatchObject({ status: 'valid', attempts: 2, repairs: 1 });
+  });
+
+  it('fails with a typed, non-retryable error naming the pipeline, task, paths and attempts when nothing fixes the output', async () => {
+    const wrong = { ...productReviewOutputs.write_advice, verdict: 'maybe' };
+    h.model.otherwise('write_advice', { content: JSON.stringify(wrong) });
+    h.model.otherwise('write_advice_repair', { content: '{"/verdict": "maybe"}' });
+    const workflowId = await h.start('product-review', review, { budget: { maxAttempts: 4 } });
+    const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
+    expect(failure.type).toBe('MicroTaskFailed');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v1 failed after 4 attempt(s) at /verdict');
+    const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
+    expect(details.paths).toEqual(['/verdict']);
+    expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'repair@small', 'regenerate@small']);
+    expect(details.attempts[0]!.rawOutput).toContain('"maybe"');
+
+    const { attempts, tasks, run } = await h.rows(workflowId);
+    const advice = attempts.filter((a) => a.task === 'write-advice');
+    expect(advice).toHaveLength(4);
+    expect(advice.every((a) => a.valid === false)).toBe(true);
+    expect(tasks.map((t) => [t.step, t.status])).toEqual([
+      ['features', 'valid'],
+      ['scenarios', 'valid'],
+      ['advice', 'failed'],
+    ]);
+    expect(tasks[2]!.unresolvedPaths).toEqual(['/verdict']);
+    expect(run).toMatchObject({ status: 'failed', attempts: 6 });
+    expect((run!.error as { type: string }).type).toBe('MicroTaskFailed');
+  });
+
+  it('escalates to the large pool when the small pool cannot produce a valid output', async () => {
+    h.model.otherwise('write_advice', (body) =>
+      body.model === 'scripted-small' ? { content: 'I would say it is a good buy.' } : { content: JSON.stringify(productReviewOutputs.write_advice) },
+    );
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.totals.escalations).toBe(1);
+    const { attempts } = await h.rows(workflowId);
+    const advice = attempts.filter((a) => a.task === 'write-advice');
+    expect(advice.map((a) => [a.kind, a.pool, a.valid])).toEqual([
+      ['generate', 'small', false],
+      ['regenerate', 'small', false],
+      ['escalate', 'large', true],
+    ]);
+    expect(advice[2]!.routeReason).toContain('escalating from small to large');
+    expect(advice[2]!.priceVersion).toBe('large-test-1');
+  });
+
+  it('leaves exactly the rows of the calls made when an activity fails after its model call and is retried', async () => {
+    crashAfterCall.add('generate-keywords');
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    expect(h.model.requestsFor('generate_keywords')).toHaveLength(2);
+    const { attempts } = await h.rows(workflowId);
+    const kw = attempts.filter((a) => a.task === 'generate-keywords');
+    expect(kw.map((a) => [a.attemptNo, a.activityAttempt])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+    // the first row's result never reached the workflow, so it was never validated
+    expect(kw.map((a) => a.valid)).toEqual([null, true]);
+    expect(attempts).toHaveLength(5);
+  });
+
+  it('retries 500 and 429 (honouring Retry-After) and records every call', async () => {
+    h.model.script('extract_features', { status: 500 }, { status: 429, headers: { 'retry-after': '1' } });
+    const { workflowId } = await h.run('product-review', review);
+    const { attempts } = await h.rows(workflowId);
+    const f = attempts.filter((a) => a.task === 'extract-features');
+    expect(f.map((a) => [a.activityAttempt, a.httpStatus, a.valid])).toEqual([
+      [1, 500, false],
+      [2, 429, false],
+      [3, 200, true],
+    ]);
+    expect(f[0]!.error).toContain('HTTP 500');
+    expect(f[0]!.costUsd).toBe(0);
+  });
+
+  it('does not retry a 400 and moves to the larger pool', async () => {
+    h.model.otherwise('extract_features', (body) =>
+      body.model === 'scripted-small' ? { status: 400, message: 'bad request' } : { content: JSON.stringify(productReviewOutputs.extract_features) },
+    );
+    const { workflowId } = await h.run('product-review', review);
+    const f = (await h.rows(workflowId)).attempts.filter((a) => a.task === 'extract-features');
+    expect(f.map((a) => [a.pool, a.kind, a.httpStatus])).toEqual([
+      ['small', 'generate', 400],
+      ['large', 'escalate', 200],
+    ]);
+  });
+
+  it('rejects invalid pipeline input with a typed error naming the field', async () => {
+    const failure = await failureOf(h.run('product-review', { ...(review as object), price: 'cheap' }));
+    expect(failure.type).toBe('InvalidPipelineInput');
+    expect(failure.message).toContain('/price');
+    expect(h.model.received).toHaveLength(0);
+  });
+});

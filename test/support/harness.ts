@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import type pg from 'pg';
+import { inject } from 'vitest';
+import type { ModelActivityDeps } from '../../activities/model.js';
+import { RegistryConfig, snapshotOf, type RegistrySnapshot } from '../../core/registry.js';
+import { createDb, createPool, type Db } from '../../db/client.js';
+import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
+import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
+import { runPipeline, type RunPipelineInput } from '../../workflows/pipeline.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { ScriptedModelServer } from './scripted-model.js';
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  model: ScriptedModelServer;
+  db: Db;
+  pgPool: pg.Pool;
+  registry: RegistrySnapshot;
+  /** runs a pipeline to its end; rejects with the workflow's failure */
+  run: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<{ workflowId: string; result: Awaited<ReturnType<typeof runPipeline>> }>;
+  start: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<string>;
+  rows: (workflowId: string) => Promise<{
+    attempts: (typeof modelAttempts.$inferSelect)[];
+    tasks: (typeof taskResults.$inferSelect)[];
+    run: typeof pipelineRuns.$inferSelect | undefined;
+  }>;
+  stop: () => Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** pools whose workers are started; a pool left out looks "down" */
+  servePools?: string[];
+  poolWaitSeconds?: number;
+  afterRecorded?: ModelActivityDeps['afterRecorded'];
+}
+
+export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryConfig {
+  return RegistryConfig.parse({
+    version: 'test-1',
+    defaultPool: 'small',
+    poolWaitSeconds,
+    pools: {
+      small: {
+        baseUrl,
+        model: 'scripted-small',
+        kind: 'scripted',
+        contextWindow: 8192,
+        concurrency: 4,
+        timeoutSeconds: 10,
+        escalateTo: 'large',
+        price: { version: 'small-test-1', hourlyUsd: 0.36, tokensPerSecond: 100 },
+      },
+      large: {
+        baseUrl,
+        model: 'scripted-large',
+        kind: 'scripted',
+        contextWindow: 32768,
+        concurrency: 4,
+        timeoutSeconds: 10,
+        price: { version: 'large-test-1', inputPerMTok: 1, outputPerMTok: 2 },
+      },
+    },
+    reference: { model: 'reference', price: { version: 'ref-test-1', inputPerMTok: 5, outputPerMTok: 15 } },
+  });
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const model = new ScriptedModelServer();
+  const baseUrl = await model.start();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: inject('temporalCli') },
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const pgPool = createPool(inject('databaseUrl'));
+  const db = createDb(pgPool);
+  const config = testRegistry(baseUrl, opts.poolWaitSeconds);
+  const registry = snapshotOf(config);
+  const workers: Worker[] = [
+    await createOrchestrationWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      db,
+      registry: () => registry,
+      bundle: { code: inject('workflowBundle') },
+    }),
+  ];
+  for (const pool of opts.servePools ?? Object.keys(config.pools)) {
+    workers.push(
+      await createPoolWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        db,
+        poolName: pool,
+        pool: config.pools[pool]!,
+        registry,
+        apiKey: undefined,
+        ...(opts.afterRecorded ? { afterRecorded: opts.afterRecorded } : {}),
+      }),
+    );
+  }
+  const running = workers.map((w) => w.run());
+
+  const start = async (pipeline: string, input: unknown, extra: Partial<RunPipelineInput> = {}) => {
+    const workflowId = `${pipeline}-${randomUUID()}`;
+    await env.client.workflow.start(runPipeline, { taskQueue: ORCHESTRATION_QUEUE, workflowId, args: [{ pipeline, input, ...extra }] });
+    return workflowId;
+  };
+
+  return {
+    env,
+    model,
+    db,
+    pgPool,
+    registry,
+    start,
+    run: async (pipeline, input, extra) => {
+      const workflowId = await start(pipeline, input, extra);
+      const result = await env.client.workflow.getHandle<typeof runPipeline>(workflowId).result();
+      return { workflowId, result };
+    },
+    rows: async (workflowId) => ({
+      attempts: await db.select().from(modelAttempts).where(eq(modelAttempts.workflowId, workflowId)).orderBy(modelAttempts.id),
+      tasks: await db.select().from(taskResults).where(eq(taskResults.workflowId, workflowId)).orderBy(taskResults.id),
+      run: (await db.select().from(pipelineRuns).where(eq(pipelineRuns.workflowId, workflowId)))[0],
+    }),
+    stop: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await env.teardown();
+      await model.stop();
+      await pgPool.end();
+    },
+  };
+}
