@@ -15,6 +15,11 @@ export interface AttemptSummary {
 }
 
 export interface LadderBudget {
+  /**
+   * `ladder`: the cheapest rung that can fix each failure. `reask`: the common baseline that
+   * re-asks for the whole object with the errors appended and parses strictly.
+   */
+  strategy: 'ladder' | 'reask';
   maxAttempts: number;
   /** prompt plus completion tokens across every attempt of the micro-task */
   maxTokens: number;
@@ -26,6 +31,7 @@ export interface LadderBudget {
 }
 
 export const DEFAULT_BUDGET: LadderBudget = {
+  strategy: 'ladder',
   maxAttempts: 6,
   maxTokens: 40_000,
   maxRepairs: 2,
@@ -74,6 +80,10 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   if (used >= s.budget.maxTokens) return stop(`token budget of ${s.budget.maxTokens} spent (${used} used)`);
 
   if (last?.error) return escalate(`model call failed: ${last.error}`);
+
+  if (s.budget.strategy === 'reask') {
+    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 're-asking for the whole object with the errors appended' };
+  }
 
   const kinds = new Set(s.issues.map((i) => i.kind));
   const onPool = (k: CallKind) => count(s.attempts, s.pool, k);

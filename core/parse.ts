@@ -98,3 +98,14 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
     return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: `unreadable JSON: ${message}` }] };
   }
 }
+
+/** Plain JSON.parse, as validators without a repair step read output; for baselines and comparisons. */
+export function parseStrict(raw: string, finishReason: FinishReason = 'stop'): LenientParseResult {
+  const issues: Issue[] = finishReason === 'length' ? [{ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' }] : [];
+  try {
+    return { success: true, value: JSON.parse(raw), fixes: [], issues };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { success: false, fixes: [], issues: [...issues, { kind: 'syntax', path: '', message: `invalid JSON: ${message}` }] };
+  }
+}

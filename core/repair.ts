@@ -69,6 +69,8 @@ export interface CallSpec {
   repair?: RepairSpec;
   /** for regeneration: what was wrong with the previous output */
   feedback?: Issue[];
+  /** for a re-ask: the previous output, sent back as the assistant's turn */
+  previous?: string;
 }
 
 export interface ChatMessage {
@@ -117,7 +119,13 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     { role: 'system', content: system },
     { role: 'user', content: prompt.user },
   ];
-  if (spec.kind === 'regenerate' && spec.feedback && spec.feedback.length > 0) {
+  if (spec.kind === 'regenerate' && spec.previous !== undefined) {
+    messages.push({ role: 'assistant', content: spec.previous });
+    messages.push({
+      role: 'user',
+      content: `Your answer failed validation:\n${(spec.feedback ?? []).map((i) => `- ${formatIssue(i)}`).join('\n')}\nFix the errors and return the whole JSON object again.`,
+    });
+  } else if (spec.kind === 'regenerate' && spec.feedback && spec.feedback.length > 0) {
     messages.push({
       role: 'user',
       content: `A previous answer was rejected for these reasons:\n${spec.feedback.map((i) => `- ${formatIssue(i)}`).join('\n')}\nWrite the whole answer again, avoiding them.`,

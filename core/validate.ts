@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CheckContext, MicroTask } from './contract.js';
 import type { Fix, Issue, IssueKind } from './issues.js';
 import { getAt, setAt, toPointer } from './json-pointer.js';
-import { parseLenient, type FinishReason } from './parse.js';
+import { parseLenient, parseStrict, type FinishReason } from './parse.js';
 
 export type ValidationResult<O = unknown> =
   | { valid: true; value: O; fixes: Fix[]; issues: [] }
@@ -59,11 +59,11 @@ function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; f
 }
 
 /** Validates an already parsed value against the task's contract: zod (after safe coercions), then its checks. */
-export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: CheckContext<I>): ValidationResult<O> {
+export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: CheckContext<I>, lenient = true): ValidationResult<O> {
   const fixes: Fix[] = [];
   let candidate = value;
   let parsed = task.output.safeParse(candidate);
-  if (!parsed.success) {
+  if (!parsed.success && lenient) {
     const coerced = coerce(candidate, parsed.error.issues);
     if (coerced.fixes.length > 0) {
       candidate = coerced.value;
@@ -89,10 +89,11 @@ export function validateOutput<I, O>(
   raw: string,
   finishReason: FinishReason,
   ctx: CheckContext<I>,
+  lenient = true,
 ): ValidationResult<O> {
-  const parsed = parseLenient(raw, finishReason);
+  const parsed = lenient ? parseLenient(raw, finishReason) : parseStrict(raw, finishReason);
   if (!parsed.success) return { valid: false, value: undefined, parsed: false, fixes: parsed.fixes, issues: parsed.issues };
-  const result = validateValue(task, parsed.value, ctx);
+  const result = validateValue(task, parsed.value, ctx, lenient);
   const fixes = [...parsed.fixes, ...result.fixes];
   if (parsed.issues.length > 0) {
     return { valid: false, value: result.value, parsed: true, fixes, issues: [...parsed.issues, ...result.issues] };

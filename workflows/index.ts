@@ -1,1 +1,1 @@
-export { runPipeline, progressQuery } from './pipeline.js';
+export { runPipeline, runTask, progressQuery } from './pipeline.js';

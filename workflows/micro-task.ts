@@ -81,6 +81,7 @@ function summaryOf(task: MicroTask<any, any>, spec: CallSpec, pool: string): str
 export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome> {
   const { task, origin, registry, budget } = run;
   const checkCtx = { input: run.input, context: run.context };
+  const lenient = budget.strategy === 'ladder';
   const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
   let pool = route.pool;
   let reason = route.reason;
@@ -165,9 +166,9 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     let v: ValidationResult;
     if (spec.kind === 'repair' && spec.repair) {
       const merged = mergeRepair(current, result.text, spec.repair.paths);
-      v = validateValue(task, merged.value, checkCtx);
+      v = validateValue(task, merged.value, checkCtx, lenient);
     } else {
-      v = validateOutput(task, result.text, result.finishReason, checkCtx);
+      v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient);
     }
     await records.recordValidation({ attemptId: result.attemptId, valid: v.valid, issues: v.issues, fixes: v.fixes, at: Date.now() });
     attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
@@ -221,7 +222,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     } else if (plan.kind === 'repair') {
       spec = { kind: 'repair', repair: { paths: plan.paths, current: currentValues(current, plan.paths), issues: v.issues.filter((i) => plan.paths.includes(i.path)) } };
     } else if (plan.kind === 'regenerate') {
-      spec = { kind: 'regenerate', feedback: v.issues };
+      spec = budget.strategy === 'reask' ? { kind: 'regenerate', feedback: v.issues, previous: result.text } : { kind: 'regenerate', feedback: v.issues };
     } else {
       spec = { kind: plan.kind };
     }

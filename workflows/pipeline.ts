@@ -1,9 +1,10 @@
 import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureTypes, type Totals } from '../activities/types.js';
-import type { ContextBlock, StepState } from '../core/contract.js';
+import { z } from 'zod';
+import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
 import { zodIssues } from '../core/validate.js';
-import { getPipeline } from '../pipelines/index.js';
+import { getMicroTask, getPipeline } from '../pipelines/index.js';
 import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
@@ -55,15 +56,50 @@ function addTotals(into: Totals, t: Totals): void {
   into.referenceCostUsd += t.referenceCostUsd;
 }
 
+function invalid(err: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureTypes.invalidPipelineInput, nonRetryable: true, message: String(err instanceof Error ? err.message : err) });
+}
+
 /** Runs a business job as its chain of micro-tasks, each held to its contract. */
 export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult> {
-  const info = workflowInfo();
-  let pipeline;
+  let pipeline: Pipeline;
   try {
     pipeline = getPipeline(req.pipeline);
   } catch (err) {
-    throw ApplicationFailure.create({ type: FailureTypes.invalidPipelineInput, nonRetryable: true, message: String(err instanceof Error ? err.message : err) });
+    throw invalid(err);
   }
+  return executePipeline(pipeline, req.input, req.budget);
+}
+
+export interface RunTaskInput {
+  task: string;
+  input: unknown;
+  context?: ContextBlock[];
+  budget?: Partial<LadderBudget>;
+}
+
+/** Runs one micro-task on its own, recorded as the one-step pipeline `task:<name>`. */
+export async function runTask(req: RunTaskInput): Promise<PipelineResult> {
+  let task: MicroTask<any, any>;
+  try {
+    task = getMicroTask(req.task);
+  } catch (err) {
+    throw invalid(err);
+  }
+  const pipeline: Pipeline<{ input: unknown; context: ContextBlock[] }> = {
+    name: `task:${task.name}`,
+    version: task.version,
+    description: task.description,
+    input: z.object({ input: task.input, context: z.array(z.any()).default([]) }) as z.ZodType<{ input: unknown; context: ContextBlock[] }>,
+    steps: [{ id: task.name, task, input: (s) => s.input.input, context: (s) => s.input.context }],
+    assemble: (s) => s.results[task.name],
+  };
+  return executePipeline(pipeline, { input: req.input, context: req.context ?? [] }, req.budget);
+}
+
+async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOverrides: Partial<LadderBudget> | undefined): Promise<PipelineResult> {
+  const info = workflowInfo();
+  const req = { input: rawInput, budget: budgetOverrides };
   const parsedInput = pipeline.input.safeParse(req.input);
   if (!parsedInput.success) {
     const issues = zodIssues(parsedInput.error, req.input);

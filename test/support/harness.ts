@@ -10,7 +10,7 @@ import { createDb, createPool, type Db } from '../../db/client.js';
 import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
 import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
 import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
-import { runPipeline, type RunPipelineInput } from '../../workflows/pipeline.js';
+import { runPipeline, runTask, type RunPipelineInput, type RunTaskInput } from '../../workflows/pipeline.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { ScriptedModelServer } from './scripted-model.js';
 
@@ -23,6 +23,8 @@ export interface Harness {
   /** runs a pipeline to its end; rejects with the workflow's failure */
   run: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<{ workflowId: string; result: Awaited<ReturnType<typeof runPipeline>> }>;
   start: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<string>;
+  /** runs one micro-task as the pipeline `task:<name>`; resolves with the workflow id and its settled result */
+  runTask: (req: RunTaskInput) => Promise<{ workflowId: string; result: PromiseSettledResult<Awaited<ReturnType<typeof runTask>>> }>;
   rows: (workflowId: string) => Promise<{
     attempts: (typeof modelAttempts.$inferSelect)[];
     tasks: (typeof taskResults.$inferSelect)[];
@@ -124,6 +126,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const workflowId = await start(pipeline, input, extra);
       const result = await env.client.workflow.getHandle<typeof runPipeline>(workflowId).result();
       return { workflowId, result };
+    },
+    runTask: async (req) => {
+      const workflowId = `task-${req.task}-${randomUUID()}`;
+      const handle = await env.client.workflow.start(runTask, { taskQueue: ORCHESTRATION_QUEUE, workflowId, args: [req] });
+      const [result] = await Promise.allSettled([handle.result()]);
+      return { workflowId, result: result! };
     },
     rows: async (workflowId) => ({
       attempts: await db.select().from(modelAttempts).where(eq(modelAttempts.workflowId, workflowId)).orderBy(modelAttempts.id),
