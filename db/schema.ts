@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -119,3 +119,44 @@ export const modelAttempts = pgTable(
 
 export type ModelAttemptRow = typeof modelAttempts.$inferSelect;
 export type NewModelAttempt = typeof modelAttempts.$inferInsert;
+
+/** Every price a pool has had; attempt rows name the version they were costed with. */
+export const priceVersions = pgTable(
+  'price_versions',
+  {
+    version: text('version').primaryKey(),
+    pool: text('pool').notNull(),
+    model: text('model').notNull(),
+    inputPerMTok: doublePrecision('input_per_mtok').notNull(),
+    outputPerMTok: doublePrecision('output_per_mtok').notNull(),
+    basis: text('basis', { enum: ['list', 'derived-hourly'] }).notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+);
+
+/**
+ * Daily totals of model calls, kept by an insert trigger on model_attempts, so the analytics
+ * views read thousands of rows instead of millions. Latencies are log-bucket histograms
+ * (bucket i holds values up to 10 * 1.25^i ms) from which percentiles are interpolated.
+ */
+export const attemptRollups = pgTable(
+  'attempt_rollups',
+  {
+    day: date('day').notNull(),
+    pipeline: text('pipeline').notNull(),
+    task: text('task').notNull(),
+    pool: text('pool').notNull(),
+    model: text('model').notNull(),
+    kind: text('kind').notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull().default(0),
+    failedCalls: bigint('failed_calls', { mode: 'number' }).notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    estimatedTokenCalls: bigint('estimated_token_calls', { mode: 'number' }).notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    referenceCostUsd: doublePrecision('reference_cost_usd').notNull().default(0),
+    latencyHist: bigint('latency_hist', { mode: 'number' }).array().notNull(),
+    ttftHist: bigint('ttft_hist', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.pipeline, t.task, t.pool, t.model, t.kind] })],
+);

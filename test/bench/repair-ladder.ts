@@ -1,0 +1,283 @@
+/**
+ * Repair ladder vs. re-ask baseline on the failure corpus, on a real Temporal dev server and Postgres
+ * with the scripted endpoint. Not a test: it prints a markdown report from the recorded rows.
+ *
+ *   node_modules/.bin/tsx test/bench/repair-ladder.ts
+ *
+ * Both strategies see the same bad first output. `ladder`: the default budget, lenient parsing, and
+ * the simulated model's per-rung answers. `reask` (maxAttempts 3): strict parsing and the whole
+ * object re-asked with the errors appended, answered optimistically with the correct output
+ * (except in cases expected to fail). Cost is counted after the first call, which both share.
+ */
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import pg from 'pg';
+import type { LadderBudget } from '../../core/ladder.js';
+import { snapshotOf } from '../../core/registry.js';
+import { createDb, createPool, type Db } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { modelAttempts, taskResults } from '../../db/schema.js';
+import { startPostgres } from '../../infra/postgres.js';
+import { ensureTemporalCli } from '../../infra/temporal.js';
+import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
+import type { runTask } from '../../workflows/pipeline.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { corpus, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase, type FixedBy, type Outcome } from '../corpus/cases.js';
+import { testRegistry } from '../support/harness.js';
+import { ScriptedModelServer } from '../support/scripted-model.js';
+
+type Strategy = 'ladder' | 'reask';
+const BUDGETS: Record<Strategy, Partial<LadderBudget>> = {
+  ladder: { strategy: 'ladder' },
+  reask: { strategy: 'reask', maxAttempts: 3 },
+};
+const BENCH_DB = 'microtasks_bench';
+
+interface Measured {
+  id: string;
+  strategy: Strategy;
+  outcome: Outcome;
+  fixedBy: FixedBy;
+  /** valid and equal to the case's correct output */
+  correct: boolean;
+  callsAfterFirst: number;
+  promptAfterFirst: number;
+  completionAfterFirst: number;
+  firstCallTokens: number;
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** What the vitest harness gets from inject(), built here: Temporal CLI, a fresh migrated database, the workflow bundle. */
+async function startBench() {
+  // the workflow's "ladder decision" logs and the failed-workflow warnings would drown the progress lines
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const temporalCli = ensureTemporalCli((l) => log(l));
+  log(`temporal cli: ${temporalCli}`);
+  const serverUrl = await startPostgres((l) => log(l));
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${BENCH_DB} with (force)`);
+  await admin.query(`create database ${BENCH_DB}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${BENCH_DB}`;
+  await migrateDatabase(url.toString());
+  log(`postgres: fresh database ${BENCH_DB}, migrated`);
+  const bundle = await bundleWorkflows();
+  log('workflow bundle built');
+
+  const model = new ScriptedModelServer();
+  const baseUrl = await model.start();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCli },
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  log('temporal dev server up');
+  const pgPool = createPool(url.toString());
+  const db = createDb(pgPool);
+  const config = testRegistry(baseUrl);
+  const registry = snapshotOf(config);
+  const namespace = env.namespace ?? 'default';
+  const workers: Worker[] = [
+    await createOrchestrationWorker({ connection: env.nativeConnection, namespace, db, registry: () => registry, bundle }),
+  ];
+  for (const pool of Object.keys(config.pools)) {
+    workers.push(
+      await createPoolWorker({ connection: env.nativeConnection, namespace, db, poolName: pool, pool: config.pools[pool]!, registry, apiKey: undefined }),
+    );
+  }
+  const running = workers.map((w) => w.run());
+  const stop = async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+    await env.teardown();
+    await model.stop();
+    await pgPool.end();
+  };
+  return { env, model, db, stop };
+}
+
+async function measure(bench: Awaited<ReturnType<typeof startBench>>, c: CorpusCase, strategy: Strategy): Promise<Measured> {
+  const { env, model, db } = bench;
+  model.reset();
+  scriptCase(model, c, strategy);
+  const workflowId = `bench-${strategy}-${c.id}-${randomUUID().slice(0, 8)}`;
+  const handle = await env.client.workflow.start<typeof runTask>('runTask', {
+    taskQueue: ORCHESTRATION_QUEUE,
+    workflowId,
+    args: [{ task: c.task, input: c.input, context: c.context, budget: BUDGETS[strategy] }],
+  });
+  await handle.result().catch(() => undefined); // a failed micro-task is an outcome, read from its rows
+  const attempts = await db.select().from(modelAttempts).where(eq(modelAttempts.workflowId, workflowId)).orderBy(modelAttempts.id);
+  const [task] = await db.select().from(taskResults).where(eq(taskResults.workflowId, workflowId));
+  if (!task) throw new Error(`${workflowId}: no task_results row`);
+  if (attempts.length !== model.received.length) throw new Error(`${workflowId}: ${model.received.length} calls but ${attempts.length} rows`);
+  const [first, ...later] = attempts;
+  const outcome = task.status;
+  return {
+    id: c.id,
+    strategy,
+    outcome,
+    fixedBy: fixedByOf(outcome, attempts),
+    correct: outcome === 'valid' && isDeepStrictEqual(task.output, c.good),
+    callsAfterFirst: later.length,
+    promptAfterFirst: later.reduce((t, a) => t + a.promptTokens, 0),
+    completionAfterFirst: later.reduce((t, a) => t + a.completionTokens, 0),
+    firstCallTokens: first ? first.promptTokens + first.completionTokens : 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const pct = (n: number, d: number) => (d === 0 ? '–' : `${Math.round((100 * n) / d)}%`);
+const int = (n: number) => n.toLocaleString('en-US');
+const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '–' : '∞') : (a / b).toFixed(2));
+
+function sum(ms: readonly Measured[]) {
+  const s = { cases: ms.length, fixed: 0, correct: 0, partial: 0, failed: 0, calls: 0, prompt: 0, completion: 0, first: 0 };
+  for (const m of ms) {
+    if (m.outcome === 'valid') s.fixed++;
+    if (m.outcome === 'partial') s.partial++;
+    if (m.outcome === 'failed') s.failed++;
+    if (m.correct) s.correct++;
+    s.calls += m.callsAfterFirst;
+    s.prompt += m.promptAfterFirst;
+    s.completion += m.completionAfterFirst;
+    s.first += m.firstCallTokens;
+  }
+  return { ...s, total: s.prompt + s.completion };
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function report(results: Record<Strategy, Measured[]>): string {
+  const L = sum(results.ladder);
+  const R = sum(results.reask);
+  const out: string[] = [];
+  out.push(`## Repair ladder vs. re-ask on the failure corpus (${corpus.length} cases)`);
+  out.push('');
+  out.push(
+    table(
+      ['strategy', 'fixed (valid)', 'correct (= good output)', 'partial', 'failed', 'calls after the first', 'prompt tokens after the first', 'completion tokens after the first', 'total tokens after the first', 'total tokens incl. first call'],
+      (
+        [
+          ['ladder', L],
+          ['reask (maxAttempts 3)', R],
+        ] as const
+      ).map(([name, s]) => [
+        name,
+        `${s.fixed}/${s.cases} (${pct(s.fixed, s.cases)})`,
+        `${s.correct}/${s.cases} (${pct(s.correct, s.cases)})`,
+        s.partial,
+        s.failed,
+        s.calls,
+        int(s.prompt),
+        int(s.completion),
+        int(s.total),
+        int(s.total + s.first),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(`ladder / reask tokens after the first call: **${ratio(L.total, R.total)}** (prompt ${ratio(L.prompt, R.prompt)}, completion ${ratio(L.completion, R.completion)}); incl. the first call: ${ratio(L.total + L.first, R.total + R.first)}`);
+  const met = L.fixed >= R.fixed && L.total * 3 <= R.total;
+  out.push(
+    `Goal (at least as many fixed with at most a third of the tokens after the first call): **${met ? 'met' : 'not met'}**: fixed ${L.fixed} vs ${R.fixed}, tokens ${int(L.total)} vs ${int(R.total)} (a third of the re-ask tokens is ${int(Math.floor(R.total / 3))}).`,
+  );
+  out.push('');
+
+  out.push('### By failure form');
+  out.push('');
+  const byId = (ms: Measured[]) => new Map(ms.map((m) => [m.id, m]));
+  const ladderById = byId(results.ladder);
+  const reaskById = byId(results.reask);
+  out.push(
+    table(
+      ['form', 'cases', 'ladder fixed', 'reask fixed', 'ladder tokens after the first', 'reask tokens after the first', 'ladder / reask tokens'],
+      FAILURE_FORMS.map((form) => {
+        const ids = corpus.filter((c) => c.forms.includes(form)).map((c) => c.id);
+        const l = sum(ids.map((id) => ladderById.get(id)!));
+        const r = sum(ids.map((id) => reaskById.get(id)!));
+        return [form, ids.length, `${l.fixed} (${pct(l.fixed, l.cases)})`, `${r.fixed} (${pct(r.fixed, r.cases)})`, int(l.total), int(r.total), ratio(l.total, r.total)];
+      }),
+    ),
+  );
+  out.push('');
+
+  out.push('### Ladder: the rung that fixed each case');
+  out.push('');
+  const rungs: (FixedBy | 'partial' | 'failed')[] = ['deterministic', 'continue', 'repair', 'regenerate', 'escalate', 'partial', 'failed'];
+  out.push(
+    table(
+      ['fixed by', 'cases', 'ladder tokens after the first', 'reask tokens after the first (same cases)'],
+      rungs.map((rung) => {
+        const ms = results.ladder.filter((m) => (m.outcome === 'valid' ? m.fixedBy === rung : m.outcome === rung));
+        return [String(rung), ms.length, int(sum(ms).total), int(sum(ms.map((m) => reaskById.get(m.id)!)).total)];
+      }),
+    ),
+  );
+  out.push('');
+
+  const deviations = corpus.filter((c) => {
+    const m = ladderById.get(c.id)!;
+    return m.outcome !== c.expected.outcome || m.fixedBy !== c.expected.fixedBy || (c.expected.outcome === 'valid' && !m.correct);
+  });
+  if (deviations.length > 0) {
+    out.push('### Ladder cases that differ from the expected behaviour');
+    out.push('');
+    out.push(
+      table(
+        ['case', 'expected', 'actual', 'note'],
+        deviations.map((c) => {
+          const m = ladderById.get(c.id)!;
+          const show = (o: Outcome, f: FixedBy) => (o === 'valid' ? `valid by ${f}` : o);
+          return [c.id, show(c.expected.outcome, c.expected.fixedBy), `${show(m.outcome, m.fixedBy)}${m.outcome === 'valid' && !m.correct ? ', wrong output' : ''}`, c.knownIssue?.note ?? '(no known issue recorded)'];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const bench = await startBench();
+  const results: Record<Strategy, Measured[]> = { ladder: [], reask: [] };
+  try {
+    for (const strategy of ['ladder', 'reask'] as const) {
+      log(`\n--- ${strategy}: ${corpus.length} cases, budget ${JSON.stringify(BUDGETS[strategy])}`);
+      for (const [i, c] of corpus.entries()) {
+        const m = await measure(bench, c, strategy);
+        results[strategy].push(m);
+        const what = m.outcome === 'valid' ? `valid by ${m.fixedBy}${m.correct ? '' : ' (wrong output)'}` : m.outcome;
+        log(`[${strategy} ${String(i + 1).padStart(2)}/${corpus.length}] ${c.id.padEnd(46)} ${what.padEnd(28)} +${m.callsAfterFirst} call(s), ${int(m.promptAfterFirst + m.completionAfterFirst)} tokens after the first`);
+      }
+    }
+  } finally {
+    await bench.stop();
+  }
+  log('');
+  log(report(results));
+  log(`(${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
