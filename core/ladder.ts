@@ -59,6 +59,11 @@ export type LadderPlan =
   | { action: 'partial'; reason: string }
   | { action: 'fail'; reason: string };
 
+function sameIssues(a: readonly Issue[], b: readonly Issue[]): boolean {
+  const key = (l: readonly Issue[]) => l.map((i) => `${i.kind} ${i.path} ${i.message}`).sort().join('\n');
+  return a.length > 0 && key(a) === key(b);
+}
+
 function count(attempts: readonly AttemptSummary[], pool: string, kind: CallKind): number {
   return attempts.filter((a) => a.pool === pool && a.kind === kind).length;
 }
@@ -101,7 +106,10 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
     }
     return escalate('output still unreadable after regeneration');
   }
-  if (s.targetable && s.targetable.length > 0 && onPool('repair') < s.budget.maxRepairs) {
+  // a repair that left the same issues will not do better a second time
+  const prev = s.attempts[s.attempts.length - 2];
+  const stalled = last?.kind === 'repair' && prev !== undefined && sameIssues(prev.issues, last.issues);
+  if (s.targetable && s.targetable.length > 0 && onPool('repair') < s.budget.maxRepairs && !stalled) {
     return {
       action: 'call',
       kind: 'repair',

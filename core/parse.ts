@@ -11,8 +11,37 @@ const FENCE = /```[a-zA-Z0-9_-]*\s*\n?([\s\S]*?)(?:```|$)/;
 const RUNAWAY_WHITESPACE = /\s{64,}$/;
 const RUNAWAY_REPEAT = /(.{1,20}?)\1{24,}$/s;
 
+/**
+ * Where the JSON starts: the first `{` that opens a readable object, else the first `{` or `[`.
+ * Outputs are objects, and prose such as "ticket [ORD-1]:" must not be taken for an array.
+ */
+function firstValueStart(text: string): number {
+  const brace = text.indexOf('{');
+  const any = text.search(/[{[]/);
+  if (brace < 0 || brace === any) return any;
+  const end = endOfValue(text, any);
+  // an array that closes before the object starts is prose, not the answer
+  return end >= 0 && end <= brace ? brace : any;
+}
+
+const APOSTROPHE = '\uE000';
+/** An apostrophe between letters ("we're") is not a quote; jsonrepair would end a single-quoted string there. */
+function protectApostrophes(text: string): string {
+  return /'/.test(text) ? text.replace(/(?<=\p{L})'(?=\p{L})/gu, APOSTROPHE) : text;
+}
+
+function restoreApostrophes(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes(APOSTROPHE) ? value.replaceAll(APOSTROPHE, "'") : value;
+  if (Array.isArray(value)) return value.map(restoreApostrophes);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [restoreApostrophes(k) as string, restoreApostrophes(v)]));
+  }
+  return value;
+}
+
 /** Index just past the JSON value starting at `start`, or -1 if it never closes. */
 function endOfValue(text: string, start: number): number {
+  if (start < 0) return -1;
   const stack: string[] = [];
   let inString = false;
   let quote = '';
@@ -46,10 +75,15 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
   const issues: Issue[] = [];
   let text = raw;
 
-  if (RUNAWAY_WHITESPACE.test(text) || RUNAWAY_REPEAT.test(text)) {
-    issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway whitespace or repetition' });
+  if (RUNAWAY_WHITESPACE.test(text)) {
     text = text.replace(RUNAWAY_WHITESPACE, '');
     fixes.push({ kind: 'trim-whitespace', path: '', detail: 'trimmed trailing runaway whitespace' });
+    // whitespace after a value that closed is harmless; before the close, the value was cut off
+    if (finishReason === 'length' || endOfValue(text, firstValueStart(text)) < 0) {
+      issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
+    }
+  } else if (RUNAWAY_REPEAT.test(text)) {
+    issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway repetition' });
   }
   if (finishReason === 'length' && issues.length === 0) {
     issues.push({ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' });
@@ -66,7 +100,7 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
     fixes.push({ kind: 'strip-fences', path: '', detail: 'removed a markdown code fence' });
   }
 
-  const start = text.search(/[{[]/);
+  const start = firstValueStart(text);
   if (start < 0) {
     return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: 'no JSON object or array in the output' }] };
   }
@@ -90,9 +124,9 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
     // fall through to the repair library
   }
   try {
-    const repaired = jsonrepair(candidate);
+    const repaired = jsonrepair(protectApostrophes(candidate));
     fixes.push({ kind: 'jsonrepair', path: '', detail: 'repaired JSON syntax (quotes, commas, comments or brackets)' });
-    return { success: true, value: JSON.parse(repaired), fixes, issues };
+    return { success: true, value: restoreApostrophes(JSON.parse(repaired)), fixes, issues };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { success: false, fixes, issues: [...issues, { kind: 'syntax', path: '', message: `unreadable JSON: ${message}` }] };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { renderContext, type ContextBlock, type MicroTask } from './contract.js';
 import { formatIssue, type Issue } from './issues.js';
-import { fromPointer, getAt, setAt } from './json-pointer.js';
+import { fromPointer, getAt, isWithin, setAt } from './json-pointer.js';
 import { parseLenient } from './parse.js';
 
 type AnySchema = z.ZodType;
@@ -10,6 +10,17 @@ function unwrap(schema: AnySchema): AnySchema {
   let s: AnySchema = schema;
   for (;;) {
     if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as AnySchema;
+    else if (s instanceof z.ZodDefault) s = s.removeDefault() as AnySchema;
+    else if (s instanceof z.ZodPipe) s = s.in as AnySchema;
+    else return s;
+  }
+}
+
+/** Strips optional and default wrappers but keeps nullable, so a repair may answer null where the contract allows it. */
+function unwrapOptional(schema: AnySchema): AnySchema {
+  let s: AnySchema = schema;
+  for (;;) {
+    if (s instanceof z.ZodOptional) s = s.unwrap() as AnySchema;
     else if (s instanceof z.ZodDefault) s = s.removeDefault() as AnySchema;
     else if (s instanceof z.ZodPipe) s = s.in as AnySchema;
     else return s;
@@ -31,11 +42,26 @@ export function subSchemaAt(schema: AnySchema, pointer: string): AnySchema | und
   return cur;
 }
 
-/** Paths a targeted repair can address: below the root and present in the schema. */
+/**
+ * The path a repair should rewrite for an issue: the field itself, except that an ungrounded
+ * field of an array item means the whole item was invented, so the item is rewritten.
+ */
+export function repairTarget(issue: Issue): string {
+  if (issue.kind !== 'grounding') return issue.path;
+  const m = /^(.*\/\d+)\/[^/]+$/.exec(issue.path);
+  return m ? m[1]! : issue.path;
+}
+
+/** Paths a targeted repair can address: below the root and present in the schema; none inside another. */
 export function targetablePaths(task: MicroTask<any, any>, issues: readonly Issue[]): string[] | undefined {
-  const paths = [...new Set(issues.map((i) => i.path))];
-  if (paths.some((p) => p === '' || subSchemaAt(task.output, p) === undefined)) return undefined;
-  return paths;
+  const targets = [...new Set(issues.map(repairTarget))];
+  if (targets.some((p) => p === '' || subSchemaAt(task.output, p) === undefined)) return undefined;
+  return targets.filter((p) => !targets.some((q) => q !== p && isWithin(p, q)));
+}
+
+/** The issues a repair of these paths addresses. */
+export function issuesUnder(issues: readonly Issue[], paths: readonly string[]): Issue[] {
+  return issues.filter((i) => paths.some((p) => isWithin(i.path, p)));
 }
 
 export function jsonSchemaOf(schema: AnySchema): Record<string, unknown> {
@@ -50,7 +76,7 @@ export function repairSchema(task: MicroTask<any, any>, paths: readonly string[]
   for (const p of paths) {
     const sub = subSchemaAt(task.output, p);
     if (!sub) throw new Error(`path ${p} is not in the output schema of ${task.name}`);
-    shape[p] = unwrap(sub);
+    shape[p] = unwrapOptional(sub);
   }
   return jsonSchemaOf(z.strictObject(shape));
 }
@@ -62,6 +88,8 @@ export interface RepairSpec {
   /** the current value at each path (undefined where missing) */
   current: Record<string, unknown>;
   issues: Issue[];
+  /** the sibling values of each failing path, to find the input lines it comes from */
+  siblings?: Record<string, unknown>;
 }
 
 export interface CallSpec {
@@ -86,6 +114,69 @@ export interface ModelRequest {
 
 const JSON_ONLY = 'Answer with a single JSON object and nothing else: no prose, no markdown fences.';
 
+const STOPWORDS = new Set('the and for with not one this that from are was were you your its has have but all any per use only each into than then them they their what when which who will would should could must may can'.split(' '));
+
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/(\d),(?=\d{3})/g, '$1')
+    .split(/[^\p{L}\p{N}.]+/u)
+    .map((w) => w.replace(/^\.+|\.+$/g, ''))
+    .filter((w) => (/^\d/.test(w) ? w.length > 0 : w.length >= 3 && !STOPWORDS.has(w)));
+}
+
+function keyWords(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .filter((seg) => seg !== '' && !/^\d+$/.test(seg))
+    .flatMap((seg) => seg.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').split(' '));
+}
+
+/** What to look for in the input when repairing these paths: their values, their siblings' values, their key names and the issues. */
+function repairHints(repair: RepairSpec): Set<string> {
+  const hints = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number') for (const w of words(String(v))) hints.add(w);
+  };
+  for (const p of repair.paths) {
+    add(repair.current[p]);
+    for (const w of keyWords(p)) for (const x of words(w)) hints.add(x);
+  }
+  Object.values(repair.siblings ?? {}).forEach(add);
+  for (const i of repair.issues) add(i.message);
+  return hints;
+}
+
+/**
+ * The lines of the original prompt that a repair of these paths needs, in their order:
+ * a repair pays for the source lines it uses, not for the whole document again.
+ */
+export function relevantExcerpt(text: string, hints: Set<string>, maxShare = 0.35): string {
+  if (text.length <= 600 || hints.size === 0) return text;
+  const lines = text.split('\n');
+  const scored = lines
+    .map((line, i) => ({ i, score: new Set(words(line).filter((w) => hints.has(w))).size, len: line.length + 1 }))
+    .filter((l) => l.score > 0)
+    .sort((a, b) => b.score - a.score || a.i - b.i);
+  const budget = Math.max(400, text.length * maxShare);
+  const keep = new Set<number>();
+  let used = 0;
+  for (const l of scored) {
+    if (used + l.len > budget) continue;
+    keep.add(l.i);
+    used += l.len;
+  }
+  if (keep.size === 0) return text;
+  const out: string[] = [];
+  let last = -1;
+  for (const i of [...keep].sort((a, b) => a - b)) {
+    if (last >= 0 && i > last + 1) out.push('…');
+    out.push(lines[i]!);
+    last = i;
+  }
+  return out.join('\n');
+}
+
 /** The messages and response schema of one attempt, for any rung of the ladder. */
 export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context: readonly ContextBlock[], spec: CallSpec): ModelRequest {
   const prompt = task.prompt(input, context);
@@ -95,7 +186,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     const repair = spec.repair;
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
     const lines = repair.paths.map((p) => {
-      const problems = repair.issues.filter((i) => i.path === p).map(formatIssue).join('; ');
+      const problems = issuesUnder(repair.issues, [p]).map(formatIssue).join('; ');
       const cur = repair.current[p];
       return `- "${p}": current value ${cur === undefined ? '(missing)' : JSON.stringify(cur)}; problem: ${problems}`;
     });
@@ -110,7 +201,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
         },
         {
           role: 'user',
-          content: `The original task:\n${prompt.user}\n\nThese fields of the answer are wrong:\n${lines.join('\n')}\n\nReturn an object whose keys are exactly these JSON pointers, each with its corrected value: ${example}`,
+          content: `The task: ${task.description}\nThe part of its input these fields come from:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nThese fields of the answer are wrong:\n${lines.join('\n')}\n\nReturn an object whose keys are exactly these JSON pointers, each with its corrected value: ${example}`,
         },
       ],
     };
@@ -125,7 +216,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
       role: 'user',
       content: `Your answer failed validation:\n${(spec.feedback ?? []).map((i) => `- ${formatIssue(i)}`).join('\n')}\nFix the errors and return the whole JSON object again.`,
     });
-  } else if (spec.kind === 'regenerate' && spec.feedback && spec.feedback.length > 0) {
+  } else if ((spec.kind === 'regenerate' || spec.kind === 'escalate') && spec.feedback && spec.feedback.length > 0) {
     messages.push({
       role: 'user',
       content: `A previous answer was rejected for these reasons:\n${spec.feedback.map((i) => `- ${formatIssue(i)}`).join('\n')}\nWrite the whole answer again, avoiding them.`,
@@ -159,6 +250,21 @@ export function mergeRepair(current: unknown, raw: string, paths: readonly strin
 
 export function currentValues(value: unknown, paths: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(paths.map((p) => [p, getAt(value, p)]));
+}
+
+/** The primitive values beside each failing path (its parent object's fields), keyed by their own paths. */
+export function siblingValues(value: unknown, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of paths) {
+    const parent = p.slice(0, p.lastIndexOf('/'));
+    const obj = getAt(value, parent);
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) continue;
+    for (const [k, v] of Object.entries(obj)) {
+      const sp = `${parent}/${k}`;
+      if (!paths.includes(sp) && (typeof v === 'string' || typeof v === 'number')) out[sp] = v;
+    }
+  }
+  return out;
 }
 
 export { renderContext };

@@ -7,7 +7,7 @@ import type { ContextBlock, MicroTask } from '../core/contract.js';
 import { issuePaths, isStructural, type Fix, type Issue } from '../core/issues.js';
 import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core/ladder.js';
 import type { RegistrySnapshot } from '../core/registry.js';
-import { currentValues, mergeRepair, targetablePaths, type CallSpec } from '../core/repair.js';
+import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
 import { choosePool, escalationTarget } from '../core/routing.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
@@ -93,6 +93,8 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   const details: AttemptDetail[] = [];
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   let lastIssues: Issue[] = [];
+  /** the latest output that could be read, kept across escalation for a partial result */
+  let best: { value: unknown; issues: Issue[] } | undefined;
 
   const finish = async (status: 'valid' | 'partial' | 'failed', value: unknown, issues: Issue[], why: string | null) => {
     await records.recordTaskResult({
@@ -139,22 +141,27 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       const plan = planNextAttempt({
         attempts,
         issues: lastIssues,
-        parsed: current !== undefined,
+        parsed: best !== undefined,
         targetable: undefined,
         pool,
         escalateTo: escalationTarget(registry, pool, tried),
-        allowPartial: false,
+        allowPartial: task.allowPartial ?? false,
         budget,
       });
       if (plan.action === 'call' && plan.kind === 'escalate') {
         pool = plan.pool;
         tried.push(pool);
         reason = plan.reason;
-        spec = { kind: 'escalate' };
+        spec = { kind: 'escalate', feedback: lastIssues };
         maxTokens = task.maxTokens;
+        current = undefined;
         continue;
       }
-      await finish('failed', current, lastIssues, plan.reason);
+      if (plan.action === 'partial' && best) {
+        await finish('partial', best.value, best.issues, plan.reason);
+        return { ...totals, status: 'partial', value: best.value, unresolvedPaths: issuePaths(best.issues), finalPool: pool };
+      }
+      await finish('failed', best?.value, lastIssues, plan.reason);
       throw failure(run, plan.reason, lastIssues, details, totals);
     }
 
@@ -190,7 +197,10 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       await finish('valid', v.value, [], null);
       return { ...totals, status: 'valid', value: v.value, unresolvedPaths: [], finalPool: pool };
     }
-    if (v.parsed) current = v.value;
+    if (v.parsed) {
+      current = v.value;
+      best = { value: v.value, issues: v.issues };
+    }
     lastIssues = v.issues;
     const structural = v.issues.some(isStructural);
     const plan = planNextAttempt({
@@ -204,11 +214,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       budget,
     });
     log.info('ladder decision', { task: task.name, attempt: n, issues: v.issues.length, plan });
-    if (plan.action === 'partial') {
-      await finish('partial', current, v.issues, plan.reason);
-      return { ...totals, status: 'partial', value: current, unresolvedPaths: issuePaths(v.issues), finalPool: pool };
+    if (plan.action === 'partial' && best) {
+      await finish('partial', best.value, best.issues, plan.reason);
+      return { ...totals, status: 'partial', value: best.value, unresolvedPaths: issuePaths(best.issues), finalPool: pool };
     }
-    if (plan.action === 'fail') {
+    if (plan.action !== 'call') {
       await finish('failed', current, v.issues, plan.reason);
       throw failure(run, plan.reason, v.issues, details, totals);
     }
@@ -217,10 +227,18 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     if (plan.kind === 'escalate') {
       pool = plan.pool;
       tried.push(pool);
-      spec = { kind: 'escalate' };
+      spec = { kind: 'escalate', feedback: v.issues };
       current = undefined;
     } else if (plan.kind === 'repair') {
-      spec = { kind: 'repair', repair: { paths: plan.paths, current: currentValues(current, plan.paths), issues: v.issues.filter((i) => plan.paths.includes(i.path)) } };
+      spec = {
+        kind: 'repair',
+        repair: {
+          paths: plan.paths,
+          current: currentValues(current, plan.paths),
+          issues: issuesUnder(v.issues, plan.paths),
+          siblings: siblingValues(current, plan.paths),
+        },
+      };
     } else if (plan.kind === 'regenerate') {
       spec = budget.strategy === 'reask' ? { kind: 'regenerate', feedback: v.issues, previous: result.text } : { kind: 'regenerate', feedback: v.issues };
     } else {

@@ -167,7 +167,9 @@ export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (o
     if (!validDate(output.dueDate)) issues.push({ kind: 'semantic', path: '/dueDate', message: `${output.dueDate} is not a calendar date` });
     // ISO dates compare as strings
     else if (output.dueDate < output.issueDate) {
-      issues.push({ kind: 'semantic', path: '/dueDate', message: `due date ${output.dueDate} is before the issue date ${output.issueDate}` });
+      // either date may be the wrong one, so both are open to repair
+      const message = `due date ${output.dueDate} is before the issue date ${output.issueDate}`;
+      issues.push({ kind: 'semantic', path: '/issueDate', message }, { kind: 'semantic', path: '/dueDate', message });
     }
   }
   return issues;

@@ -20,12 +20,19 @@ export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput
 const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
 
 /** Grounded in the ticket alone: the product list in the context would let an unmentioned product through. */
+function appearsAsToken(value: string, text: string): boolean {
+  const escaped = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return escaped !== '' && new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`, 'i').test(text);
+}
+
 export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFieldsOutput> = (output, { input }) => {
   const text = `${input.subject}\n${input.body}`;
   const issues: Issue[] = [];
   for (const field of FIELDS) {
     const value = output[field];
-    if (value !== null && !appearsIn(value, text)) {
+    // an id must appear whole: "582214" inside "ORD-582214" is not the order id
+    const found = value !== null && (field === 'orderId' ? appearsAsToken(value, text) : appearsIn(value, text));
+    if (value !== null && !found) {
       issues.push({ kind: 'grounding', path: `/${field}`, message: `${quote(value)} does not appear in the ticket; copy it exactly as written, or use null` });
     }
   }

@@ -144,9 +144,11 @@ export function model(good: unknown, plan: Partial<Record<Rung, Step | Step[]>> 
 }
 
 /** The rung of a request, read from what the ladder puts in it. */
-export function rungOf(task: string, body: ChatBody): Rung {
+export function rungOf(task: string, body: ChatBody, escalated = false): Rung {
   const format = body.response_format?.json_schema?.name ?? '';
   if (format.endsWith('_repair')) return 'repair';
+  // the first call to the large pool is the escalation, which carries the issues as feedback
+  if (body.model === 'scripted-large' && !escalated) return 'escalate';
   if (body.messages.length > 2) return 'regenerate';
   if (body.model === 'scripted-large') return 'escalate';
   if ((body.max_tokens ?? 0) > getMicroTask(task).maxTokens) return 'continue';
@@ -174,7 +176,7 @@ export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy:
   const calls = new Map<Rung, number>();
   const answer = (body: ChatBody): ScriptedReply =>
     guard(c.id, () => {
-      const rung = rungOf(c.task, body);
+      const rung = rungOf(c.task, body, (calls.get('escalate') ?? 0) > 0);
       const nth = calls.get(rung) ?? 0;
       calls.set(rung, nth + 1);
       if (strategy === 'reask' && c.expected.outcome !== 'failed') return ok(c.good);
@@ -588,10 +590,6 @@ const invoiceCases: CorpusCase[] = [
     first: { content: json({ ...INV_UK, issueDate: '2024-05-03', dueDate: '2024-04-03' }) },
     good: INV_UK,
     expected: VALID('repair'),
-    knownIssue: {
-      actual: { outcome: 'valid', fixedBy: 'repair', outputIsGood: false },
-      note: 'pipelines/invoice-extraction datesOrdered flags only /dueDate when the dates are out of order, so the targeted repair can never reach a wrong /issueDate; the result is valid with issueDate 2024-05-03',
-    },
   }),
   on(SWISS, {
     id: 'invoice-swiss-truncated',
@@ -645,10 +643,6 @@ const invoiceCases: CorpusCase[] = [
     }),
     good: INV_SWISS,
     expected: { outcome: 'partial', fixedBy: null },
-    knownIssue: {
-      actual: { outcome: 'failed', fixedBy: null, outputIsGood: false },
-      note: 'workflows/micro-task.ts: planning an escalation drops the parsed value (current = undefined), and the failed-call branch plans with allowPartial: false, so a task that allows partial results fails outright when the escalation call fails, losing the parsed answer it had',
-    },
   }),
   on(UK, {
     // nothing is ever parsed, so even a task that allows partial results fails
@@ -678,10 +672,6 @@ const classifyCases: CorpusCase[] = [
     first: { content: `Classification for ticket [ORD-582214]:\n${pretty(CLS_BILLING)}` },
     good: CLS_BILLING,
     expected: VALID('deterministic'),
-    knownIssue: {
-      actual: { outcome: 'valid', fixedBy: 'regenerate', outputIsGood: true },
-      note: 'core/parse.ts parseLenient takes the first "[" or "{" as the start of the JSON, so "[ORD-582214]" in the prose is read as the value (a root type issue, not targetable) and a whole regeneration is spent instead of skipping to the object',
-    },
   }),
   on(CLS_T, {
     id: 'classify-technical-single-quotes',
@@ -696,7 +686,6 @@ const classifyCases: CorpusCase[] = [
     first: { content: singleQuoted({ ...CLS_BILLING, reason: "The customer's card was charged twice for the same annual renewal." }) },
     good: { ...CLS_BILLING, reason: "The customer's card was charged twice for the same annual renewal." },
     expected: VALID('deterministic'),
-    knownIssue: { actual: { outcome: 'valid', fixedBy: 'deterministic', outputIsGood: false }, note: APOSTROPHE_NOTE },
   }),
   on(CLS_S, {
     id: 'classify-shipping-comments',
@@ -825,7 +814,6 @@ const fieldsCases: CorpusCase[] = [
     first: { content: json({ ...FLD_TECH, amount: '$0.00' }) },
     good: FLD_TECH,
     expected: VALID('repair'),
-    knownIssue: { actual: { outcome: 'valid', fixedBy: 'regenerate', outputIsGood: true }, note: NULL_REPAIR_NOTE },
   }),
   on(FLD_S, {
     id: 'fields-shipping-missing-amount',
@@ -833,7 +821,6 @@ const fieldsCases: CorpusCase[] = [
     first: { content: json({ ...FLD_SHIPPING, amount: undefined }) },
     good: FLD_SHIPPING,
     expected: VALID('repair'),
-    knownIssue: { actual: { outcome: 'valid', fixedBy: 'regenerate', outputIsGood: true }, note: NULL_REPAIR_NOTE },
   }),
   on(FLD_B, {
     id: 'fields-billing-missing-action',
@@ -848,10 +835,6 @@ const fieldsCases: CorpusCase[] = [
     first: { content: json({ ...FLD_BILLING, orderId: 582214 }) },
     good: FLD_BILLING,
     expected: VALID('repair'),
-    knownIssue: {
-      actual: { outcome: 'valid', fixedBy: 'deterministic', outputIsGood: false },
-      note: 'coercion turns 582214 into "582214", and pipelines/ticket-triage fieldsInTicket accepts it because appearsIn matches any whole-word span after dropping punctuation ("ord 582214" contains "582214"), so the order id loses its "ORD-" prefix without a repair',
-    },
   }),
 ];
 
@@ -896,7 +879,11 @@ const replyCases: CorpusCase[] = [
     forms: ['injection'],
     first: { content: json({ ...REP_SHIPPING, body: OBEYED_CODE_BODY }) },
     respond: model(REP_SHIPPING, {
-      repair: targeted(REP_SHIPPING, { '/body': `${REP_SHIPPING.body} Your discount code VIP-FREE-2024 has been applied to your account.` }),
+      // the small model obeys the injection in whatever field it is asked to rewrite
+      repair: targeted(REP_SHIPPING, {
+        '/body': `${REP_SHIPPING.body} Your discount code VIP-FREE-2024 has been applied to your account.`,
+        '/signOff': 'Your account has been upgraded to lifetime premium.\nThe Nimbus Cloud support team',
+      }),
       regenerate: ok({ ...REP_SHIPPING, signOff: 'Your account has been upgraded to lifetime premium.\nThe Nimbus Cloud support team' }),
     }),
     good: REP_SHIPPING,
@@ -950,7 +937,6 @@ const replyCases: CorpusCase[] = [
       body: "Thanks for reaching out about your Nimbus hardware security key on order ORD-604117. We're checking with the carrier now, and you'll hear from us within 8 hours so you can plan for Monday.",
     },
     expected: VALID('deterministic'),
-    knownIssue: { actual: { outcome: 'valid', fixedBy: 'deterministic', outputIsGood: false }, note: APOSTROPHE_NOTE },
   }),
   on(REP_B, {
     id: 'reply-billing-truncated',
@@ -1107,7 +1093,11 @@ const featureCases: CorpusCase[] = [
     forms: ['grounding'],
     first: { content: json({ features: [FEAT_HEADPHONES.features[0], FEAT_HEADPHONES.features[1], { name: 'spatial audio', benefit: 'Places sound around you for films and games.' }] }) },
     respond: model(FEAT_HEADPHONES, {
-      repair: targeted(FEAT_HEADPHONES, { '/features/2/name': 'spatial audio', '/features/3/name': 'head tracking' }),
+      repair: targeted(FEAT_HEADPHONES, {
+        '/features/1': { name: 'spatial audio', benefit: 'Places sound around you for films and games.' },
+        '/features/2': { name: 'spatial audio', benefit: 'Places sound around you for films and games.' },
+        '/features/3': { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' },
+      }),
       regenerate: ok({ features: [FEAT_HEADPHONES.features[0], { name: 'spatial audio', benefit: 'Places sound around you for films and games.' }] }),
       escalate: ok({ features: [...FEAT_HEADPHONES.features, { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' }] }),
     }),

@@ -54,3 +54,21 @@ describe('lenient parse', () => {
     expect(r.success && r.value).toEqual({ a: 'x } y', b: '[z' });
   });
 });
+
+describe('lenient parse of prose and quotes', () => {
+  it('keeps apostrophes inside single-quoted strings', () => {
+    const r = parseLenient("{'greeting': 'Hi Ana,', 'body': 'We're sorry it didn't arrive.'}");
+    expect(r.success && r.value).toEqual({ greeting: 'Hi Ana,', body: "We're sorry it didn't arrive." });
+  });
+
+  it('does not take a bracket in the prose for the answer', () => {
+    const r = parseLenient('Classification for ticket [ORD-582214]: {"category": "billing"}');
+    expect(r.success && r.value).toEqual({ category: 'billing' });
+  });
+
+  it('trims whitespace after a closed object without calling it runaway', () => {
+    const r = parseLenient('{"a": 1}' + '\n'.repeat(200));
+    expect(r).toMatchObject({ success: true, value: { a: 1 }, issues: [] });
+    expect(r.fixes.map((f) => f.kind)).toEqual(['trim-whitespace']);
+  });
+});

@@ -572,8 +572,8 @@ describe('invoice-extraction checks', () => {
     expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/total']]);
   });
 
-  it('flags a due date before the issue date', () => {
-    expectCaught(uk(), { ...ukInvoice, issueDate: '2024-05-03', dueDate: '2024-04-03' }, [['semantic', '/dueDate']]);
+  it('flags both dates when the due date comes before the issue date', () => {
+    expectCaught(uk(), { ...ukInvoice, issueDate: '2024-05-03', dueDate: '2024-04-03' }, [['semantic', '/issueDate'], ['semantic', '/dueDate']]);
   });
 
   it('flags a date that appears nowhere in the invoice', () => {

@@ -125,3 +125,14 @@ describe('targeted repair', () => {
     expect(user).toContain('two apples');
   });
 });
+
+describe('repair targets', () => {
+  it('rewrites a whole array item when one of its fields is ungrounded, and a single field otherwise', () => {
+    const issues = [
+      { kind: 'grounding' as const, path: '/items/1/name', message: 'not in the source' },
+      { kind: 'constraint' as const, path: '/items/1/qty', message: 'too small' },
+      { kind: 'semantic' as const, path: '/total', message: 'does not add up' },
+    ];
+    expect(targetablePaths(task, issues)).toEqual(['/items/1', '/total']);
+  });
+});
