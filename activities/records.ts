@@ -1,8 +1,41 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
-import { modelAttempts, pipelineRuns, taskResults } from '../db/schema.js';
+import { modelAttempts, pipelineRuns, priceVersions, taskResults } from '../db/schema.js';
 import type { RunFinishRecord, RunStartRecord, TaskResultRecord, ValidationRecord } from './types.js';
+
+/**
+ * Records each pool's current price under its version; a version seen before keeps its first
+ * figures, so a changed price must come with a new version, and old rows keep theirs.
+ */
+export async function recordPrices(db: Db, registry: RegistrySnapshot): Promise<void> {
+  const rows = Object.values(registry.pools).map((p) => ({
+    version: p.price.version,
+    pool: p.name,
+    model: p.model,
+    inputPerMTok: p.price.inputPerMTok,
+    outputPerMTok: p.price.outputPerMTok,
+    basis: p.price.basis,
+  }));
+  rows.push({
+    version: registry.reference.price.version,
+    pool: '(reference)',
+    model: registry.reference.model,
+    inputPerMTok: registry.reference.price.inputPerMTok,
+    outputPerMTok: registry.reference.price.outputPerMTok,
+    basis: registry.reference.price.basis,
+  });
+  await db.insert(priceVersions).values(rows).onConflictDoNothing();
+  const stored = await db.select().from(priceVersions).where(inArray(priceVersions.version, rows.map((r) => r.version)));
+  for (const r of rows) {
+    const s = stored.find((x) => x.version === r.version);
+    if (s && (Math.abs(s.inputPerMTok - r.inputPerMTok) > 1e-12 || Math.abs(s.outputPerMTok - r.outputPerMTok) > 1e-12)) {
+      throw new Error(
+        `price version "${r.version}" of ${r.pool} is already recorded as ${s.inputPerMTok}/${s.outputPerMTok} per 1M tokens, not ${r.inputPerMTok}/${r.outputPerMTok}: give a changed price a new version in the registry`,
+      );
+    }
+  }
+}
 
 export interface RecordActivityDeps {
   db: Db;

@@ -75,17 +75,16 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
   const issues: Issue[] = [];
   let text = raw;
 
+  // a top-level value that closed is complete, whatever came after it or why generation stopped
+  const closed = () => endOfValue(text, firstValueStart(text)) >= 0;
   if (RUNAWAY_WHITESPACE.test(text)) {
     text = text.replace(RUNAWAY_WHITESPACE, '');
     fixes.push({ kind: 'trim-whitespace', path: '', detail: 'trimmed trailing runaway whitespace' });
-    // whitespace after a value that closed is harmless; before the close, the value was cut off
-    if (finishReason === 'length' || endOfValue(text, firstValueStart(text)) < 0) {
-      issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
-    }
-  } else if (RUNAWAY_REPEAT.test(text)) {
+    if (!closed()) issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
+  } else if (RUNAWAY_REPEAT.test(text) && !closed()) {
     issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway repetition' });
   }
-  if (finishReason === 'length' && issues.length === 0) {
+  if (finishReason === 'length' && issues.length === 0 && !closed()) {
     issues.push({ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' });
   }
 

@@ -186,11 +186,12 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     const repair = spec.repair;
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
     const lines = repair.paths.map((p) => {
-      const problems = issuesUnder(repair.issues, [p]).map(formatIssue).join('; ');
+      const problems = issuesUnder(repair.issues, [p])
+        .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)))
+        .join('; ');
       const cur = repair.current[p];
-      return `- "${p}": current value ${cur === undefined ? '(missing)' : JSON.stringify(cur)}; problem: ${problems}`;
+      return `- "${p}": now ${cur === undefined ? '(missing)' : JSON.stringify(cur)}; ${problems}`;
     });
-    const example = `{${repair.paths.map((p) => `"${p}": ...`).join(', ')}}`;
     return {
       schemaName: `${task.formatName}_repair`,
       jsonSchema: repairSchema(task, repair.paths),
@@ -201,7 +202,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
         },
         {
           role: 'user',
-          content: `The task: ${task.description}\nThe part of its input these fields come from:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nThese fields of the answer are wrong:\n${lines.join('\n')}\n\nReturn an object whose keys are exactly these JSON pointers, each with its corrected value: ${example}`,
+          content: `The task: ${task.description}\nThe part of its input these fields come from:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nThese fields of the answer are wrong:\n${lines.join('\n')}\n\nReturn an object whose keys are exactly these JSON pointers, each with its corrected value.`,
         },
       ],
     };

@@ -32,6 +32,9 @@ export function zodIssues(error: z.ZodError, value: unknown): Issue[] {
   }));
 }
 
+/** A number written with thousands separators and at most a currency sign or code: "$1,500.00", "1500 EUR". */
+const MONEY = /^\s*(?:[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(?:USD|EUR|GBP|CHF|JPY|%)?\s*$/;
+
 /** Coercions a schema allows without guessing: "12" for a number, "true" for a boolean, 12 for a string. */
 function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; fixes: Fix[] } {
   let out = value;
@@ -41,8 +44,8 @@ function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; f
     const path = toPointer(issue.path as (string | number)[]);
     const current = getAt(out, path);
     let next: unknown = undefined;
-    if (issue.expected === 'number' && typeof current === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(current.replace(/,/g, ''))) {
-      next = Number(current.replace(/,/g, ''));
+    if (issue.expected === 'number' && typeof current === 'string' && MONEY.test(current)) {
+      next = Number(MONEY.exec(current)![1]!.replace(/,/g, ''));
     } else if (issue.expected === 'int' && typeof current === 'string' && /^\s*-?\d+\s*$/.test(current)) {
       next = Number(current);
     } else if (issue.expected === 'boolean' && (current === 'true' || current === 'false')) {

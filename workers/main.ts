@@ -1,5 +1,6 @@
 /** The orchestration worker: runs pipeline workflows and their persistence. */
 import { NativeConnection } from '@temporalio/worker';
+import { recordPrices } from '../activities/records.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await migrateDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl);
+  await recordPrices(createDb(pool), config.snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createOrchestrationWorker({ connection, namespace: config.temporalNamespace, db: createDb(pool), registry: () => config.snapshot });
   console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);

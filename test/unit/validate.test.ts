@@ -121,7 +121,7 @@ describe('targeted repair', () => {
     });
     expect(req.schemaName).toBe('extract_order_repair');
     const user = req.messages[1]!.content;
-    expect(user).toContain('"/category": current value "refund"; problem: /category [enum] Invalid option');
+    expect(user).toContain('"/category": now "refund"; [enum] Invalid option');
     expect(user).toContain('two apples');
   });
 });
@@ -134,5 +134,18 @@ describe('repair targets', () => {
       { kind: 'semantic' as const, path: '/total', message: 'does not add up' },
     ];
     expect(targetablePaths(task, issues)).toEqual(['/items/1', '/total']);
+  });
+});
+
+describe('safe coercions', () => {
+  it('reads money written with a currency sign and thousands separators as a number', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":"$2.00"}', 'stop', ctx);
+    expect(r.valid).toBe(true);
+    expect(r.fixes).toEqual([{ kind: 'coerce', path: '/total', detail: '"$2.00" -> 2' }]);
+  });
+
+  it('leaves text that is not a plain amount for the model', () => {
+    const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":"about 2"}', 'stop', ctx);
+    expect(r.issues).toEqual([expect.objectContaining({ kind: 'type', path: '/total' })]);
   });
 });
