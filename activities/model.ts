@@ -36,6 +36,49 @@ function schemaInPrompt(req: ModelRequest): ModelRequest {
   return { ...req, messages: first ? [{ ...first, content: `${first.content}\n${note}` }, ...rest] : rest };
 }
 
+/** What the activity needs of a completion, streamed or not. */
+interface Completion {
+  text: string;
+  finishReason: string | null | undefined;
+  usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+  model: string;
+  ttftMs: number | null;
+}
+
+function toCompletion(c: OpenAI.Chat.Completions.ChatCompletion): Completion {
+  const choice = c.choices[0];
+  return { text: choice?.message?.content ?? '', finishReason: choice?.finish_reason, usage: c.usage ?? undefined, model: c.model, ttftMs: null };
+}
+
+/** Streams a completion, noting when the first token arrived and heartbeating while tokens come. */
+async function streamCompletion(
+  client: ChatClient,
+  params: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+  signal: AbortSignal,
+  started: number,
+  heartbeat: () => void,
+): Promise<Completion> {
+  const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal });
+  let text = '';
+  let finishReason: string | null | undefined;
+  let usage: Completion['usage'];
+  let model = '';
+  let ttftMs: number | null = null;
+  for await (const chunk of stream) {
+    model ||= chunk.model;
+    const choice = chunk.choices[0];
+    const delta = choice?.delta?.content;
+    if (delta) {
+      ttftMs ??= Math.round(performance.now() - started);
+      text += delta;
+    }
+    if (choice?.finish_reason) finishReason = choice.finish_reason;
+    if (chunk.usage) usage = chunk.usage;
+    heartbeat();
+  }
+  return { text, finishReason, usage, model, ttftMs };
+}
+
 function toFinishReason(v: string | null | undefined): FinishReason {
   const known: FinishReason[] = ['stop', 'length', 'content_filter', 'tool_calls', 'function_call'];
   return known.includes(v as FinishReason) ? (v as FinishReason) : 'unknown';
@@ -139,18 +182,18 @@ export function createModelActivities(deps: ModelActivityDeps) {
       } satisfies Partial<NewModelAttempt>;
 
       const started = performance.now();
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      const params = {
+        model: pool.model,
+        messages: request.messages,
+        max_tokens: req.maxTokens,
+        temperature: task.temperature ?? 0,
+        ...(responseFormat ? { response_format: responseFormat } : {}),
+      };
+      let completion: Completion;
       try {
-        completion = await deps.client.chat.completions.create(
-          {
-            model: pool.model,
-            messages: request.messages,
-            max_tokens: req.maxTokens,
-            temperature: task.temperature ?? 0,
-            ...(responseFormat ? { response_format: responseFormat } : {}),
-          },
-          { signal: ctx.cancellationSignal },
-        );
+        completion = pool.stream
+          ? await streamCompletion(deps.client, params, ctx.cancellationSignal, started, () => ctx.heartbeat())
+          : toCompletion(await deps.client.chat.completions.create(params, { signal: ctx.cancellationSignal }));
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
         const { failure, httpStatus, message } = classifyCallError(err);
@@ -159,10 +202,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
         throw failure;
       }
       const latencyMs = Math.round(performance.now() - started);
-      const choice = completion.choices[0];
-      const text = choice?.message?.content ?? '';
-      const finishReason = toFinishReason(choice?.finish_reason);
-      const usage = completion.usage;
+      const { text, usage, ttftMs } = completion;
+      const finishReason = toFinishReason(completion.finishReason);
       const tokensEstimated = !usage || typeof usage.prompt_tokens !== 'number';
       const promptTokens = usage?.prompt_tokens ?? estimateTokens(request.messages.reduce((n, m) => n + m.content.length, 0));
       const completionTokens = usage?.completion_tokens ?? estimateTokens(text.length);
@@ -177,6 +218,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
         completionTokens,
         tokensEstimated,
         latencyMs,
+        ttftMs,
         costUsd: cost,
         referenceCostUsd: referenceCost,
       });

@@ -35,6 +35,8 @@ export const PoolConfig = z.strictObject({
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),
+  /** stream completions: measures time to first token and heartbeats while tokens arrive */
+  stream: z.boolean().default(false),
   escalateTo: z.string().optional(),
   price: PriceConfig,
 });
@@ -75,6 +77,7 @@ export interface PoolInfo {
   kind: EndpointKind;
   contextWindow: number;
   timeoutSeconds: number;
+  stream: boolean;
   escalateTo: string | undefined;
   price: Price;
 }
@@ -116,6 +119,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
       kind: p.kind,
       contextWindow: p.contextWindow,
       timeoutSeconds: p.timeoutSeconds,
+      stream: p.stream,
       escalateTo: p.escalateTo,
       price: toPrice(p.price),
     };

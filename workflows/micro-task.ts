@@ -57,6 +57,8 @@ export interface MicroTaskRun {
   registry: RegistrySnapshot;
   budget: LadderBudget;
   onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
+  /** pools no worker picked up a call for earlier in this run; routes skip them */
+  downPools: Set<string>;
 }
 
 function describeError(err: unknown): string {
@@ -85,6 +87,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
   let pool = route.pool;
   let reason = route.reason;
+  while (run.downPools.has(pool) && registry.pools[pool]?.escalateTo) {
+    const next = registry.pools[pool]!.escalateTo!;
+    reason = `${reason}; ${pool} had no worker earlier in this run, routed to ${next}`;
+    pool = next;
+  }
   let spec: CallSpec = { kind: 'generate' };
   let maxTokens = task.maxTokens;
   let current: unknown = undefined;
@@ -127,6 +134,8 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
           taskQueue: poolInfo.taskQueue,
           summary: summaryOf(task, spec, pool),
           startToCloseTimeout: `${poolInfo.timeoutSeconds} seconds`,
+          // a streaming call heartbeats per chunk, so a lost worker is noticed in seconds, not at the timeout
+          ...(poolInfo.stream ? { heartbeatTimeout: '30 seconds' } : {}),
           // a pool with no worker polling is noticed after a bounded wait instead of a hang
           scheduleToStartTimeout: `${registry.poolWaitSeconds} seconds`,
           retry: MODEL_RETRY,
@@ -135,6 +144,9 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       );
     } catch (err) {
       const error = describeError(err);
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
+        run.downPools.add(pool);
+      }
       log.warn('model call failed', { task: task.name, pool, error });
       attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: false, issues: [], promptTokens: 0, completionTokens: 0, error });
       details.push({ n, kind: spec.kind, pool, reason, attemptId: null, finishReason: null, rawOutput: null, repairedPaths: spec.repair?.paths ?? [], issues: [], fixes: [], error });

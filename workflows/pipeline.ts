@@ -137,6 +137,7 @@ async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOver
   });
 
   const state: StepState<unknown> = { input: parsedInput.data, results: {} };
+  const downPools = new Set<string>();
   const unresolved: Record<string, string[]> = {};
   const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
     progress.status = status;
@@ -165,6 +166,7 @@ async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOver
           context,
           registry,
           budget,
+          downPools,
           onAttempt: (a) => {
             sp.attempt = a.n;
             sp.lastKind = a.kind;

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   servePools?: string[];
   poolWaitSeconds?: number;
   afterRecorded?: ModelActivityDeps['afterRecorded'];
+  /** changes to the test registry, e.g. a streaming pool */
+  adjust?: (registry: RegistryConfig) => void;
 }
 
 export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryConfig {
@@ -83,6 +85,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const pgPool = createPool(inject('databaseUrl'));
   const db = createDb(pgPool);
   const config = testRegistry(baseUrl, opts.poolWaitSeconds);
+  opts.adjust?.(config);
   const registry = snapshotOf(config);
   const workers: Worker[] = [
     await createOrchestrationWorker({

@@ -105,6 +105,18 @@ export class ScriptedModelServer {
             total_tokens: 0,
           };
     if (usage) usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    if (body.stream) {
+      // server-sent events: the content in a few chunks, then the finish reason, then usage if asked
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const base = { id: `chatcmpl-${this.received.length}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
+      const parts = reply.content.match(/[\s\S]{1,16}/g) ?? [];
+      for (const part of parts) res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: part }, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: reply.finishReason ?? 'stop' }] })}\n\n`);
+      const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+      if (usage && wantsUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     send(200, {
       id: `chatcmpl-${this.received.length}`,
       object: 'chat.completion',

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { answerProductReview, productReviewOutputs, sample } from '../support/fixtures.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+const review = sample('product-review', 'wireless-headphones');
+
+describe('routing when the small pool has no worker', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // only the large pool is served; the small pool looks down
+    h = await startHarness({ servePools: ['large'], poolWaitSeconds: 2, adjust: (r) => void (r.pools.large!.stream = true) });
+  });
+  afterAll(async () => h?.stop());
+  beforeEach(() => {
+    h.model.reset();
+    answerProductReview(h.model);
+  });
+
+  it('falls back to the larger pool after a bounded wait instead of hanging, and records why', async () => {
+    const started = Date.now();
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const { attempts, tasks } = await h.rows(workflowId);
+    // no call was made on the small pool, so it has no rows; once found down, it is not waited for again
+    expect(attempts.map((a) => [a.pool, a.kind])).toEqual([
+      ['large', 'escalate'],
+      ['large', 'generate'],
+      ['large', 'generate'],
+      ['large', 'generate'],
+    ]);
+    expect(attempts[0]!.routeReason).toContain('no worker picked the call up in time');
+    expect(attempts[0]!.routeReason).toContain('escalating from small to large');
+    for (const a of attempts.slice(1)) expect(a.routeReason).toContain('small had no worker earlier in this run, routed to large');
+    for (const a of attempts) {
+      expect(a.priceVersion).toBe('large-test-1');
+      expect(a.costUsd).toBeCloseTo((a.promptTokens * 1 + a.completionTokens * 2) / 1e6, 12);
+    }
+    expect(tasks.map((t) => [t.finalPool, t.escalations])).toEqual([
+      ['large', 1],
+      ['large', 0],
+      ['large', 0],
+      ['large', 0],
+    ]);
+  });
+
+  it('streams on a streaming pool: time to first token is recorded and usage comes from the last chunk', async () => {
+    const { workflowId } = await h.run('product-review', review);
+    const { attempts } = await h.rows(workflowId);
+    for (const a of attempts) {
+      expect(a.ttftMs).not.toBeNull();
+      expect(a.ttftMs!).toBeLessThanOrEqual(a.latencyMs);
+      expect(a.tokensEstimated).toBe(false);
+    }
+    const req = h.model.requestsFor('extract_features')[0]!;
+    expect(req.stream).toBe(true);
+    expect(JSON.parse(attempts[0]!.rawOutput!)).toEqual(productReviewOutputs.extract_features);
+  });
+
+  it('estimates tokens, and marks them estimated, when the endpoint reports no usage', async () => {
+    h.model.script('extract_features', { content: JSON.stringify(productReviewOutputs.extract_features), usage: null });
+    const { workflowId } = await h.run('product-review', review);
+    const f = (await h.rows(workflowId)).attempts.find((a) => a.task === 'extract-features')!;
+    expect(f.tokensEstimated).toBe(true);
+    expect(f.completionTokens).toBe(Math.ceil(JSON.stringify(productReviewOutputs.extract_features).length / 4));
+    expect(f.promptTokens).toBeGreaterThan(0);
+  });
+});
