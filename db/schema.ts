@@ -160,3 +160,20 @@ export const attemptRollups = pgTable(
   },
   (t) => [primaryKey({ columns: [t.day, t.pipeline, t.task, t.pool, t.model, t.kind] })],
 );
+
+/** What a pool's endpoint was found to do with a JSON schema, probed once per endpoint and model. */
+export const endpointProbes = pgTable(
+  'endpoint_probes',
+  {
+    endpoint: text('endpoint').notNull(),
+    model: text('model').notNull(),
+    declaredMode: text('declared_mode').notNull(),
+    /** true when the endpoint held the output to the schema against the prompt's wish */
+    schemaEnforced: boolean('schema_enforced').notNull(),
+    effectiveMode: text('effective_mode').notNull(),
+    reportsUsage: boolean('reports_usage').notNull(),
+    detail: text('detail').notNull(),
+    probedAt: timestamp('probed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.endpoint, t.model, t.declaredMode] })],
+);

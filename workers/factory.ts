@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createModelActivities, createOpenAIClient, type ChatClient, type ModelActivityDeps } from '../activities/model.js';
+import { probeOnce } from '../activities/probe.js';
 import { createRecordActivities } from '../activities/records.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
@@ -53,17 +54,31 @@ export interface PoolWorkerOptions {
   apiKey: string | undefined;
   client?: ChatClient;
   afterRecorded?: ModelActivityDeps['afterRecorded'];
+  /** probe the endpoint's guided decoding at start (default true) */
+  probe?: boolean;
+  log?: (line: string) => void;
 }
 
 /** Model calls for one pool: activities only, on the pool's task queue, as many at once as its endpoint batches. */
 export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
   const info = o.registry.pools[o.poolName];
   if (!info) throw new Error(`pool "${o.poolName}" is not in the registry; known pools: ${Object.keys(o.registry.pools).join(', ')}`);
+  const client = o.client ?? createOpenAIClient(o.pool, o.apiKey);
+  // a constraint the endpoint silently ignores is found out once, not trusted
+  const probe =
+    o.probe === false
+      ? undefined
+      : await probeOnce(o.db, client, o.pool, o.log).catch((err: unknown) => {
+          // an endpoint that is not up yet must not keep the worker down; the declared mode stands until a later start
+          o.log?.(`could not probe ${info.endpoint}: ${err instanceof Error ? err.message : String(err)}; using the declared schema mode`);
+          return undefined;
+        });
+  const pool = probe ? { ...o.pool, schemaMode: probe.effectiveMode } : o.pool;
   const activities = createModelActivities({
     db: o.db,
     poolName: o.poolName,
-    pool: o.pool,
-    client: o.client ?? createOpenAIClient(o.pool, o.apiKey),
+    pool,
+    client,
     registry: o.registry,
     getTask: getMicroTask,
     ...(o.afterRecorded ? { afterRecorded: o.afterRecorded } : {}),

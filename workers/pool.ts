@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     pool: poolConfig,
     registry: config.snapshot,
     apiKey: apiKeyOf(poolConfig),
+    log: (line) => console.log(line),
   });
   console.log(`pool worker "${poolName}" on queue "${config.snapshot.pools[poolName]!.taskQueue}" -> ${config.snapshot.pools[poolName]!.endpoint} (${poolConfig.model}), concurrency ${poolConfig.concurrency}`);
   try {

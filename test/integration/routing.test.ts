@@ -66,3 +66,31 @@ describe('routing when the small pool has no worker', () => {
     expect(f.promptTokens).toBeGreaterThan(0);
   });
 });
+
+describe('an endpoint that silently ignores the JSON schema', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // answers the probe the way the prompt asks, against the schema
+    h = await startHarness({ probeAnswer: { content: '{"word": "gamma"}' } });
+  });
+  afterAll(async () => h?.stop());
+
+  it('is found out by the probe, recorded, and then gets the schema in the prompt instead', async () => {
+    answerProductReview(h.model);
+    // without response_format the scripted server files requests under "*"
+    h.model.otherwise('*', (body) => {
+      const system = body.messages[0]!.content;
+      const format = Object.keys(productReviewOutputs).find((f) => system.includes(`"${f}"`) || body.messages[1]!.content.includes(f)) ?? 'extract_features';
+      return { content: JSON.stringify(productReviewOutputs[format as keyof typeof productReviewOutputs]) };
+    });
+    const probes = await h.pgPool.query(`select * from endpoint_probes where endpoint = $1`, [h.registry.pools.small!.endpoint]);
+    expect(probes.rows[0]).toMatchObject({ schema_enforced: false, effective_mode: 'prompt', declared_mode: 'json_schema' });
+    const workflowId = await h.start('product-review', sample('product-review', 'wireless-headphones'));
+    await h.env.client.workflow.getHandle(workflowId).result().catch(() => undefined);
+    const first = h.model.received.find((r) => r.format === '*')!;
+    expect(first.body.response_format).toBeUndefined();
+    expect(first.body.messages[0]!.content).toContain('The JSON must match this JSON schema');
+    const { attempts } = await h.rows(workflowId);
+    expect(attempts[0]!.schemaMode).toBe('prompt');
+  });
+});

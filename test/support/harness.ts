@@ -12,7 +12,7 @@ import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
 import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
 import { runPipeline, runTask, type RunPipelineInput, type RunTaskInput } from '../../workflows/pipeline.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-import { ScriptedModelServer } from './scripted-model.js';
+import { ScriptedModelServer, type ScriptedReply } from './scripted-model.js';
 
 export interface Harness {
   env: TestWorkflowEnvironment;
@@ -38,6 +38,8 @@ export interface HarnessOptions {
   servePools?: string[];
   poolWaitSeconds?: number;
   afterRecorded?: ModelActivityDeps['afterRecorded'];
+  /** how the endpoint answers the start-up probe of guided decoding */
+  probeAnswer?: ScriptedReply;
   /** changes to the test registry, e.g. a streaming pool */
   adjust?: (registry: RegistryConfig) => void;
 }
@@ -75,6 +77,8 @@ export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryCon
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const model = new ScriptedModelServer();
   const baseUrl = await model.start();
+  // the pool workers' start-up probe of guided decoding: this endpoint enforces the schema unless told otherwise
+  model.otherwise('probe', opts.probeAnswer ?? { content: '{"word": "alpha"}' });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: inject('temporalCli') },
