@@ -98,5 +98,7 @@ export const FailureTypes = {
   /** a micro-task whose output could not be made valid within its budget */
   microTaskFailed: 'MicroTaskFailed',
   invalidPipelineInput: 'InvalidPipelineInput',
+  /** the run's cost budget was spent before the micro-task could finish */
+  costBudgetExceeded: 'CostBudgetExceeded',
   unknownTask: 'UnknownMicroTask',
 } as const;

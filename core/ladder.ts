@@ -50,6 +50,8 @@ export interface LadderInput {
   pool: string;
   /** the larger pool to escalate to, if any and not yet used */
   escalateTo: string | undefined;
+  /** why escalation is not allowed now, e.g. the run's cost budget */
+  escalationBlocked?: string;
   allowPartial: boolean;
   budget: LadderBudget;
 }
@@ -79,7 +81,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   const escalate = (why: string): LadderPlan =>
     s.escalateTo
       ? { action: 'call', kind: 'escalate', pool: s.escalateTo, maxTokens: largestMax, paths: [], reason: `${why}; escalating from ${s.pool} to ${s.escalateTo}` }
-      : stop(`${why}; no larger pool to escalate to`);
+      : stop(`${why}; ${s.escalationBlocked ?? 'no larger pool to escalate to'}`);
 
   if (s.attempts.length >= s.budget.maxAttempts) return stop(`attempt budget of ${s.budget.maxAttempts} spent`);
   if (used >= s.budget.maxTokens) return stop(`token budget of ${s.budget.maxTokens} spent (${used} used)`);

@@ -8,6 +8,7 @@ import { issuePaths, isStructural, type Fix, type Issue } from '../core/issues.j
 import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core/ladder.js';
 import type { RegistrySnapshot } from '../core/registry.js';
 import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
+import { costUsd, estimateTokens } from '../core/cost.js';
 import { choosePool, escalationTarget } from '../core/routing.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
@@ -59,6 +60,22 @@ export interface MicroTaskRun {
   onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
   /** pools no worker picked up a call for earlier in this run; routes skip them */
   downPools: Set<string>;
+  /** what the run has spent so far, shared by its micro-tasks, and its limit */
+  spend: { costUsd: number; limitUsd: number | undefined };
+}
+
+/** The run's budget allows an escalation when its estimated cost fits in what is left. */
+function escalationCheck(run: MicroTaskRun, target: string | undefined): { escalateTo: string | undefined; escalationBlocked?: string } {
+  const limit = run.spend.limitUsd;
+  if (!target || limit === undefined) return { escalateTo: target };
+  const price = run.registry.pools[target]!.price;
+  const promptTokens = estimateTokens(JSON.stringify(run.input).length + JSON.stringify(run.context).length);
+  const estimate = costUsd(price, promptTokens, run.task.maxTokens);
+  if (run.spend.costUsd + estimate <= limit) return { escalateTo: target };
+  return {
+    escalateTo: undefined,
+    escalationBlocked: `escalation to ${target} (about $${estimate.toFixed(6)}) would exceed the run's cost budget of $${limit} ($${run.spend.costUsd.toFixed(6)} spent)`,
+  };
 }
 
 function describeError(err: unknown): string {
@@ -122,6 +139,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   for (;;) {
     const n = attempts.length + 1;
     const poolInfo = registry.pools[pool]!;
+    if (run.spend.limitUsd !== undefined && run.spend.costUsd >= run.spend.limitUsd) {
+      const why = `the run's cost budget of $${run.spend.limitUsd} is spent ($${run.spend.costUsd.toFixed(6)})`;
+      await finish('failed', best?.value, lastIssues, why);
+      throw failure(run, why, lastIssues, details, totals, FailureTypes.costBudgetExceeded);
+    }
     run.onAttempt({ n, kind: spec.kind, pool, paths: spec.repair?.paths ?? [] });
     totals.attempts++;
     if (spec.kind === 'repair') totals.repairs++;
@@ -156,7 +178,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
         parsed: best !== undefined,
         targetable: undefined,
         pool,
-        escalateTo: escalationTarget(registry, pool, tried),
+        ...escalationCheck(run, escalationTarget(registry, pool, tried)),
         allowPartial: task.allowPartial ?? false,
         budget,
       });
@@ -177,6 +199,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       throw failure(run, plan.reason, lastIssues, details, totals);
     }
 
+    run.spend.costUsd += result.costUsd;
     totals.promptTokens += result.promptTokens;
     totals.completionTokens += result.completionTokens;
     totals.costUsd += result.costUsd;
@@ -221,7 +244,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       parsed: v.parsed,
       targetable: v.parsed && !structural ? targetablePaths(task, v.issues) : undefined,
       pool,
-      escalateTo: escalationTarget(registry, pool, tried),
+      ...escalationCheck(run, escalationTarget(registry, pool, tried)),
       allowPartial: task.allowPartial ?? false,
       budget,
     });
@@ -260,11 +283,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
 }
 
 /** The typed, non-retryable failure of a micro-task: names the pipeline, the task, the paths and every attempt. */
-function failure(run: MicroTaskRun, why: string, issues: Issue[], attempts: AttemptDetail[], totals: Totals): ApplicationFailure {
+function failure(run: MicroTaskRun, why: string, issues: Issue[], attempts: AttemptDetail[], totals: Totals, type: string = FailureTypes.microTaskFailed): ApplicationFailure {
   const paths = issuePaths(issues);
   const where = run.origin.itemIndex >= 0 ? `${run.origin.step}[${run.origin.itemIndex}]` : run.origin.step;
   return ApplicationFailure.create({
-    type: FailureTypes.microTaskFailed,
+    type,
     nonRetryable: true,
     message: `pipeline ${run.origin.pipeline}, step ${where}: micro-task ${run.task.name} v${run.task.version} failed after ${attempts.length} attempt(s) at ${paths.length ? paths.join(', ') : 'no path'}: ${why}`,
     details: [

@@ -13,6 +13,8 @@ export interface RunPipelineInput {
   input: unknown;
   /** overrides of the per-micro-task repair budget */
   budget?: Partial<LadderBudget>;
+  /** the most this run may spend on model calls, in USD */
+  costBudgetUsd?: number;
 }
 
 export interface StepProgress {
@@ -68,7 +70,7 @@ export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult
   } catch (err) {
     throw invalid(err);
   }
-  return executePipeline(pipeline, req.input, req.budget);
+  return executePipeline(pipeline, req.input, req.budget, req.costBudgetUsd);
 }
 
 export interface RunTaskInput {
@@ -76,6 +78,7 @@ export interface RunTaskInput {
   input: unknown;
   context?: ContextBlock[];
   budget?: Partial<LadderBudget>;
+  costBudgetUsd?: number;
 }
 
 /** Runs one micro-task on its own, recorded as the one-step pipeline `task:<name>`. */
@@ -94,10 +97,15 @@ export async function runTask(req: RunTaskInput): Promise<PipelineResult> {
     steps: [{ id: task.name, task, input: (s) => s.input.input, context: (s) => s.input.context }],
     assemble: (s) => s.results[task.name],
   };
-  return executePipeline(pipeline, { input: req.input, context: req.context ?? [] }, req.budget);
+  return executePipeline(pipeline, { input: req.input, context: req.context ?? [] }, req.budget, req.costBudgetUsd);
 }
 
-async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOverrides: Partial<LadderBudget> | undefined): Promise<PipelineResult> {
+async function executePipeline(
+  pipeline: Pipeline,
+  rawInput: unknown,
+  budgetOverrides: Partial<LadderBudget> | undefined,
+  costBudgetUsd: number | undefined,
+): Promise<PipelineResult> {
   const info = workflowInfo();
   const req = { input: rawInput, budget: budgetOverrides };
   const parsedInput = pipeline.input.safeParse(req.input);
@@ -138,6 +146,7 @@ async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOver
 
   const state: StepState<unknown> = { input: parsedInput.data, results: {} };
   const downPools = new Set<string>();
+  const spend = { costUsd: 0, limitUsd: costBudgetUsd };
   const unresolved: Record<string, string[]> = {};
   const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
     progress.status = status;
@@ -167,6 +176,7 @@ async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOver
           registry,
           budget,
           downPools,
+          spend,
           onAttempt: (a) => {
             sp.attempt = a.n;
             sp.lastKind = a.kind;
@@ -207,7 +217,7 @@ async function executePipeline(pipeline: Pipeline, rawInput: unknown, budgetOver
 
 /** A failed micro-task's spend still counts toward the run's totals. */
 function addTotalsFromFailure(totals: Totals, reason: unknown): void {
-  if (reason instanceof ApplicationFailure && reason.type === FailureTypes.microTaskFailed) {
+  if (reason instanceof ApplicationFailure && (reason.type === FailureTypes.microTaskFailed || reason.type === FailureTypes.costBudgetExceeded)) {
     const d = (reason.details?.[0] ?? {}) as { totals?: Totals };
     if (d.totals) addTotals(totals, d.totals);
   }

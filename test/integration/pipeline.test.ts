@@ -207,3 +207,27 @@ describe('product-review on the real Temporal server and Postgres', () => {
     expect(h.model.received).toHaveLength(0);
   });
 });
+
+describe('the cost budget of a run', () => {
+  it('stops calling models once the run has spent its budget, with a typed failure', async () => {
+    const workflowId = await h.start('product-review', review, { costBudgetUsd: 1e-7 });
+    const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
+    expect(failure.type).toBe('CostBudgetExceeded');
+    expect(failure.message).toContain("the run's cost budget of $1e-7 is spent");
+    const { attempts, run } = await h.rows(workflowId);
+    expect(attempts).toHaveLength(1);
+    expect(run).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('refuses an escalation that would overrun the budget, and says so', async () => {
+    h.model.otherwise('extract_features', (body) =>
+      body.model === 'scripted-small' ? { content: 'not JSON at all' } : { content: JSON.stringify(productReviewOutputs.extract_features) },
+    );
+    const workflowId = await h.start('product-review', review, { costBudgetUsd: 0.0005 });
+    const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
+    expect(failure.type).toBe('MicroTaskFailed');
+    expect(failure.message).toContain("escalation to large (about $");
+    expect(failure.message).toContain("would exceed the run's cost budget of $0.0005");
+    expect((await h.rows(workflowId)).attempts.every((a) => a.pool === 'small')).toBe(true);
+  });
+});
