@@ -119,7 +119,16 @@ async function main(): Promise<number> {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
       console.error(`\npipeline failed: ${cause?.message ?? err.message}`);
-      if (cause instanceof ApplicationFailure) console.error(`failure type: ${cause.type}`);
+      if (cause instanceof ApplicationFailure) {
+        console.error(`failure type: ${cause.type}`);
+        const d = cause.details?.[0] as { attempts?: { n: number; kind: string; pool: string; issues: { path: string; kind: string; message: string }[]; error: string | null }[] } | undefined;
+        for (const a of d?.attempts ?? []) {
+          const what = a.error ?? (a.issues.map((i) => `${i.path || '(root)'} [${i.kind}]`).join(', ') || 'valid');
+          console.error(`  attempt ${a.n} ${a.kind}@${a.pool}: ${what}`);
+        }
+      }
+      const p = await handle.query(progressQuery).catch(() => undefined);
+      if (p) console.error(`steps: ${p.steps.map((s) => `${s.id} ${s.status}`).join(', ')}`);
       console.error(`Temporal UI: ${link}`);
       return 1;
     }

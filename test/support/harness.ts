@@ -38,6 +38,8 @@ export interface HarnessOptions {
   servePools?: string[];
   poolWaitSeconds?: number;
   afterRecorded?: ModelActivityDeps['afterRecorded'];
+  /** probe the endpoints at worker start (default true) */
+  probe?: boolean;
   /** how the endpoint answers the start-up probe of guided decoding */
   probeAnswer?: ScriptedReply;
   /** changes to the test registry, e.g. a streaming pool */
@@ -110,6 +112,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         pool: config.pools[pool]!,
         registry,
         apiKey: undefined,
+        ...(opts.probe === false ? { probe: false } : {}),
         ...(opts.afterRecorded ? { afterRecorded: opts.afterRecorded } : {}),
       }),
     );
