@@ -54,10 +54,10 @@ export function ensureTemporalCli(log: (line: string) => void = (l) => console.e
   if (fs.existsSync(CACHED_CLI)) return CACHED_CLI;
   log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (once; about 5 minutes on 2 cores)...`);
   const started = Date.now();
-  const gopath = path.join(CACHE_DIR, 'gopath');
+  // only the binary goes to the ignored folder; Go's own module and build caches stay where Go keeps them, so a warm machine rebuilds in seconds
   const res = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOBIN: path.join(CLI_CACHE, 'bin'), GOPATH: gopath, GOMODCACHE: path.join(gopath, 'pkg', 'mod'), GOFLAGS: '-modcacherw' },
+    env: { ...process.env, GOBIN: path.join(CLI_CACHE, 'bin') },
   });
   if (res.error) throw new Error(`cannot run go to build the Temporal CLI: ${res.error.message}`);
   if (res.status !== 0 || !fs.existsSync(CACHED_CLI)) throw new Error(`go install of the Temporal CLI failed (exit ${res.status})`);

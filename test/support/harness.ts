@@ -34,6 +34,10 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** outside vitest (benchmarks): what the global setup would provide */
+  temporalCli?: string;
+  databaseUrl?: string;
+  workflowBundle?: string;
   /** pools whose workers are started; a pool left out looks "down" */
   servePools?: string[];
   poolWaitSeconds?: number;
@@ -83,12 +87,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   model.otherwise('probe', opts.probeAnswer ?? { content: '{"word": "alpha"}' });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: inject('temporalCli') },
+      executable: { type: 'existing-path', path: opts.temporalCli ?? inject('temporalCli') },
       searchAttributes: [...SEARCH_ATTRIBUTES],
       extraArgs: ['--log-level', 'error'],
     },
   });
-  const pgPool = createPool(inject('databaseUrl'));
+  const pgPool = createPool(opts.databaseUrl ?? inject('databaseUrl'));
   const db = createDb(pgPool);
   const config = testRegistry(baseUrl, opts.poolWaitSeconds);
   opts.adjust?.(config);
@@ -99,7 +103,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       namespace: env.namespace ?? 'default',
       db,
       registry: () => registry,
-      bundle: { code: inject('workflowBundle') },
+      bundle: { code: opts.workflowBundle ?? inject('workflowBundle') },
     }),
   ];
   for (const pool of opts.servePools ?? Object.keys(config.pools)) {
