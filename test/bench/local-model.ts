@@ -7,31 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { migrateDatabase } from '../../db/migrate.js';
 import { ROOT } from '../../infra/paths.js';
-import { startPostgres } from '../../infra/postgres.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
 import { bundleWorkflows } from '../../workers/factory.js';
+import { freshDatabase } from '../support/database.js';
 import { startHarness } from '../support/harness.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const PIPELINES = ['product-review', 'ticket-triage', 'invoice-extraction', 'document-summary'];
 const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
-
-async function freshDatabase(name: string): Promise<string> {
-  const server = await startPostgres();
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  await migrateDatabase(url.toString());
-  return url.toString();
-}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -8,14 +8,12 @@
  * pool answers on escalation. Prices are the assumptions printed with the table.
  *   tsx test/bench/routing.ts
  */
-import pg from 'pg';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getMicroTask } from '../../pipelines/index.js';
-import { migrateDatabase } from '../../db/migrate.js';
-import { startPostgres } from '../../infra/postgres.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import { corpus, ok, rungOf, scriptCase, type CorpusCase, type Rung } from '../corpus/cases.js';
+import { freshDatabase } from '../support/database.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import type { ChatBody } from '../support/scripted-model.js';
 
@@ -25,19 +23,6 @@ const LARGE_PRICE = { version: 'bench-large-70b', inputPerMTok: 0.9, outputPerMT
 const REFERENCE_PRICE = { version: 'bench-reference', inputPerMTok: 2.5, outputPerMTok: 10 };
 
 type Config = 'routed' | 'all-small' | 'all-large';
-
-async function freshDatabase(name: string): Promise<string> {
-  const server = await startPostgres();
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  await migrateDatabase(url.toString());
-  return url.toString();
-}
 
 /** The large pool as the corpus describes it: its escalation answer first, then the corpus's answers per rung. */
 function scriptAllLarge(h: Harness, c: CorpusCase): void {

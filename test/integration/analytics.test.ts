@@ -1,21 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { migrateDatabase } from '../../db/migrate.js';
+import { freshDatabase } from '../support/database.js';
 
 /** A database of its own: the views aggregate everything, so no other test's rows may be in it. */
 let db: pg.Client;
 
 beforeAll(async () => {
-  const server = new URL(inject('databaseUrl'));
-  const admin = new pg.Client({ connectionString: server.toString() });
-  await admin.connect();
-  await admin.query('drop database if exists microtasks_test_analytics with (force)');
-  await admin.query('create database microtasks_test_analytics');
-  await admin.end();
-  server.pathname = '/microtasks_test_analytics';
-  await migrateDatabase(server.toString());
-  db = new pg.Client({ connectionString: server.toString() });
+  const url = await freshDatabase('microtasks_test_analytics');
+  db = new pg.Client({ connectionString: url });
   await db.connect();
 
   let n = 0;
