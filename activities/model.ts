@@ -27,7 +27,8 @@ export interface ModelActivityDeps {
 
 export function createOpenAIClient(pool: PoolConfig, apiKey: string | undefined): ChatClient {
   // maxRetries 0: Temporal's retry policy is the only transport retry loop
-  return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: pool.timeoutSeconds * 1000 });
+  // the client gives up a little before Temporal's start-to-close timeout, so the failed call is still recorded
+  return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: Math.max(1000, pool.timeoutSeconds * 1000 - 5000) });
 }
 
 function schemaInPrompt(req: ModelRequest): ModelRequest {
@@ -48,6 +49,17 @@ interface Completion {
 function toCompletion(c: OpenAI.Chat.Completions.ChatCompletion): Completion {
   const choice = c.choices[0];
   return { text: choice?.message?.content ?? '', finishReason: choice?.finish_reason, usage: c.usage ?? undefined, model: c.model, ttftMs: null };
+}
+
+/** Heartbeats every few seconds while `work` runs: a slow first token on a CPU is not a lost worker. */
+async function withHeartbeat<T>(work: () => Promise<T>, heartbeat: () => void): Promise<T> {
+  heartbeat();
+  const timer = setInterval(heartbeat, 5000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Streams a completion, noting when the first token arrived and heartbeating while tokens come. */
@@ -122,7 +134,19 @@ export function createModelActivities(deps: ModelActivityDeps) {
   const poolInfo = registry.pools[poolName];
   if (!poolInfo) throw new Error(`pool "${poolName}" is not in registry ${registry.version}`);
 
+  /** A call that was made is recorded even if the database blinks: the write is retried here, not by a new call. */
   async function record(row: NewModelAttempt): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await insertAttempt(row);
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function insertAttempt(row: NewModelAttempt): Promise<number> {
     const inserted = await db.insert(modelAttempts).values(row).onConflictDoNothing({ target: modelAttempts.attemptKey }).returning({ id: modelAttempts.id });
     if (inserted[0]) return inserted[0].id;
     const existing = await db.query.modelAttempts.findFirst({ where: (t, { eq }) => eq(t.attemptKey, row.attemptKey), columns: { id: true } });
@@ -192,7 +216,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       let completion: Completion;
       try {
         completion = pool.stream
-          ? await streamCompletion(deps.client, params, ctx.cancellationSignal, started, () => ctx.heartbeat())
+          ? await withHeartbeat(() => streamCompletion(deps.client, params, ctx.cancellationSignal, started, () => ctx.heartbeat()), () => ctx.heartbeat())
           : toCompletion(await deps.client.chat.completions.create(params, { signal: ctx.cancellationSignal }));
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);

@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
 import { modelAttempts, pipelineRuns, priceVersions, taskResults } from '../db/schema.js';
@@ -124,7 +124,7 @@ export function createRecordActivities(deps: RecordActivityDeps) {
           referenceCostUsd: r.referenceCostUsd,
           finishedAt: new Date(r.at),
         })
-        .where(eq(pipelineRuns.workflowId, r.workflowId));
+        .where(and(eq(pipelineRuns.workflowId, r.workflowId), eq(pipelineRuns.runId, r.runId)));
     },
   };
 }

@@ -98,6 +98,8 @@ export const FailureTypes = {
   /** a micro-task whose output could not be made valid within its budget */
   microTaskFailed: 'MicroTaskFailed',
   invalidPipelineInput: 'InvalidPipelineInput',
+  /** a defect in a pipeline definition (a step's input builder, a check) surfaced while running */
+  pipelineError: 'PipelineError',
   /** the run's cost budget was spent before the micro-task could finish */
   costBudgetExceeded: 'CostBudgetExceeded',
   unknownTask: 'UnknownMicroTask',

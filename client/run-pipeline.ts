@@ -73,7 +73,10 @@ async function main(): Promise<number> {
   const workflowId = args.id ?? `${args.pipeline}-${randomUUID()}`;
 
   const pollers = await client.workflowService.describeTaskQueue({ namespace: config.temporalNamespace, taskQueue: { name: ORCHESTRATION_QUEUE }, taskQueueType: 1 });
-  if ((pollers.pollers ?? []).length === 0) console.error(`warning: no worker polls the "${ORCHESTRATION_QUEUE}" queue yet; start the workers with: npm run infra -- up`);
+  if ((pollers.pollers ?? []).length === 0) {
+    // the run would wait in the queue with nothing to show; a business service may enqueue anyway, a person wants to know
+    throw new UsageError(`no worker polls the "${ORCHESTRATION_QUEUE}" queue at ${config.temporalAddress}; start the stack with: npm run infra -- up`);
+  }
 
   let handle;
   try {

@@ -33,6 +33,12 @@ export interface MicroTask<I = unknown, O = unknown> {
   description: string;
   input: z.ZodType<I>;
   output: z.ZodType<O>;
+  /**
+   * A narrower schema for guided decoding on this input: `output` with values the input fixes (an
+   * enum of the spec sheet's fact names, say), so the endpoint steers the model onto them.
+   * Validation still holds the answer to `output` and the checks. Same shape as `output`.
+   */
+  guidedSchema?: (input: I, context: readonly ContextBlock[]) => z.ZodType<O>;
   prompt: (input: I, context: readonly ContextBlock[]) => Prompt;
   checks?: readonly Check<I, O>[];
   /** default model pool */
@@ -68,6 +74,11 @@ export interface Pipeline<PI = any, PO = any> {
   input: z.ZodType<PI>;
   steps: readonly StepDefinition<PI>[];
   assemble: (state: StepState<PI>) => PO;
+}
+
+/** The schema sent for guided decoding of this input. */
+export function guidedSchemaOf<I, O>(task: MicroTask<I, O>, input: I, context: readonly ContextBlock[]): z.ZodType<O> {
+  return task.guidedSchema ? task.guidedSchema(input, context) : task.output;
 }
 
 /** Typed helper so a micro-task's prompt and checks see its own input and output types. */

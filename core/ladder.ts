@@ -53,6 +53,8 @@ export interface LadderInput {
   /** why escalation is not allowed now, e.g. the run's cost budget */
   escalationBlocked?: string;
   allowPartial: boolean;
+  /** whether some attempt produced a readable output to return as a partial result */
+  hasPartial?: boolean;
   budget: LadderBudget;
 }
 
@@ -77,7 +79,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   const largestMax = s.attempts.reduce((m, a) => Math.max(m, a.maxTokens), 0);
   const used = s.attempts.reduce((t, a) => t + a.promptTokens + a.completionTokens, 0);
   const stop = (reason: string): LadderPlan =>
-    s.allowPartial && s.parsed ? { action: 'partial', reason } : { action: 'fail', reason };
+    s.allowPartial && (s.hasPartial ?? s.parsed) ? { action: 'partial', reason } : { action: 'fail', reason };
   const escalate = (why: string): LadderPlan =>
     s.escalateTo
       ? { action: 'call', kind: 'escalate', pool: s.escalateTo, maxTokens: largestMax, paths: [], reason: `${why}; escalating from ${s.pool} to ${s.escalateTo}` }

@@ -77,6 +77,8 @@ export interface PoolInfo {
   kind: EndpointKind;
   contextWindow: number;
   timeoutSeconds: number;
+  /** calls one worker of the pool runs at once */
+  concurrency: number;
   stream: boolean;
   escalateTo: string | undefined;
   price: Price;
@@ -119,6 +121,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
       kind: p.kind,
       contextWindow: p.contextWindow,
       timeoutSeconds: p.timeoutSeconds,
+      concurrency: p.concurrency,
       stream: p.stream,
       escalateTo: p.escalateTo,
       price: toPrice(p.price),

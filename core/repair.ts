@@ -1,8 +1,17 @@
 import { z } from 'zod';
-import { renderContext, type ContextBlock, type MicroTask } from './contract.js';
+import { guidedSchemaOf, renderContext, type ContextBlock, type MicroTask } from './contract.js';
 import { formatIssue, type Issue } from './issues.js';
 import { fromPointer, getAt, isWithin, setAt } from './json-pointer.js';
-import { parseLenient } from './parse.js';
+import { parseLenient, type FinishReason } from './parse.js';
+
+/** A plain JSON scalar answer ("120", "\"Acme\"", "null"), or undefined. */
+function parseBare(raw: string): unknown {
+  try {
+    return JSON.parse(raw.trim());
+  } catch {
+    return undefined;
+  }
+}
 
 type AnySchema = z.ZodType;
 
@@ -53,9 +62,9 @@ export function repairTarget(issue: Issue): string {
 }
 
 /** Paths a targeted repair can address: below the root and present in the schema; none inside another. */
-export function targetablePaths(task: MicroTask<any, any>, issues: readonly Issue[]): string[] | undefined {
+export function targetablePaths(schema: AnySchema, issues: readonly Issue[]): string[] | undefined {
   const targets = [...new Set(issues.map(repairTarget))];
-  if (targets.some((p) => p === '' || subSchemaAt(task.output, p) === undefined)) return undefined;
+  if (targets.some((p) => p === '' || subSchemaAt(schema, p) === undefined)) return undefined;
   return targets.filter((p) => !targets.some((q) => q !== p && isWithin(p, q)));
 }
 
@@ -71,11 +80,11 @@ export function jsonSchemaOf(schema: AnySchema): Record<string, unknown> {
 }
 
 /** The JSON schema of a repair answer: exactly the failing paths as keys, each with its own sub-schema. */
-export function repairSchema(task: MicroTask<any, any>, paths: readonly string[]): Record<string, unknown> {
+export function repairSchema(schema: AnySchema, paths: readonly string[]): Record<string, unknown> {
   const shape: Record<string, AnySchema> = {};
   for (const p of paths) {
-    const sub = subSchemaAt(task.output, p);
-    if (!sub) throw new Error(`path ${p} is not in the output schema of ${task.name}`);
+    const sub = subSchemaAt(schema, p);
+    if (!sub) throw new Error(`path ${p} is not in the output schema`);
     shape[p] = unwrapOptional(sub);
   }
   return jsonSchemaOf(z.strictObject(shape));
@@ -180,7 +189,8 @@ export function relevantExcerpt(text: string, hints: Set<string>, maxShare = 0.3
 /** The messages and response schema of one attempt, for any rung of the ladder. */
 export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context: readonly ContextBlock[], spec: CallSpec): ModelRequest {
   const prompt = task.prompt(input, context);
-  const schema = jsonSchemaOf(task.output);
+  const output = guidedSchemaOf(task, input, context);
+  const schema = jsonSchemaOf(output);
   const system = `${prompt.system}\n${JSON_ONLY}`;
   if (spec.kind === 'repair') {
     const repair = spec.repair;
@@ -194,7 +204,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     });
     return {
       schemaName: `${task.formatName}_repair`,
-      jsonSchema: repairSchema(task, repair.paths),
+      jsonSchema: repairSchema(output, repair.paths),
       messages: [
         {
           role: 'system',
@@ -227,12 +237,29 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
 }
 
 /** Merges a repair answer into the current value by path; valid fields stay as they were. */
-export function mergeRepair(current: unknown, raw: string, paths: readonly string[]): { value: unknown; answered: string[]; unanswered: string[] } {
+export function mergeRepair(
+  current: unknown,
+  raw: string,
+  paths: readonly string[],
+  finishReason: FinishReason = 'stop',
+): { value: unknown; answered: string[]; unanswered: string[] } {
+  // an answer cut at max_tokens may be closed by the parser yet incomplete: it answers nothing
+  if (finishReason === 'length') return { value: current, answered: [], unanswered: [...paths] };
+  const bare = parseBare(raw);
+  if (bare !== undefined && paths.length === 1 && (bare === null || typeof bare !== 'object')) {
+    return { value: setAt(current, paths[0]!, bare), answered: [...paths], unanswered: [] };
+  }
   const parsed = parseLenient(raw);
   const answered: string[] = [];
   const unanswered: string[] = [];
   let value = current;
-  const answer = parsed.success && parsed.value !== null && typeof parsed.value === 'object' ? (parsed.value as Record<string, unknown>) : {};
+  let answer = parsed.success && parsed.value !== null && typeof parsed.value === 'object' ? (parsed.value as Record<string, unknown>) : {};
+  // {"total": 5} for "/total": the field named by its last segment instead of the pointer
+  if (paths.length === 1 && !(paths[0]! in answer)) {
+    const last = paths[0]!.slice(paths[0]!.lastIndexOf('/') + 1);
+    const keys = Object.keys(answer);
+    if (keys.length === 1 && keys[0] === last) answer = { [paths[0]!]: answer[last] };
+  }
   for (const p of paths) {
     if (Object.prototype.hasOwnProperty.call(answer, p)) {
       value = setAt(value, p, answer[p]);

@@ -104,7 +104,9 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
   let pool = route.pool;
   let reason = route.reason;
-  while (run.downPools.has(pool) && registry.pools[pool]?.escalateTo) {
+  const rerouted = new Set<string>();
+  while (run.downPools.has(pool) && registry.pools[pool]?.escalateTo && !rerouted.has(pool)) {
+    rerouted.add(pool);
     const next = registry.pools[pool]!.escalateTo!;
     reason = `${reason}; ${pool} had no worker earlier in this run, routed to ${next}`;
     pool = next;
@@ -180,6 +182,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
         pool,
         ...escalationCheck(run, escalationTarget(registry, pool, tried)),
         allowPartial: task.allowPartial ?? false,
+        hasPartial: best !== undefined,
         budget,
       });
       if (plan.action === 'call' && plan.kind === 'escalate') {
@@ -207,7 +210,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
 
     let v: ValidationResult;
     if (spec.kind === 'repair' && spec.repair) {
-      const merged = mergeRepair(current, result.text, spec.repair.paths);
+      const merged = mergeRepair(current, result.text, spec.repair.paths, result.finishReason);
       v = validateValue(task, merged.value, checkCtx, lenient);
     } else {
       v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient);
@@ -242,10 +245,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       attempts,
       issues: v.issues,
       parsed: v.parsed,
-      targetable: v.parsed && !structural ? targetablePaths(task, v.issues) : undefined,
+      targetable: v.parsed && !structural ? targetablePaths(task.output, v.issues) : undefined,
       pool,
       ...escalationCheck(run, escalationTarget(registry, pool, tried)),
       allowPartial: task.allowPartial ?? false,
+      hasPartial: best !== undefined,
       budget,
     });
     log.info('ladder decision', { task: task.name, attempt: n, issues: v.issues.length, plan });

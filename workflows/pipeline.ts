@@ -188,8 +188,14 @@ async function executePipeline(
         addTotals(totals, outcome);
         return outcome;
       };
+      // at most as many items at once as the pool serves, so queued calls are not mistaken for a pool with no worker;
       // allSettled: every item finishes and is recorded before a failure ends the run
-      const settled = await Promise.allSettled(items.map((item, index) => runOne(item, index)));
+      const width = Math.max(1, registry.pools[step.task.pool]?.concurrency ?? registry.pools[registry.defaultPool]!.concurrency);
+      const settled: PromiseSettledResult<MicroTaskOutcome>[] = [];
+      for (let start = 0; start < items.length; start += width) {
+        const batch = items.slice(start, start + width);
+        settled.push(...(await Promise.allSettled(batch.map((item, k) => runOne(item, start + k)))));
+      }
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) {
         sp.status = 'failed';
@@ -209,9 +215,13 @@ async function executePipeline(
     await finishRun(status, output, null);
     return { pipeline: pipeline.name, status, output, unresolved, totals };
   } catch (err) {
-    const error = err instanceof ApplicationFailure ? { type: err.type, message: err.message, details: err.details ?? [] } : { message: String(err) };
-    await finishRun('failed', null, error);
-    throw err;
+    // an error in a step's input builder or a check would otherwise retry the workflow task forever
+    const failure =
+      err instanceof ApplicationFailure
+        ? err
+        : ApplicationFailure.create({ type: FailureTypes.pipelineError, nonRetryable: true, message: `pipeline ${pipeline.name}: ${err instanceof Error ? err.message : String(err)}`, ...(err instanceof Error ? { cause: err } : {}) });
+    await finishRun('failed', null, { type: failure.type, message: failure.message, details: failure.details ?? [] });
+    throw failure;
   }
 }
 

@@ -96,7 +96,7 @@ CREATE FUNCTION cost_per_task_since(since date) RETURNS TABLE (
     FROM attempt_rollups WHERE day >= since GROUP BY task
   ), r AS (
     SELECT task, count(*) AS results, count(*) FILTER (WHERE status = 'valid') AS valid_results
-    FROM task_results WHERE created_at >= since GROUP BY task
+    FROM task_results WHERE created_at >= (since::timestamp AT TIME ZONE 'UTC') GROUP BY task
   )
   SELECT a.task, coalesce(r.results, 0), coalesce(r.valid_results, 0), a.calls, a.failed_calls, coalesce(a.repair_calls, 0),
     coalesce(a.escalation_calls, 0), a.prompt_tokens, a.completion_tokens, a.cost_usd, a.reference_cost_usd,
@@ -112,8 +112,8 @@ CREATE FUNCTION cost_per_pipeline_since(since date) RETURNS TABLE (
 ) LANGUAGE sql STABLE AS $$
   SELECT pipeline, count(*), count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'partial'),
     count(*) FILTER (WHERE status = 'failed'), sum(attempts)::bigint, sum(cost_usd), sum(reference_cost_usd),
-    sum(reference_cost_usd) - sum(cost_usd), avg(cost_usd)
-  FROM pipeline_runs WHERE started_at >= since GROUP BY pipeline ORDER BY sum(cost_usd) DESC
+    sum(reference_cost_usd) - sum(cost_usd), avg(cost_usd) FILTER (WHERE status <> 'running')
+  FROM pipeline_runs WHERE started_at >= (since::timestamp AT TIME ZONE 'UTC') GROUP BY pipeline ORDER BY sum(cost_usd) DESC
 $$;
 --> statement-breakpoint
 CREATE VIEW cost_per_pipeline AS SELECT * FROM cost_per_pipeline_since('-infinity');
@@ -148,7 +148,7 @@ CREATE FUNCTION repair_rates_since(since date) RETURNS TABLE (
     (count(*) FILTER (WHERE status = 'valid'))::double precision / count(*),
     (count(*) FILTER (WHERE status = 'partial'))::double precision / count(*),
     (count(*) FILTER (WHERE status = 'failed'))::double precision / count(*)
-  FROM task_results WHERE created_at >= since GROUP BY task ORDER BY task
+  FROM task_results WHERE created_at >= (since::timestamp AT TIME ZONE 'UTC') GROUP BY task ORDER BY task
 $$;
 --> statement-breakpoint
 CREATE VIEW repair_rates AS SELECT * FROM repair_rates_since('-infinity');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMicroTask, groundingText, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, groundingText, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { contentWords, normalizeText, quote, sharedWords } from '../shared/text.js';
 import { SPEC_SHEET, blocksTitled } from './product.js';
@@ -23,6 +23,26 @@ export const ExtractFeaturesOutput = z.object({
     .describe('the most useful features, one per spec fact'),
 });
 export type ExtractFeaturesOutput = z.infer<typeof ExtractFeaturesOutput>;
+
+/** The names of the spec sheet's facts, which are the only feature names the contract allows. */
+function specFactNames(context: readonly ContextBlock[]): string[] {
+  const facts = context.find((b) => b.title === SPEC_SHEET)?.facts;
+  if (!facts || typeof facts === 'string' || Array.isArray(facts)) return [];
+  return Object.keys(facts).filter((k) => k.length >= 2 && k.length <= 60);
+}
+
+/** With the spec sheet known, a feature name is one of its facts: guided decoding cannot invent one. */
+function outputForSpec(input: ExtractFeaturesInput, context: readonly ContextBlock[]): z.ZodType<ExtractFeaturesOutput> {
+  const names = specFactNames(context);
+  if (names.length < 2) return ExtractFeaturesOutput;
+  const item = ExtractFeaturesOutput.shape.features.element;
+  return z.object({
+    features: z
+      .array(item.extend({ name: z.enum(names as [string, ...string[]]).describe(item.shape.name.description ?? 'a fact of the spec sheet') }))
+      .min(2)
+      .max(Math.max(2, Math.min(input.maxFeatures, names.length))),
+  });
+}
 
 /** Most of a feature name's words must occur in the spec sheet; a single-word overlap of a two-word name is not enough. */
 export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output, { context }) => {
@@ -58,11 +78,12 @@ export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOu
 
 export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
   name: 'extract-features',
-  version: 1,
+  version: 2,
   formatName: 'extract_features',
   description: 'Lists the features of a product that its spec sheet states, each with its benefit to the buyer.',
   input: ExtractFeaturesInput,
   output: ExtractFeaturesOutput,
+  guidedSchema: outputForSpec,
   prompt: (input, context) => ({
     system: 'You list product features from a spec sheet. Use only facts in the spec sheet; never add a feature it does not list.',
     user: `${renderContext(context)}

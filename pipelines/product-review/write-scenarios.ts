@@ -37,13 +37,24 @@ export const scenarioFeaturesKnown: Check<WriteScenariosInput, WriteScenariosOut
   return issues;
 };
 
+/** The extracted features are known, so a scenario's feature is one of them by contract. */
+function outputForFeatures(input: WriteScenariosInput): z.ZodType<WriteScenariosOutput> {
+  const names = [...new Set(input.features.map((f) => f.name))].filter((n) => n.length >= 2 && n.length <= 60);
+  if (names.length === 0) return WriteScenariosOutput;
+  const item = WriteScenariosOutput.shape.scenarios.element;
+  return z.object({
+    scenarios: z.array(item.extend({ feature: z.enum(names as [string, ...string[]]).describe(item.shape.feature.description ?? 'one of the features') })).min(2).max(4),
+  });
+}
+
 export const writeScenarios = defineMicroTask<WriteScenariosInput, WriteScenariosOutput>({
   name: 'write-scenarios',
-  version: 1,
+  version: 2,
   formatName: 'write_scenarios',
   description: 'Writes short usage scenarios for a product, each built on one of its extracted features.',
   input: WriteScenariosInput,
   output: WriteScenariosOutput,
+  guidedSchema: outputForFeatures,
   prompt: (input, context) => ({
     system: 'You write short, concrete usage scenarios for a product review. Each scenario shows one listed feature in use.',
     user: `${renderContext(context)}

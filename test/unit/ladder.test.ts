@@ -58,3 +58,11 @@ describe('repair ladder planning', () => {
     expect(plan).toMatchObject({ action: 'call', kind: 'escalate', pool: 'large' });
   });
 });
+
+describe('partial results', () => {
+  it('returns a partial result when an earlier output was readable, though the last was not', () => {
+    const used = Array.from({ length: 6 }, (_, i) => attempt({ n: i + 1 }));
+    const plan = planNextAttempt(base({ attempts: used, issues: [issue('syntax', '')], parsed: false, targetable: undefined, allowPartial: true, hasPartial: true }));
+    expect(plan.action).toBe('partial');
+  });
+});

@@ -88,7 +88,7 @@ describe('targeted repair', () => {
   });
 
   it('builds a schema with exactly the failing paths as required keys', () => {
-    const s = repairSchema(task, ['/category', '/items/1/name']) as { properties: Record<string, { enum?: string[] }>; required: string[]; additionalProperties: boolean };
+    const s = repairSchema(Output, ['/category', '/items/1/name']) as { properties: Record<string, { enum?: string[] }>; required: string[]; additionalProperties: boolean };
     expect(Object.keys(s.properties)).toEqual(['/category', '/items/1/name']);
     expect(s.properties['/category']!.enum).toEqual(['billing', 'bug', 'other']);
     expect(s.required).toEqual(['/category', '/items/1/name']);
@@ -109,8 +109,8 @@ describe('targeted repair', () => {
   });
 
   it('refuses root-level issues as targets', () => {
-    expect(targetablePaths(task, [{ kind: 'syntax', path: '', message: 'x' }])).toBeUndefined();
-    expect(targetablePaths(task, [{ kind: 'enum', path: '/category', message: 'x' }])).toEqual(['/category']);
+    expect(targetablePaths(Output, [{ kind: 'syntax', path: '', message: 'x' }])).toBeUndefined();
+    expect(targetablePaths(Output, [{ kind: 'enum', path: '/category', message: 'x' }])).toEqual(['/category']);
   });
 
   it('asks the model for only the failing paths, with their current values and problems', () => {
@@ -133,7 +133,7 @@ describe('repair targets', () => {
       { kind: 'constraint' as const, path: '/items/1/qty', message: 'too small' },
       { kind: 'semantic' as const, path: '/total', message: 'does not add up' },
     ];
-    expect(targetablePaths(task, issues)).toEqual(['/items/1', '/total']);
+    expect(targetablePaths(Output, issues)).toEqual(['/items/1', '/total']);
   });
 });
 
@@ -147,5 +147,21 @@ describe('safe coercions', () => {
   it('leaves text that is not a plain amount for the model', () => {
     const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":"about 2"}', 'stop', ctx);
     expect(r.issues).toEqual([expect.objectContaining({ kind: 'type', path: '/total' })]);
+  });
+});
+
+describe('reading repair answers', () => {
+  it('takes a bare scalar as the answer for a single path', () => {
+    expect(mergeRepair({ total: 1 }, '120', ['/total']).value).toEqual({ total: 120 });
+    expect(mergeRepair({ v: 'x' }, 'null', ['/v']).value).toEqual({ v: null });
+  });
+
+  it('takes the field named by the last segment of the single path', () => {
+    expect(mergeRepair({ total: 1 }, '{"total": 5}', ['/total']).value).toEqual({ total: 5 });
+  });
+
+  it('answers nothing when the repair was cut at max_tokens', () => {
+    const merged = mergeRepair({ a: 1 }, '{"/a": 2', ['/a'], 'length');
+    expect(merged).toEqual({ value: { a: 1 }, answered: [], unanswered: ['/a'] });
   });
 });
