@@ -18,11 +18,13 @@ export interface Issue {
   /** JSON pointer into the output; '' is the whole output. */
   path: string;
   message: string;
+  /** a replacement the check is certain of (a keyword lowercased, say): applied without a model call */
+  fix?: { value: unknown };
 }
 
 /** A change the deterministic rung made without a model call. */
 export interface Fix {
-  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys';
+  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys' | 'check-fix';
   path: string;
   detail: string;
 }

@@ -77,10 +77,25 @@ export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: 
   if (!parsed.success) {
     return { valid: false, value: candidate, parsed: true, fixes, issues: zodIssues(parsed.error, candidate) };
   }
-  const issues: Issue[] = [];
-  for (const check of task.checks ?? []) issues.push(...check(parsed.data, ctx));
-  if (issues.length > 0) return { valid: false, value: parsed.data, parsed: true, fixes, issues };
-  return { valid: true, value: parsed.data, fixes, issues: [] };
+  const runChecks = (value: O): Issue[] => (task.checks ?? []).flatMap((check) => check(value, ctx));
+  let out = parsed.data;
+  let issues = runChecks(out);
+  const certain = issues.filter((i) => i.fix !== undefined);
+  if (lenient && certain.length > 0) {
+    // fixes the checks are sure of, applied once; the result must pass the contract again
+    let fixed: unknown = out;
+    for (const i of certain) fixed = setAt(fixed, i.path, i.fix!.value);
+    const again = task.output.safeParse(fixed);
+    if (again.success) {
+      out = again.data;
+      fixes.push(...certain.map((i) => ({ kind: 'check-fix' as const, path: i.path, detail: `${JSON.stringify(getAt(parsed.data, i.path))} -> ${JSON.stringify(i.fix!.value)}` })));
+      issues = runChecks(out);
+    }
+  }
+  // the fix suggestions are applied or dropped here; what remains goes to the model without them
+  issues = issues.map(({ fix: _fix, ...rest }) => rest);
+  if (issues.length > 0) return { valid: false, value: out, parsed: true, fixes, issues };
+  return { valid: true, value: out, fixes, issues: [] };
 }
 
 /**

@@ -20,7 +20,9 @@ export type GenerateKeywordsOutput = z.infer<typeof GenerateKeywordsOutput>;
 
 export const keywordsLowercase: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) =>
   output.keywords.flatMap((k, i): Issue[] =>
-    k !== k.toLowerCase() ? [{ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} must be lowercase: ${quote(k.toLowerCase())}` }] : [],
+    k !== k.toLowerCase()
+      ? [{ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} must be lowercase: ${quote(k.toLowerCase())}`, fix: { value: k.toLowerCase() } }]
+      : [],
   );
 
 /** Duplicates compare case- and space-insensitively; the later copy is the one to replace. */
@@ -39,11 +41,13 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 1,
+  version: 2,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
   output: GenerateKeywordsOutput,
+  // lowercase by grammar where the endpoint enforces patterns; the check and its fix hold where it does not
+  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9 .'-]*$/)).min(5).max(10) }),
   prompt: (input, context) => ({
     system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
     user: `${renderContext(context)}

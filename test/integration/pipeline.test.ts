@@ -90,25 +90,27 @@ describe('product-review on the real Temporal server and Postgres', () => {
   });
 
   it('repairs only the failing path and keeps the valid fields frozen', async () => {
-    const bad = { keywords: ['Wireless Headphones', ...productReviewOutputs.generate_keywords.keywords.slice(1)] };
+    // a repeated keyword: no check can know the right replacement, so the model is asked for that one path
+    const good = productReviewOutputs.generate_keywords.keywords;
+    const bad = { keywords: [good[0], good[0], ...good.slice(2)] };
     h.model.script('generate_keywords', { content: JSON.stringify(bad) });
-    h.model.script('generate_keywords_repair', { content: '{"/keywords/0": "over-ear headphones"}' });
+    h.model.script('generate_keywords_repair', { content: '{"/keywords/1": "over-ear headphones"}' });
     const { workflowId, result } = await h.run('product-review', review);
-    expect((result.output as { keywords: string[] }).keywords).toEqual(['over-ear headphones', ...bad.keywords.slice(1)]);
+    expect((result.output as { keywords: string[] }).keywords).toEqual([good[0], 'over-ear headphones', ...good.slice(2)]);
     expect(result.totals.repairs).toBe(1);
 
     const repairReq = h.model.requestsFor('generate_keywords_repair')[0]!;
     const schema = repairReq.response_format!.json_schema!.schema as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(schema.properties)).toEqual(['/keywords/0']);
-    expect(repairReq.messages.map((m) => m.content).join('\n')).toContain('"/keywords/0": now "Wireless Headphones"');
+    expect(Object.keys(schema.properties)).toEqual(['/keywords/1']);
+    expect(repairReq.messages.map((m) => m.content).join('\n')).toContain(`"/keywords/1": now "${good[0]}"`);
 
     const { attempts, tasks } = await h.rows(workflowId);
     const kw = attempts.filter((a) => a.task === 'generate-keywords');
     expect(kw.map((a) => [a.attemptNo, a.kind, a.valid, a.repairedPaths])).toEqual([
       [1, 'generate', false, []],
-      [2, 'repair', true, ['/keywords/0']],
+      [2, 'repair', true, ['/keywords/1']],
     ]);
-    expect(kw[0]!.issues).toEqual([expect.objectContaining({ kind: 'semantic', path: '/keywords/0' })]);
+    expect(kw[0]!.issues).toEqual([expect.objectContaining({ kind: 'semantic', path: '/keywords/1' })]);
     expect(tasks.find((t) => t.task === 'generate-keywords')).toMatchObject({ status: 'valid', attempts: 2, repairs: 1 });
   });
 

@@ -165,3 +165,29 @@ describe('reading repair answers', () => {
     expect(merged).toEqual({ value: { a: 1 }, answered: [], unanswered: ['/a'] });
   });
 });
+
+describe('fixes the checks are certain of', () => {
+  const lower = defineMicroTask({
+    ...task,
+    checks: [
+      (o) =>
+        o.category === o.category.toLowerCase()
+          ? []
+          : [{ kind: 'semantic' as const, path: '/category', message: 'must be lowercase', fix: { value: o.category.toLowerCase() } }],
+    ],
+    output: z.object({ category: z.string(), items: z.array(z.object({ name: z.string(), qty: z.number() })), total: z.number() }),
+  });
+
+  it('applies them without a model call and records each', () => {
+    const r = validateOutput(lower, '{"category":"BUG","items":[],"total":0}', 'stop', ctx);
+    expect(r.valid).toBe(true);
+    expect(r.value).toMatchObject({ category: 'bug' });
+    expect(r.fixes).toEqual([{ kind: 'check-fix', path: '/category', detail: '"BUG" -> "bug"' }]);
+  });
+
+  it('does not apply them when reading strictly, as the baseline does', () => {
+    const r = validateOutput(lower, '{"category":"BUG","items":[],"total":0}', 'stop', ctx, false);
+    expect(r.valid).toBe(false);
+    expect(r.issues).toEqual([{ kind: 'semantic', path: '/category', message: 'must be lowercase' }]);
+  });
+});
