@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 pipeline="${1:-product-review}"
 if [ -n "${2:-}" ]; then
   input="$(cd "$OLDPWD" && realpath "$2")"
+elif [ -z "${1:-}" ]; then
+  input="pipelines/product-review/samples/wireless-headphones.json"
 else
   input="$(ls pipelines/"$pipeline"/samples/*.json 2>/dev/null | head -n 1 || true)"
   [ -n "$input" ] || { echo "no sample input for pipeline \"$pipeline\" (pipelines/$pipeline/samples/)" >&2; exit 2; }
