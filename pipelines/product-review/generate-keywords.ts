@@ -9,10 +9,12 @@ export const GenerateKeywordsInput = z.object({
 });
 export type GenerateKeywordsInput = z.infer<typeof GenerateKeywordsInput>;
 
+const MIN_KEYWORDS = 5;
+
 export const GenerateKeywordsOutput = z.object({
   keywords: z
     .array(z.string().min(2).max(40).describe('a lowercase search phrase of 1-4 words'))
-    .min(5)
+    .min(MIN_KEYWORDS)
     .max(10)
     .describe('5-10 distinct lowercase SEO keywords'),
 });
@@ -25,29 +27,39 @@ export const keywordsLowercase: Check<GenerateKeywordsInput, GenerateKeywordsOut
       : [],
   );
 
-/** Duplicates compare case- and space-insensitively; the later copy is the one to replace. */
+/**
+ * Duplicates compare case- and space-insensitively. When enough distinct keywords remain, the
+ * repeats are simply dropped (a fix without a model call); otherwise the later copy is replaced.
+ */
 export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) => {
   const seen = new Map<string, number>();
   const issues: Issue[] = [];
+  const distinct: string[] = [];
   output.keywords.forEach((k, i) => {
     const key = k.trim().toLowerCase().replace(/\s+/g, ' ');
     const first = seen.get(key);
     if (first !== undefined) {
       issues.push({ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} repeats keyword ${first}; give a different keyword` });
-    } else seen.set(key, i);
+    } else {
+      seen.set(key, i);
+      distinct.push(k);
+    }
   });
+  if (issues.length > 0 && distinct.length >= MIN_KEYWORDS) {
+    return [{ kind: 'semantic', path: '/keywords', message: `${issues.length} keyword(s) repeat others; the repeats are dropped`, fix: { value: distinct } }];
+  }
   return issues;
 };
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 2,
+  version: 3,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
   output: GenerateKeywordsOutput,
   // lowercase by grammar where the endpoint enforces patterns; the check and its fix hold where it does not
-  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9 .'-]*$/)).min(5).max(10) }),
+  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9 .'-]*$/)).min(MIN_KEYWORDS).max(10) }),
   prompt: (input, context) => ({
     system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
     user: `${renderContext(context)}

@@ -460,9 +460,19 @@ describe('product-review checks', () => {
     expect(r.fixes).toEqual([{ kind: 'check-fix', path: '/keywords/2', detail: '"Aurora ANC 700" -> "aurora anc 700"' }]);
   });
 
-  it('generate-keywords flags the later copy of a duplicated keyword', () => {
+  it('generate-keywords drops a repeated keyword when five distinct ones remain', () => {
     const bad = edited(keywords, (o) => (o.keywords[5] = 'wireless  headphones'));
-    expectCaught(pr('keywords'), bad, [['semantic', '/keywords/5']]);
+    const call = pr('keywords');
+    const r = validateValue(call.task, bad, { input: call.input, context: call.context });
+    expect(r.valid).toBe(true);
+    expect((r.value as GenerateKeywordsOutput).keywords).toEqual(keywords.keywords.slice(0, 5));
+    expect(r.fixes.map((f) => [f.kind, f.path])).toEqual([['check-fix', '/keywords']]);
+  });
+
+  it('generate-keywords flags the later copy of a duplicated keyword when dropping it would leave too few', () => {
+    const five = { keywords: keywords.keywords.slice(0, 5) };
+    const bad = edited(five, (o) => (o.keywords[4] = 'wireless  headphones'));
+    expectCaught(pr('keywords'), bad, [['semantic', '/keywords/4']]);
   });
 });
 
