@@ -19,6 +19,18 @@ export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput
 
 const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
 
+const ID_LIKE = /(?<![\w-])(?:[A-Z]{2,}[-#]?\d{3,}|#\d{4,})(?![\w-])/g;
+const MONEY_LIKE = /(?:[$€£]\s?\d[\d,]*(?:\.\d{2})?|\d[\d,]*(?:\.\d{2})?\s?(?:USD|EUR|GBP|CHF))/g;
+
+/** Order ids and amounts can only be what the ticket writes: guided decoding offers exactly those, or null. */
+function ticketCandidates(input: ExtractTicketFieldsInput): z.ZodType<ExtractTicketFieldsOutput> {
+  const text = `${input.subject}\n${input.body}`;
+  const ids = [...new Set(text.match(ID_LIKE) ?? [])];
+  const amounts = [...new Set(text.match(MONEY_LIKE) ?? [])].filter((a) => a.length <= 20);
+  const oneOf = (values: string[]) => (values.length > 0 ? z.enum(values as [string, ...string[]]).nullable() : z.null());
+  return ExtractTicketFieldsOutput.extend({ orderId: oneOf(ids), amount: oneOf(amounts) }) as z.ZodType<ExtractTicketFieldsOutput>;
+}
+
 /** Grounded in the ticket alone: the product list in the context would let an unmentioned product through. */
 function appearsAsToken(value: string, text: string): boolean {
   const escaped = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -41,11 +53,12 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 1,
+  version: 2,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,
   output: ExtractTicketFieldsOutput,
+  guidedSchema: ticketCandidates,
   prompt: (input, context) => ({
     system: 'You copy fields out of a support ticket. Copy values exactly as written in the ticket. Use null for anything the ticket does not say; never guess.',
     user: `${renderContext(context)}
