@@ -71,7 +71,7 @@ async function runConfig(config: Config, common: { temporalCli: string; workflow
     }
     const t = await h.pgPool.query(`select count(*) as n, count(*) filter (where status = 'valid') as valid, count(*) filter (where status = 'partial') as partial from task_results`);
     const a = await h.pgPool.query(
-      `select count(*) filter (where error is null) as calls, count(*) filter (where pool = 'large' or model = 'scripted-large') as large_calls,
+      `select count(*) filter (where error is null) as calls, count(*) filter (where error is null and (pool = 'large' or model = 'scripted-large')) as large_calls,
          sum(prompt_tokens + completion_tokens) as tokens, sum(cost_usd) as cost, sum(reference_cost_usd) as ref from model_attempts`,
     );
     const r = t.rows[0];
