@@ -12,7 +12,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../workers/config.js';
 import { DATA_DIR, ROOT } from './paths.js';
 import { startPostgres, stopPostgres } from './postgres.js';
-import { startTemporal, stopTemporal, TEMPORAL_UI_PORT } from './temporal.js';
+import { ensureSearchAttributes, startTemporal, stopTemporal, TEMPORAL_UI_PORT } from './temporal.js';
 
 const RUN_DIR = path.join(DATA_DIR, 'run');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
@@ -108,6 +108,7 @@ export async function up(): Promise<AppConfig> {
   await migrateDatabase(config.databaseUrl);
   log(`postgres: up, migrations applied`);
   await startTemporal();
+  await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace);
   log(`temporal: up at ${config.temporalAddress}, UI http://localhost:${TEMPORAL_UI_PORT}`);
   for (const pool of localPools(config)) {
     if (!modelServer('start', pool)) throw new Error(`the local model server for pool ${pool} did not start (log: .cache/model/)`);

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CACHE_DIR, DATA_DIR } from './paths.js';
@@ -109,6 +110,36 @@ export async function startTemporal(): Promise<string> {
   await waitFor(() => portOpen(TEMPORAL_PORT), 60, `Temporal dev server (log: ${LOG_FILE})`);
   await waitFor(() => portOpen(TEMPORAL_UI_PORT), 30, 'Temporal Web UI');
   return address;
+}
+
+const API_TYPES: Record<string, number> = {
+  [SearchAttributeType.TEXT]: 1,
+  [SearchAttributeType.KEYWORD]: 2,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 4,
+  [SearchAttributeType.BOOL]: 5,
+  [SearchAttributeType.DATETIME]: 6,
+  [SearchAttributeType.KEYWORD_LIST]: 7,
+};
+
+/**
+ * Registers the project's search attributes on any Temporal server (an external one included);
+ * an unregistered attribute would fail every pipeline's first workflow task.
+ */
+export async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set(Object.keys(existing.customAttributes ?? {}));
+    const missing = SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, API_TYPES[k.type]!])),
+    });
+  } finally {
+    await connection.close();
+  }
 }
 
 export async function stopTemporal(): Promise<void> {
