@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { guidedSchemaOf, renderContext, type ContextBlock, type MicroTask } from './contract.js';
+import { guidedSchemaOf, type ContextBlock, type MicroTask } from './contract.js';
 import { formatIssue, type Issue } from './issues.js';
 import { fromPointer, getAt, isWithin, setAt } from './json-pointer.js';
 import { parseLenient, type FinishReason } from './parse.js';
@@ -295,4 +295,3 @@ export function siblingValues(value: unknown, paths: readonly string[]): Record<
   return out;
 }
 
-export { renderContext };

@@ -16,7 +16,7 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import type { LadderBudget } from '../../core/ladder.js';
 import { snapshotOf } from '../../core/registry.js';
-import { createDb, createPool, type Db } from '../../db/client.js';
+import { createDb, createPool } from '../../db/client.js';
 import { modelAttempts, taskResults } from '../../db/schema.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
 import { ORCHESTRATION_QUEUE } from '../../workers/config.js';

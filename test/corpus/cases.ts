@@ -394,11 +394,6 @@ function on(call: Call, spec: CaseSpec): CorpusCase {
 const VALID = (fixedBy: Exclude<FixedBy, null>) => ({ outcome: 'valid' as const, fixedBy });
 const FAILED = { outcome: 'failed' as const, fixedBy: null };
 
-const APOSTROPHE_NOTE =
-  'core/parse.ts: jsonrepair reads an apostrophe inside a single-quoted string as the closing quote and writes it back as a double quote ("We\'re" becomes "We"re"); the value passes the contract, so the corruption is accepted as a deterministic fix';
-const NULL_REPAIR_NOTE =
-  'core/repair.ts repairSchema: unwrap() strips ZodNullable, so the repair schema of a nullable path has no null; under guided decoding the model cannot answer null and writes a filler, both repairs are wasted, and regeneration (full schema) fixes it';
-
 // ---------------------------------------------------------------------------------------------
 // The corpus
 
