@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { quote } from '../shared/text.js';
+import { contentWords, quote, sharedWords } from '../shared/text.js';
 
 export const GenerateKeywordsInput = z.object({
   productName: z.string().min(1),
@@ -26,6 +26,17 @@ export const keywordsLowercase: Check<GenerateKeywordsInput, GenerateKeywordsOut
       ? [{ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} must be lowercase: ${quote(k.toLowerCase())}`, fix: { value: k.toLowerCase() } }]
       : [],
   );
+
+/** A keyword is about this product: it shares a word with its name, its category or a feature, and is not just numbers. */
+export const keywordsRelevant: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output, { input, context }) => {
+  const pool = contentWords([input.productName, ...input.features, renderContext(context)].join(' ')).filter((w) => /\p{L}/u.test(w));
+  return output.keywords.flatMap((k, i): Issue[] => {
+    const words = contentWords(k).filter((w) => /\p{L}/u.test(w));
+    return words.length > 0 && sharedWords(words, pool).length > 0
+      ? []
+      : [{ kind: 'grounding', path: `/keywords/${i}`, message: `keyword ${quote(k)} says nothing about the product; use words of its name, category or features` }];
+  });
+};
 
 /**
  * Duplicates compare case- and space-insensitively. When enough distinct keywords remain, the
@@ -53,7 +64,7 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 3,
+  version: 4,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
@@ -69,7 +80,7 @@ Features of ${input.productName}: ${input.features.join('; ')}.
 Write 5-10 keywords. Each is lowercase, 1-4 words, and different from the others.
 Return JSON of this shape: {"keywords":["...","..."]}`,
   }),
-  checks: [keywordsLowercase, keywordsDistinct],
+  checks: [keywordsLowercase, keywordsDistinct, keywordsRelevant],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

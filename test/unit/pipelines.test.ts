@@ -460,6 +460,11 @@ describe('product-review checks', () => {
     expect(r.fixes).toEqual([{ kind: 'check-fix', path: '/keywords/2', detail: '"Aurora ANC 700" -> "aurora anc 700"' }]);
   });
 
+  it('generate-keywords flags a keyword that says nothing about the product', () => {
+    const bad = edited(keywords, (o) => (o.keywords[3] = '1.1.1'));
+    expectCaught(pr('keywords'), bad, [['grounding', '/keywords/3']]);
+  });
+
   it('generate-keywords drops a repeated keyword when five distinct ones remain', () => {
     const bad = edited(keywords, (o) => (o.keywords[5] = 'wireless  headphones'));
     const call = pr('keywords');
