@@ -64,13 +64,14 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 4,
+  version: 6,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
   output: GenerateKeywordsOutput,
   // lowercase by grammar where the endpoint enforces patterns; the check and its fix hold where it does not
-  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9 .'-]*$/)).min(MIN_KEYWORDS).max(10) }),
+  // a keyword starts with a letter; the relevance check holds the rest
+  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z][a-z0-9 .'-]*$/)).min(MIN_KEYWORDS).max(10) }),
   prompt: (input, context) => ({
     system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
     user: `${renderContext(context)}
