@@ -11,22 +11,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import type { LadderBudget } from '../../core/ladder.js';
-import { snapshotOf } from '../../core/registry.js';
-import { createDb, createPool } from '../../db/client.js';
 import { modelAttempts, taskResults } from '../../db/schema.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
 import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
-import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
+import { bundleWorkflows } from '../../workers/factory.js';
 import type { runTask } from '../../workflows/pipeline.js';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { corpus, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase, type FixedBy, type Outcome } from '../corpus/cases.js';
 import { freshDatabase } from '../support/database.js';
-import { testRegistry } from '../support/harness.js';
-import { ScriptedModelServer } from '../support/scripted-model.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 type Strategy = 'ladder' | 'reask';
 const BUDGETS: Record<Strategy, Partial<LadderBudget>> = {
@@ -50,52 +45,20 @@ interface Measured {
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** What the vitest harness gets from inject(), built here: Temporal CLI, a fresh migrated database, the workflow bundle. */
-async function startBench() {
+/** The test harness, given here what vitest's global setup would provide. */
+async function startBench(): Promise<Harness> {
   // the workflow's "ladder decision" logs and the failed-workflow warnings would drown the progress lines
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const temporalCli = ensureTemporalCli((l) => log(l));
   log(`temporal cli: ${temporalCli}`);
-  const url = new URL(await freshDatabase(BENCH_DB));
+  const databaseUrl = await freshDatabase(BENCH_DB);
   log(`postgres: fresh database ${BENCH_DB}, migrated`);
-  const bundle = await bundleWorkflows();
+  const workflowBundle = (await bundleWorkflows()).code;
   log('workflow bundle built');
-
-  const model = new ScriptedModelServer();
-  const baseUrl = await model.start();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCli },
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  log('temporal dev server up');
-  const pgPool = createPool(url.toString());
-  const db = createDb(pgPool);
-  const config = testRegistry(baseUrl);
-  const registry = snapshotOf(config);
-  const namespace = env.namespace ?? 'default';
-  const workers: Worker[] = [
-    await createOrchestrationWorker({ connection: env.nativeConnection, namespace, db, registry: () => registry, bundle }),
-  ];
-  for (const pool of Object.keys(config.pools)) {
-    workers.push(
-      await createPoolWorker({ connection: env.nativeConnection, namespace, db, poolName: pool, pool: config.pools[pool]!, registry, apiKey: undefined }),
-    );
-  }
-  const running = workers.map((w) => w.run());
-  const stop = async () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.allSettled(running);
-    await env.teardown();
-    await model.stop();
-    await pgPool.end();
-  };
-  return { env, model, db, stop };
+  return startHarness({ temporalCli, databaseUrl, workflowBundle });
 }
 
-async function measure(bench: Awaited<ReturnType<typeof startBench>>, c: CorpusCase, strategy: Strategy): Promise<Measured> {
+async function measure(bench: Harness, c: CorpusCase, strategy: Strategy): Promise<Measured> {
   const { env, model, db } = bench;
   model.reset();
   scriptCase(model, c, strategy);
