@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../infra/paths.js';
+import type { ExtractInvoiceOutput } from '../../pipelines/invoice-extraction/extract-invoice.js';
 import type { ScriptedModelServer } from './scripted-model.js';
 
 export function sample(pipeline: string, name: string): unknown {
@@ -39,3 +40,51 @@ export type ProductReviewFormat = keyof typeof productReviewOutputs;
 export function answerProductReview(model: ScriptedModelServer): void {
   for (const [format, value] of Object.entries(productReviewOutputs)) model.otherwise(format, { content: JSON.stringify(value) });
 }
+
+/** Correct extract-invoice outputs for the three invoice samples. */
+export const invoiceOutputs: Record<'uk' | 'us' | 'swiss', ExtractInvoiceOutput> = {
+  uk: {
+    invoiceNumber: 'NW-2024-0417',
+    issueDate: '2024-04-03',
+    dueDate: '2024-05-03',
+    vendor: 'Northwind Office Supply Ltd.',
+    currency: 'GBP',
+    lines: [
+      { description: 'Ergonomic office chair, grey', qty: 4, unitPrice: 189, amount: 756 },
+      { description: 'Height-adjustable desk 160x80', qty: 2, unitPrice: 425.5, amount: 851 },
+      { description: 'Monitor arm, dual', qty: 4, unitPrice: 64.99, amount: 259.96 },
+    ],
+    subtotal: 1866.96,
+    tax: 373.39,
+    total: 2240.35,
+  },
+  us: {
+    invoiceNumber: 'BL-88213',
+    issueDate: '2025-03-15',
+    dueDate: '2025-04-14',
+    vendor: 'Brightline Software Inc.',
+    currency: 'USD',
+    lines: [
+      { description: 'Brightline Analytics - annual seats', qty: 25, unitPrice: 480, amount: 12000 },
+      { description: 'Onboarding workshop (half day)', qty: 1, unitPrice: 1500, amount: 1500 },
+    ],
+    subtotal: 13500,
+    tax: 0,
+    total: 13500,
+  },
+  swiss: {
+    invoiceNumber: 'AHB-24-1193',
+    issueDate: '2024-11-12',
+    dueDate: '2024-12-12',
+    vendor: 'Alpenblick Hotelbedarf GmbH',
+    currency: 'CHF',
+    lines: [
+      { description: 'Bettwäsche-Set Satin 160x200', qty: 40, unitPrice: 89.5, amount: 3580 },
+      { description: 'Frottee-Badetuch 70x140', qty: 120, unitPrice: 18.9, amount: 2268 },
+      { description: 'Kissen Daune 65x65', qty: 40, unitPrice: 54, amount: 2160 },
+    ],
+    subtotal: 8008,
+    tax: 648.65,
+    total: 8656.65,
+  },
+};

@@ -22,6 +22,7 @@ import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classif
 import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
 import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
 import { findInjection } from '../../pipelines/ticket-triage/injection.js';
+import { invoiceOutputs } from '../support/fixtures.js';
 
 const PIPELINES_DIR = fileURLToPath(new URL('../../pipelines/', import.meta.url));
 
@@ -92,50 +93,9 @@ const shippingReply: DraftReplyOutput = {
   signOff: 'Best regards,\nThe Nimbus Cloud support team',
 };
 
-const ukInvoice: ExtractInvoiceOutput = {
-  invoiceNumber: 'NW-2024-0417',
-  issueDate: '2024-04-03',
-  dueDate: '2024-05-03',
-  vendor: 'Northwind Office Supply Ltd.',
-  currency: 'GBP',
-  lines: [
-    { description: 'Ergonomic office chair, grey', qty: 4, unitPrice: 189, amount: 756 },
-    { description: 'Height-adjustable desk 160x80', qty: 2, unitPrice: 425.5, amount: 851 },
-    { description: 'Monitor arm, dual', qty: 4, unitPrice: 64.99, amount: 259.96 },
-  ],
-  subtotal: 1866.96,
-  tax: 373.39,
-  total: 2240.35,
-};
-const usInvoice: ExtractInvoiceOutput = {
-  invoiceNumber: 'BL-88213',
-  issueDate: '2025-03-15',
-  dueDate: '2025-04-14',
-  vendor: 'Brightline Software Inc.',
-  currency: 'USD',
-  lines: [
-    { description: 'Brightline Analytics - annual seats', qty: 25, unitPrice: 480, amount: 12000 },
-    { description: 'Onboarding workshop (half day)', qty: 1, unitPrice: 1500, amount: 1500 },
-  ],
-  subtotal: 13500,
-  tax: 0,
-  total: 13500,
-};
-const swissInvoice: ExtractInvoiceOutput = {
-  invoiceNumber: 'AHB-24-1193',
-  issueDate: '2024-11-12',
-  dueDate: '2024-12-12',
-  vendor: 'Alpenblick Hotelbedarf GmbH',
-  currency: 'CHF',
-  lines: [
-    { description: 'Bettwäsche-Set Satin 160x200', qty: 40, unitPrice: 89.5, amount: 3580 },
-    { description: 'Frottee-Badetuch 70x140', qty: 120, unitPrice: 18.9, amount: 2268 },
-    { description: 'Kissen Daune 65x65', qty: 40, unitPrice: 54, amount: 2160 },
-  ],
-  subtotal: 8008,
-  tax: 648.65,
-  total: 8656.65,
-};
+const ukInvoice = invoiceOutputs.uk;
+const usInvoice = invoiceOutputs.us;
+const swissInvoice = invoiceOutputs.swiss;
 
 const incidentParts: SummarizeChunkOutput[] = [
   { summary: 'On 12 March EU customers could not upload files larger than 20 MB for almost two hours. About 41,000 uploads failed with timeouts, but no data was lost.' },
