@@ -1,4 +1,5 @@
 import type { Issue } from './issues.js';
+import { isWithin } from './json-pointer.js';
 import type { CallKind } from './repair.js';
 
 export interface AttemptSummary {
@@ -12,6 +13,8 @@ export interface AttemptSummary {
   completionTokens: number;
   /** set when the model call itself failed after its retries */
   error?: string;
+  /** for a targeted repair: the paths it rewrote */
+  paths?: string[];
 }
 
 export interface LadderBudget {
@@ -24,6 +27,7 @@ export interface LadderBudget {
   /** prompt plus completion tokens across every attempt of the micro-task */
   maxTokens: number;
   maxRepairs: number;
+  /** per pool; the call that escalates to a pool counts as its regeneration */
   maxRegenerations: number;
   maxContinuations: number;
   /** ceiling for a truncation retry's max_tokens */
@@ -63,11 +67,6 @@ export type LadderPlan =
   | { action: 'partial'; reason: string }
   | { action: 'fail'; reason: string };
 
-function sameIssues(a: readonly Issue[], b: readonly Issue[]): boolean {
-  const key = (l: readonly Issue[]) => l.map((i) => `${i.kind} ${i.path} ${i.message}`).sort().join('\n');
-  return a.length > 0 && key(a) === key(b);
-}
-
 function count(attempts: readonly AttemptSummary[], pool: string, kind: CallKind): number {
   return attempts.filter((a) => a.pool === pool && a.kind === kind).length;
 }
@@ -96,6 +95,8 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
 
   const kinds = new Set(s.issues.map((i) => i.kind));
   const onPool = (k: CallKind) => count(s.attempts, s.pool, k);
+  // an escalation is the larger pool's regeneration with the issues as feedback
+  const regenerations = onPool('regenerate') + onPool('escalate');
 
   if (kinds.has('truncated')) {
     if (onPool('continue') < s.budget.maxContinuations && lastMax < s.budget.maxTokensCeiling) {
@@ -105,15 +106,17 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
     return escalate('output still truncated at the token ceiling');
   }
   if (kinds.has('runaway') || kinds.has('syntax') || !s.parsed) {
-    if (onPool('regenerate') < s.budget.maxRegenerations) {
+    if (regenerations < s.budget.maxRegenerations) {
       return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `output unreadable (${[...kinds].join(', ')}); regenerating with the issues as feedback` };
     }
     return escalate('output still unreadable after regeneration');
   }
-  // a repair that left the same issues will not do better a second time
-  const prev = s.attempts[s.attempts.length - 2];
-  const stalled = last?.kind === 'repair' && prev !== undefined && sameIssues(prev.issues, last.issues);
-  if (s.targetable && s.targetable.length > 0 && onPool('repair') < s.budget.maxRepairs && !stalled) {
+  // a path a repair on this pool already rewrote and that is still wrong will not come out better a
+  // second time: its second repair goes to a larger rung instead (a second repair is for paths the
+  // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
+  const repairedHere = s.attempts.filter((a) => a.pool === s.pool && a.kind === 'repair').flatMap((a) => a.paths ?? []);
+  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)));
+  if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && onPool('repair') < s.budget.maxRepairs) {
     return {
       action: 'call',
       kind: 'repair',
@@ -123,8 +126,9 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
       reason: `${s.issues.length} issue(s) at ${s.targetable.length} path(s); repairing only those paths`,
     };
   }
-  if (onPool('regenerate') < s.budget.maxRegenerations) {
-    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 'targeted repair could not fix the output; regenerating with the issues as feedback' };
+  if (regenerations < s.budget.maxRegenerations) {
+    const why = repeated.length > 0 ? `a targeted repair of ${repeated.join(', ')} did not fix it` : 'targeted repair could not fix the output';
+    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
   }
-  return escalate(`issues remain after ${onPool('repair')} repair(s) and ${onPool('regenerate')} regeneration(s)`);
+  return escalate(`issues remain after ${onPool('repair')} repair(s) and ${regenerations} regeneration(s)`);
 }

@@ -121,7 +121,7 @@ export interface ModelRequest {
   jsonSchema: Record<string, unknown>;
 }
 
-const JSON_ONLY = 'Answer with a single JSON object and nothing else: no prose, no markdown fences.';
+const JSON_ONLY = 'Answer with one JSON object only: no prose, no markdown fences.';
 
 const STOPWORDS = new Set('the and for with not one this that from are was were you your its has have but all any per use only each into than then them they their what when which who will would should could must may can'.split(' '));
 
@@ -141,46 +141,63 @@ function keyWords(pointer: string): string[] {
     .flatMap((seg) => seg.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').split(' '));
 }
 
+/** Words of validation messages that say nothing about where in the input a value comes from. */
+const MESSAGE_NOISE = new Set('invalid input expected received undefined string number array object option options value values field fields null missing must should least most characters items item'.split(' '));
+
 /** What to look for in the input when repairing these paths: their values, their siblings' values, their key names and the issues. */
 function repairHints(repair: RepairSpec): Set<string> {
   const hints = new Set<string>();
-  const add = (v: unknown) => {
-    if (typeof v === 'string' || typeof v === 'number') for (const w of words(String(v))) hints.add(w);
+  const add = (v: unknown, skip?: Set<string>) => {
+    if (typeof v === 'string' || typeof v === 'number') for (const w of words(String(v))) if (!skip?.has(w)) hints.add(w);
   };
   for (const p of repair.paths) {
     add(repair.current[p]);
     for (const w of keyWords(p)) for (const x of words(w)) hints.add(x);
   }
-  Object.values(repair.siblings ?? {}).forEach(add);
-  for (const i of repair.issues) add(i.message);
+  Object.values(repair.siblings ?? {}).forEach((v) => add(v));
+  for (const i of repair.issues) if (i.kind !== 'missing' && i.kind !== 'type') add(i.message, MESSAGE_NOISE);
   return hints;
 }
 
 /**
- * The lines of the original prompt that a repair of these paths needs, in their order:
- * a repair pays for the source lines it uses, not for the whole document again.
+ * The lines of the original prompt that a repair of these paths needs, in their order: a repair
+ * pays for the source lines it uses, not for the whole document again. Lines are taken greedily,
+ * each for the hints it adds that the lines taken so far lack, until no line adds one or the
+ * excerpt reaches `maxShare` of the text.
  */
 export function relevantExcerpt(text: string, hints: Set<string>, maxShare = 0.35): string {
   if (text.length <= 600 || hints.size === 0) return text;
   const lines = text.split('\n');
-  const scored = lines
-    .map((line, i) => ({ i, score: new Set(words(line).filter((w) => hints.has(w))).size, len: line.length + 1 }))
-    .filter((l) => l.score > 0)
-    .sort((a, b) => b.score - a.score || a.i - b.i);
-  const budget = Math.max(400, text.length * maxShare);
+  const found = lines.map((line) => new Set(words(line).filter((w) => hints.has(w))));
+  const budget = Math.max(300, text.length * maxShare);
+  const covered = new Set<string>();
   const keep = new Set<number>();
   let used = 0;
-  for (const l of scored) {
-    if (used + l.len > budget) continue;
-    keep.add(l.i);
-    used += l.len;
+  for (;;) {
+    let best = -1;
+    let gain = 0;
+    found.forEach((ws, i) => {
+      if (keep.has(i)) return;
+      let g = 0;
+      for (const w of ws) if (!covered.has(w)) g++;
+      if (g > gain) [best, gain] = [i, g];
+    });
+    if (best < 0) break;
+    const len = lines[best]!.length + 1;
+    if (used + len > budget) {
+      found[best] = new Set(); // too long for what is left; a shorter line may still fit
+      continue;
+    }
+    keep.add(best);
+    used += len;
+    for (const w of found[best]!) covered.add(w);
   }
   if (keep.size === 0) return text;
   const out: string[] = [];
   let last = -1;
   for (const i of [...keep].sort((a, b) => a - b)) {
     if (last >= 0 && i > last + 1) out.push('…');
-    out.push(lines[i]!);
+    out.push(lines[i]!.trim());
     last = i;
   }
   return out.join('\n');
@@ -197,22 +214,19 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
     const lines = repair.paths.map((p) => {
       const problems = issuesUnder(repair.issues, [p])
-        .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)))
-        .join('; ');
+        .filter((i) => !(i.path === p && i.kind === 'missing'))
+        .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
       const cur = repair.current[p];
-      return `- "${p}": now ${cur === undefined ? '(missing)' : JSON.stringify(cur)}; ${problems}`;
+      return `- "${p}": ${cur === undefined ? 'missing' : `now ${JSON.stringify(cur)}`}${problems.length ? `; ${problems.join('; ')}` : ''}`;
     });
     return {
       schemaName: `${task.formatName}_repair`,
       jsonSchema: repairSchema(output, repair.paths),
       messages: [
-        {
-          role: 'system',
-          content: `You correct specific fields of a JSON answer. Every other field is already correct and stays as it is. ${JSON_ONLY}`,
-        },
+        { role: 'system', content: `You correct the listed fields of a JSON answer; its other fields are right. ${JSON_ONLY}` },
         {
           role: 'user',
-          content: `The task: ${task.description}\nThe part of its input these fields come from:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nThese fields of the answer are wrong:\n${lines.join('\n')}\n\nReturn an object whose keys are exactly these JSON pointers, each with its corrected value.`,
+          content: `Task: ${task.description}\nFrom its input:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nFix these fields:\n${lines.join('\n')}\nReply with an object whose keys are exactly these JSON pointers, each with its corrected value.`,
         },
       ],
     };

@@ -216,7 +216,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient);
     }
     await records.recordValidation({ attemptId: result.attemptId, valid: v.valid, issues: v.issues, fixes: v.fixes, at: Date.now() });
-    attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+    attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens, paths: spec.repair?.paths ?? [] });
     details.push({
       n,
       kind: spec.kind,

@@ -37,6 +37,29 @@ describe('repair ladder planning', () => {
     expect(planNextAttempt(base({ attempts: more }))).toMatchObject({ kind: 'escalate', pool: 'large', maxTokens: 300 });
   });
 
+  it('does not repair a path a repair on the same pool already failed to fix', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'regenerate', reason: expect.stringContaining('/a') });
+    // nor a path inside it, after a regeneration on that pool
+    const regenerated = [...used, attempt({ n: 3, kind: 'regenerate' })];
+    expect(planNextAttempt(base({ attempts: regenerated, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+  });
+
+  it('repairs a path the first repair revealed, and repairs again on the pool it escalated to', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/lines/1/amount'] })];
+    expect(planNextAttempt(base({ attempts: used, targetable: ['/total'] }))).toMatchObject({ kind: 'repair', paths: ['/total'] });
+    const escalated = [...used, attempt({ n: 3, kind: 'regenerate' }), attempt({ n: 4, kind: 'escalate', pool: 'large' })];
+    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined, targetable: ['/lines/1/amount'] }))).toMatchObject({
+      kind: 'repair',
+      pool: 'large',
+    });
+  });
+
+  it('counts the escalation as the larger pool\'s regeneration', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'regenerate' }), attempt({ n: 3, kind: 'escalate', pool: 'large' }), attempt({ n: 4, kind: 'repair', pool: 'large', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: used, pool: 'large', escalateTo: undefined }))).toEqual({ action: 'fail', reason: expect.stringContaining('1 regeneration') });
+  });
+
   it('fails with a reason when nothing is left to try', () => {
     const used = [attempt({}), attempt({ n: 2, kind: 'repair' }), attempt({ n: 3, kind: 'repair' }), attempt({ n: 4, kind: 'regenerate' })];
     const plan = planNextAttempt(base({ attempts: used, escalateTo: undefined }));
