@@ -106,8 +106,11 @@ export interface CallSpec {
   repair?: RepairSpec;
   /** for regeneration: what was wrong with the previous output */
   feedback?: Issue[];
-  /** for a re-ask: the previous output, sent back as the assistant's turn */
-  previous?: string;
+  /**
+   * for a re-ask: every earlier output with what was wrong with it, sent back as the conversation
+   * so far (assistant turn, then the errors), the way instructor-style retries grow the messages
+   */
+  history?: { output: string; issues: Issue[] }[];
 }
 
 export interface ChatMessage {
@@ -235,12 +238,14 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     { role: 'system', content: system },
     { role: 'user', content: prompt.user },
   ];
-  if (spec.kind === 'regenerate' && spec.previous !== undefined) {
-    messages.push({ role: 'assistant', content: spec.previous });
-    messages.push({
-      role: 'user',
-      content: `Your answer failed validation:\n${(spec.feedback ?? []).map((i) => `- ${formatIssue(i)}`).join('\n')}\nFix the errors and return the whole JSON object again.`,
-    });
+  if (spec.kind === 'regenerate' && spec.history !== undefined) {
+    for (const turn of spec.history) {
+      messages.push({ role: 'assistant', content: turn.output });
+      messages.push({
+        role: 'user',
+        content: `Your answer failed validation:\n${turn.issues.map((i) => `- ${formatIssue(i)}`).join('\n')}\nFix the errors and return the whole JSON object again.`,
+      });
+    }
   } else if ((spec.kind === 'regenerate' || spec.kind === 'escalate') && spec.feedback && spec.feedback.length > 0) {
     messages.push({
       role: 'user',

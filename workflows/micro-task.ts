@@ -119,6 +119,8 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   const details: AttemptDetail[] = [];
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   let lastIssues: Issue[] = [];
+  /** the re-ask baseline's conversation so far */
+  const reaskHistory: { output: string; issues: Issue[] }[] = [];
   /** the latest output that could be read, kept across escalation for a partial result */
   let best: { value: unknown; issues: Issue[] } | undefined;
 
@@ -279,7 +281,8 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
         },
       };
     } else if (plan.kind === 'regenerate') {
-      spec = budget.strategy === 'reask' ? { kind: 'regenerate', feedback: v.issues, previous: result.text } : { kind: 'regenerate', feedback: v.issues };
+      if (budget.strategy === 'reask') reaskHistory.push({ output: result.text, issues: v.issues });
+      spec = budget.strategy === 'reask' ? { kind: 'regenerate', feedback: v.issues, history: [...reaskHistory] } : { kind: 'regenerate', feedback: v.issues };
     } else {
       spec = { kind: plan.kind };
     }

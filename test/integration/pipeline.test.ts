@@ -125,8 +125,8 @@ describe('product-review on the real Temporal server and Postgres', () => {
     expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v1 failed after 4 attempt(s) at /verdict');
     const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
     expect(details.paths).toEqual(['/verdict']);
-    // a repair that left the same issue is not repeated; regeneration comes next
-    expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'regenerate@small', 'repair@small']);
+    // a path a repair failed to fix is not repaired again on that pool: regeneration, then escalation
+    expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'regenerate@small', 'escalate@large']);
     expect(details.attempts[0]!.rawOutput).toContain('"maybe"');
 
     const { attempts, tasks, run } = await h.rows(workflowId);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineMicroTask } from '../../core/contract.js';
 import { fromPointer, getAt, setAt, toPointer } from '../../core/json-pointer.js';
-import { currentValues, mergeRepair, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
+import { currentValues, mergeRepair, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
 import { validateOutput } from '../../core/validate.js';
 
 const Output = z.object({
@@ -123,6 +123,53 @@ describe('targeted repair', () => {
     const user = req.messages[1]!.content;
     expect(user).toContain('"/category": now "refund"; [enum] Invalid option');
     expect(user).toContain('two apples');
+  });
+});
+
+describe('repair excerpts and re-asks', () => {
+  const invoice = [
+    'NORTHWIND OFFICE SUPPLY LTD.',
+    '14 Harbour Road, Bristol BS1 5TY',
+    'Invoice No: NW-2024-0417',
+    'Invoice date: 3 April 2024',
+    'Payment due: 3 May 2024',
+    'Description                 Qty   Unit price   Amount',
+    'Ergonomic office chair, grey  4    £189.00    £756.00',
+    'Height-adjustable desk        2    £425.50    £851.00',
+    'Monitor arm, dual             4     £64.99    £259.96',
+    'Subtotal: £1,866.96',
+    'VAT 20%: £373.39',
+    'Total due: £2,240.35',
+    'Payment by bank transfer to Northwind Office Supply Ltd., sort code 20-45-77, account 10392844.',
+    'Please quote the invoice number with your payment.',
+    'Goods remain the property of Northwind Office Supply Ltd. until paid in full.',
+    'Questions about this invoice: accounts@northwind-office.example, 0117 496 0321.',
+  ].join('\n');
+
+  it('keeps only the lines that add a hint, in their order, with gaps marked', () => {
+    const excerpt = relevantExcerpt(invoice, new Set(['desk', '425.50', 'amount']));
+    expect(invoice.length).toBeGreaterThan(600);
+    expect(excerpt.split('\n')).toEqual(['Description                 Qty   Unit price   Amount', '…', 'Height-adjustable desk        2    £425.50    £851.00']);
+    expect(relevantExcerpt(invoice, new Set(['due', 'payment'])).split('\n')).toEqual(['Payment due: 3 May 2024']);
+  });
+
+  it('sends short inputs whole, and the whole input when no line matches', () => {
+    expect(relevantExcerpt('Invoice No: 7', new Set(['desk']))).toBe('Invoice No: 7');
+    expect(relevantExcerpt(invoice, new Set(['zebra']))).toBe(invoice);
+  });
+
+  it('sends the re-ask baseline the whole conversation so far, as instructor-style retries do', () => {
+    const issue = { kind: 'enum' as const, path: '/category', message: 'Invalid option' };
+    const req = buildModelRequest(task, { text: 'two apples' }, [], {
+      kind: 'regenerate',
+      history: [
+        { output: '{"category":"refund"}', issues: [issue] },
+        { output: '{"category":"refunds"}', issues: [issue] },
+      ],
+    });
+    expect(req.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
+    expect(req.messages[4]!.content).toBe('{"category":"refunds"}');
+    expect(req.messages[5]!.content).toContain('/category [enum] Invalid option');
   });
 });
 
