@@ -27,15 +27,28 @@ export const keywordsLowercase: Check<GenerateKeywordsInput, GenerateKeywordsOut
       : [],
   );
 
-/** A keyword is about this product: it shares a word with its name, its category or a feature, and is not just numbers. */
+const keyOf = (k: string) => k.trim().toLowerCase().replace(/\s+/g, ' ');
+
+/**
+ * A keyword is about this product: it shares a word with its name, its category or a feature, and
+ * is not just numbers. When enough distinct relevant keywords remain, the others are simply
+ * dropped (a fix without a model call); otherwise each is sent back to the model.
+ */
 export const keywordsRelevant: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output, { input, context }) => {
   const pool = contentWords([input.productName, ...input.features, renderContext(context)].join(' ')).filter((w) => /\p{L}/u.test(w));
-  return output.keywords.flatMap((k, i): Issue[] => {
+  const relevant = (k: string) => {
     const words = contentWords(k).filter((w) => /\p{L}/u.test(w));
-    return words.length > 0 && sharedWords(words, pool).length > 0
-      ? []
-      : [{ kind: 'grounding', path: `/keywords/${i}`, message: `keyword ${quote(k)} says nothing about the product; use words of its name, category or features` }];
-  });
+    return words.length > 0 && sharedWords(words, pool).length > 0;
+  };
+  const issues = output.keywords.flatMap((k, i): Issue[] =>
+    relevant(k) ? [] : [{ kind: 'grounding', path: `/keywords/${i}`, message: `keyword ${quote(k)} says nothing about the product; use words of its name, category or features` }],
+  );
+  if (issues.length === 0) return [];
+  const kept = [...new Map(output.keywords.filter(relevant).map((k) => [keyOf(k), k.toLowerCase()] as const)).values()];
+  if (kept.length >= MIN_KEYWORDS) {
+    return [{ kind: 'grounding', path: '/keywords', message: `${issues.length} keyword(s) say nothing about the product; they are dropped`, fix: { value: kept } }];
+  }
+  return issues;
 };
 
 /**
@@ -47,7 +60,7 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
   const issues: Issue[] = [];
   const distinct: string[] = [];
   output.keywords.forEach((k, i) => {
-    const key = k.trim().toLowerCase().replace(/\s+/g, ' ');
+    const key = keyOf(k);
     const first = seen.get(key);
     if (first !== undefined) {
       issues.push({ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} repeats keyword ${first}; give a different keyword` });
@@ -64,14 +77,15 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 6,
+  version: 7,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
   output: GenerateKeywordsOutput,
-  // lowercase by grammar where the endpoint enforces patterns; the check and its fix hold where it does not
-  // a keyword starts with a letter; the relevance check holds the rest
-  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z][a-z0-9 .'-]*$/)).min(MIN_KEYWORDS).max(10) }),
+  // lowercase and starting with a letter by grammar where the endpoint enforces patterns; the checks
+  // and their fixes hold where it does not. The length bound sits in the pattern because grammar
+  // builders such as llama.cpp's use a string's pattern and then ignore its maxLength.
+  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z][a-z0-9 .'-]{1,39}$/)).min(MIN_KEYWORDS).max(10) }),
   prompt: (input, context) => ({
     system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
     user: `${renderContext(context)}

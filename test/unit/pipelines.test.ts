@@ -420,9 +420,19 @@ describe('product-review checks', () => {
     expect(r.fixes).toEqual([{ kind: 'check-fix', path: '/keywords/2', detail: '"Aurora ANC 700" -> "aurora anc 700"' }]);
   });
 
-  it('generate-keywords flags a keyword that says nothing about the product', () => {
-    const bad = edited(keywords, (o) => (o.keywords[3] = '1.1.1'));
+  it('generate-keywords flags a keyword that says nothing about the product when dropping it would leave too few', () => {
+    const five = { keywords: keywords.keywords.slice(0, 5) };
+    const bad = edited(five, (o) => (o.keywords[3] = '1.1.1'));
     expectCaught(pr('keywords'), bad, [['grounding', '/keywords/3']]);
+  });
+
+  it('generate-keywords drops keywords that say nothing about the product, and repeats, when five good ones remain', () => {
+    const bad = { keywords: [...keywords.keywords.slice(0, 5), 'movies', 'cute', 'cute', keywords.keywords[1]!.toUpperCase()] };
+    const call = pr('keywords');
+    const r = validateValue(call.task, bad, { input: call.input, context: call.context });
+    expect(r.valid).toBe(true);
+    expect((r.value as GenerateKeywordsOutput).keywords).toEqual(keywords.keywords.slice(0, 5));
+    expect(r.fixes.map((f) => f.path)).toContain('/keywords');
   });
 
   it('generate-keywords drops a repeated keyword when five distinct ones remain', () => {
