@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { cents, numberAppearsIn } from '../shared/numbers.js';
+import { cents, numberAppearsIn, numbersIn } from '../shared/numbers.js';
 import { appearsIn, normalizeText, quote } from '../shared/text.js';
 
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'JPY'] as const;
@@ -175,13 +175,74 @@ export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (o
   return issues;
 };
 
+/** The ISO dates an invoice writes, in any spelling `dateAppearsIn` reads ("12.11.2024" gives both readings). */
+export function datesIn(text: string): string[] {
+  const years = [...new Set(text.match(/\b(?:19|20)\d{2}\b/g) ?? [])];
+  const out: string[] = [];
+  for (const y of years) {
+    for (let m = 1; m <= 12; m++) {
+      for (let d = 1; d <= 31; d++) {
+        const iso = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+        if (validDate(iso) && dateAppearsIn(iso, text)) out.push(iso);
+      }
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * The candidates for an invoice number: whitespace-separated tokens with a digit, stripped of the
+ * punctuation around them, that read neither as an amount ("1,866.96", "3'580.00") nor as a date
+ * ("12.11.2024", "03/15/2025"), nor as a short number (a quantity, a house number).
+ */
+export function idTokensIn(text: string): string[] {
+  const tokens = text
+    .split(/\s+/)
+    .map((t) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter((t) => t.length >= 3 && t.length <= 40 && /\d/.test(t))
+    .filter((t) => !/^\d+(?:[.,']\d+)*$/.test(t) || /^\d{4,}$/.test(t))
+    .filter((t) => !/^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$/.test(t));
+  return [...new Set(tokens)];
+}
+
+/**
+ * Guided decoding offers only what the invoice writes: its id-like tokens for the number, its
+ * dates for the dates, its numbers for every amount, and no more lines than it has lines with
+ * three numbers on them (plus slack). A grammar-following model cannot invent a value, and cannot
+ * loop over made-up lines until it is cut off. The checks still hold where an endpoint ignores
+ * the schema; where a list of candidates comes out empty, the contract's own type applies.
+ */
+function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoiceOutput> {
+  const text = input.text;
+  const ids = idTokensIn(text);
+  const dates = datesIn(text);
+  const numbers = [...new Set(numbersIn(text))].filter((n) => n <= 1e12);
+  const itemLines = text.split('\n').filter((l) => numbersIn(l).length >= 3).length;
+  const date = dates.length > 0 ? z.enum(dates as [string, ...string[]]) : isoDate;
+  const amount = numbers.length > 0 ? z.literal(numbers) : z.number().nonnegative();
+  const positive = numbers.some((n) => n > 0) ? z.literal(numbers.filter((n) => n > 0)) : z.number().positive();
+  return ExtractInvoiceOutput.extend({
+    invoiceNumber: ids.length > 0 ? z.enum(ids as [string, ...string[]]) : ExtractInvoiceOutput.shape.invoiceNumber,
+    issueDate: date,
+    dueDate: date.nullable(),
+    lines: z
+      .array(z.object({ description: ExtractInvoiceOutput.shape.lines.element.shape.description, qty: positive, unitPrice: amount, amount }))
+      .min(1)
+      .max(Math.min(30, Math.max(1, itemLines) + 2)),
+    subtotal: amount,
+    tax: amount.nullable(),
+    total: amount,
+  }) as unknown as z.ZodType<ExtractInvoiceOutput>;
+}
+
 export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
   name: 'extract-invoice',
-  version: 1,
+  version: 2,
   formatName: 'extract_invoice',
   description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
   input: ExtractInvoiceInput,
   output: ExtractInvoiceOutput,
+  guidedSchema: invoiceCandidates,
   prompt: (input, context) => ({
     system: 'You extract data from invoices. Copy every value from the invoice text; never compute or guess a value that is not written there.',
     user: `${renderContext(context)}

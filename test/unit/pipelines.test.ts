@@ -23,6 +23,7 @@ import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply
 import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
 import { findInjection } from '../../pipelines/ticket-triage/injection.js';
 import { invoiceOutputs } from '../support/fixtures.js';
+import { corpus } from '../corpus/cases.js';
 
 const PIPELINES_DIR = fileURLToPath(new URL('../../pipelines/', import.meta.url));
 
@@ -657,6 +658,33 @@ describe('text matching', () => {
 });
 
 describe('guided decoding schemas', () => {
+  it('leave the correct output of every corpus case reachable', () => {
+    let checked = 0;
+    for (const c of corpus) {
+      const task = getMicroTask(c.task);
+      // extract-features' guidance names each feature by its spec-sheet key: another valid answer
+      // than the corpus's "conical burr grinder", chosen on purpose; elsewhere the answer is unique
+      if (!task.guidedSchema || task.name === 'extract-features') continue;
+      const r = guidedSchemaOf(task, c.input, c.context).safeParse(c.good);
+      expect(r.success, `${c.id}: ${r.error?.message}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(40);
+  });
+
+  it('offer an invoice only its own ids, dates and numbers, and a bounded number of lines', () => {
+    const call = callOf('invoice-extraction', 'uk-office-supplies', 'invoice');
+    const schema = z.toJSONSchema(guidedSchemaOf(call.task, call.input, call.context)) as any;
+    expect(schema.properties.invoiceNumber.enum).toContain('NW-2024-0417');
+    expect(schema.properties.invoiceNumber.enum).not.toContain('1,866.96');
+    expect(schema.properties.issueDate.enum).toEqual(['2024-04-03', '2024-05-03']);
+    expect(schema.properties.total.enum).toContain(2240.35);
+    expect(schema.properties.lines.maxItems).toBeLessThan(12);
+    const us = callOf('invoice-extraction', 'us-software-license', 'invoice');
+    // 03/15/2025 can only be March 15th
+    expect((z.toJSONSchema(guidedSchemaOf(us.task, us.input, us.context)) as any).properties.issueDate.enum).toEqual(['2025-03-15', '2025-04-14']);
+  });
+
   it('steers feature names onto the spec sheet facts and scenario features onto the extracted ones', async () => {
     const productReview = getPipeline('product-review');
     const input = JSON.parse(readFileSync(fileURLToPath(new URL('../../pipelines/product-review/samples/wireless-headphones.json', import.meta.url)), 'utf8'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineMicroTask } from '../../core/contract.js';
 import { fromPointer, getAt, setAt, toPointer } from '../../core/json-pointer.js';
-import { currentValues, mergeRepair, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
+import { currentValues, jsonSchemaOf, mergeRepair, portablePattern, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
 import { validateOutput } from '../../core/validate.js';
 
 const Output = z.object({
@@ -170,6 +170,17 @@ describe('repair excerpts and re-asks', () => {
     expect(req.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
     expect(req.messages[4]!.content).toBe('{"category":"refunds"}');
     expect(req.messages[5]!.content).toContain('/category [enum] Invalid option');
+  });
+});
+
+describe('guided-decoding schemas', () => {
+  it('spells out regex shorthands that grammar builders misread, inside and outside character classes', () => {
+    expect(portablePattern('^\\d{4}-\\d{2}$')).toBe('^[0-9]{4}-[0-9]{2}$');
+    expect(portablePattern('^[\\d.]+\\s\\w$')).toBe('^[0-9.]+[ \\t\\n\\r][A-Za-z0-9_]$');
+    expect(portablePattern('^a\\.b\\\\d$')).toBe('^a\\.b\\\\d$');
+    const schema = jsonSchemaOf(z.object({ when: z.string().regex(/^\d{4}$/).nullable() }));
+    expect(JSON.stringify(schema)).toContain('"pattern":"^[0-9]{4}$"');
+    expect(new RegExp(portablePattern('^\\d{4}-\\d{2}-\\d{2}$')).test('2024-04-03')).toBe(true);
   });
 });
 
