@@ -2,7 +2,7 @@
  * The shipped pipelines on the real local model, with and without the JSON-schema constraint:
  * the share of first attempts that were valid, and the share of micro-tasks that ended valid
  * after the repair ladder. Prints a table.
- *   tsx test/bench/local-model.ts [runs per pipeline and mode, default 5]
+ *   tsx test/bench/local-model.ts [runs per pipeline and mode, default 5] [--pipelines a,b] [--modes json_schema,prompt]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,8 +14,27 @@ import { bundleWorkflows } from '../../workers/factory.js';
 import { freshDatabase } from '../support/database.js';
 import { startHarness } from '../support/harness.js';
 
-const RUNS = Number(process.argv[2] ?? 5);
-const PIPELINES = ['product-review', 'ticket-triage', 'invoice-extraction', 'document-summary'];
+const ALL_PIPELINES = ['product-review', 'ticket-triage', 'invoice-extraction', 'document-summary'];
+const ALL_MODES = ['json_schema', 'prompt'] as const;
+
+function parseArgs(argv: string[]): { runs: number; pipelines: string[]; modes: (typeof ALL_MODES)[number][] } {
+  let runs = 5;
+  let pipelines = ALL_PIPELINES;
+  let modes: (typeof ALL_MODES)[number][] = [...ALL_MODES];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const list = () => (argv[++i] ?? '').split(',').filter(Boolean);
+    if (a === '--pipelines') pipelines = list();
+    else if (a === '--modes') modes = list() as typeof modes;
+    else if (/^\d+$/.test(a) && Number(a) > 0) runs = Number(a);
+    else throw new Error(`unknown argument ${JSON.stringify(a)}; usage: local-model.ts [runs] [--pipelines ${ALL_PIPELINES.join(',')}] [--modes ${ALL_MODES.join(',')}]`);
+  }
+  for (const p of pipelines) if (!ALL_PIPELINES.includes(p)) throw new Error(`unknown pipeline ${JSON.stringify(p)}; one of ${ALL_PIPELINES.join(', ')}`);
+  for (const m of modes) if (!ALL_MODES.includes(m)) throw new Error(`unknown schema mode ${JSON.stringify(m)}; one of ${ALL_MODES.join(', ')}`);
+  return { runs, pipelines, modes };
+}
+
+const { runs: RUNS, pipelines: PIPELINES, modes: MODES } = parseArgs(process.argv.slice(2));
 const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
 
 async function main(): Promise<void> {
@@ -24,7 +43,7 @@ async function main(): Promise<void> {
   const temporalCli = ensureTemporalCli();
   const workflowBundle = (await bundleWorkflows()).code;
   const rows: string[] = [];
-  for (const mode of ['json_schema', 'prompt'] as const) {
+  for (const mode of MODES) {
     const databaseUrl = await freshDatabase(`microtasks_bench_local_${mode}`);
     const h = await startHarness({
       temporalCli,
