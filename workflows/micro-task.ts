@@ -60,18 +60,29 @@ export interface MicroTaskRun {
   onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
   /** pools no worker picked up a call for earlier in this run; routes skip them */
   downPools: Set<string>;
-  /** what the run has spent so far, shared by its micro-tasks, and its limit */
-  spend: { costUsd: number; limitUsd: number | undefined };
+  /**
+   * what the run has spent so far, shared by its micro-tasks, and its limit; `reservedUsd` is the
+   * estimated cost of the calls in flight, so a fan-out does not start more calls than the budget has left
+   */
+  spend: { costUsd: number; limitUsd: number | undefined; reservedUsd: number };
+}
+
+/** What a whole-prompt call of this micro-task costs on a pool at most, about: its input and context, and max_tokens. */
+function callEstimate(run: MicroTaskRun, pool: string, maxTokens: number): number {
+  const promptTokens = estimateTokens(JSON.stringify(run.input).length + JSON.stringify(run.context).length);
+  return costUsd(run.registry.pools[pool]!.price, promptTokens, maxTokens);
+}
+
+function release(run: MicroTaskRun, reserved: number): void {
+  run.spend.reservedUsd = Math.max(0, run.spend.reservedUsd - reserved);
 }
 
 /** The run's budget allows an escalation when its estimated cost fits in what is left. */
 function escalationCheck(run: MicroTaskRun, target: string | undefined): { escalateTo: string | undefined; escalationBlocked?: string } {
   const limit = run.spend.limitUsd;
   if (!target || limit === undefined) return { escalateTo: target };
-  const price = run.registry.pools[target]!.price;
-  const promptTokens = estimateTokens(JSON.stringify(run.input).length + JSON.stringify(run.context).length);
-  const estimate = costUsd(price, promptTokens, run.task.maxTokens);
-  if (run.spend.costUsd + estimate <= limit) return { escalateTo: target };
+  const estimate = callEstimate(run, target, run.task.maxTokens);
+  if (run.spend.costUsd + run.spend.reservedUsd + estimate <= limit) return { escalateTo: target };
   return {
     escalateTo: undefined,
     escalationBlocked: `escalation to ${target} (about $${estimate.toFixed(6)}) would exceed the run's cost budget of $${limit} ($${run.spend.costUsd.toFixed(6)} spent)`,
@@ -143,8 +154,10 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   for (;;) {
     const n = attempts.length + 1;
     const poolInfo = registry.pools[pool]!;
-    if (run.spend.limitUsd !== undefined && run.spend.costUsd >= run.spend.limitUsd) {
-      const why = `the run's cost budget of $${run.spend.limitUsd} is spent ($${run.spend.costUsd.toFixed(6)})`;
+    // calls in flight elsewhere in the run count at their estimate, so parallel items stop too
+    if (run.spend.limitUsd !== undefined && run.spend.costUsd + run.spend.reservedUsd >= run.spend.limitUsd) {
+      const inFlight = run.spend.reservedUsd > 0 ? ` and about $${run.spend.reservedUsd.toFixed(6)} in flight` : '';
+      const why = `the run's cost budget of $${run.spend.limitUsd} is spent ($${run.spend.costUsd.toFixed(6)}${inFlight})`;
       await finish('failed', best?.value, lastIssues, why);
       throw failure(run, why, lastIssues, details, totals, FailureTypes.costBudgetExceeded);
     }
@@ -154,6 +167,8 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     if (spec.kind === 'escalate') totals.escalations++;
 
     let result: ModelCallResult;
+    const reserved = callEstimate(run, pool, maxTokens);
+    run.spend.reservedUsd += reserved;
     try {
       result = await models.callModel.executeWithOptions(
         {
@@ -169,6 +184,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
         [{ ...origin, task: task.name, taskVersion: task.version, attemptNo: n, spec, pool, routeReason: reason, maxTokens, input: run.input, context: run.context }],
       );
     } catch (err) {
+      release(run, reserved);
       const error = describeError(err);
       if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
         run.downPools.add(pool);
@@ -204,6 +220,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       throw failure(run, plan.reason, lastIssues, details, totals);
     }
 
+    release(run, reserved);
     run.spend.costUsd += result.costUsd;
     totals.promptTokens += result.promptTokens;
     totals.completionTokens += result.completionTokens;

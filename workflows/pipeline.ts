@@ -146,7 +146,7 @@ async function executePipeline(
 
   const state: StepState<unknown> = { input: parsedInput.data, results: {} };
   const downPools = new Set<string>();
-  const spend = { costUsd: 0, limitUsd: costBudgetUsd };
+  const spend = { costUsd: 0, limitUsd: costBudgetUsd, reservedUsd: 0 };
   const unresolved: Record<string, string[]> = {};
   const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
     progress.status = status;

@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { answerProductReview, productReviewOutputs, sample } from '../support/fixtures.js';
+import { answerProductReview, documentSummaryOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -231,5 +231,40 @@ describe('the cost budget of a run', () => {
     expect(failure.message).toContain("escalation to large (about $");
     expect(failure.message).toContain("would exceed the run's cost budget of $0.0005");
     expect((await h.rows(workflowId)).attempts.every((a) => a.pool === 'small')).toBe(true);
+  });
+});
+
+describe('document-summary: chunks summarized in parallel, then combined', () => {
+  const report = sample('document-summary', 'incident-report');
+  const { parts, combined } = documentSummaryOutputs.incident;
+  const answerSummaries = () => {
+    h.model.otherwise('summarize_chunk', (body) => {
+      const part = Number(/<part number="(\d+)"/.exec(body.messages[body.messages.length - 1]!.content)?.[1]);
+      return { content: JSON.stringify(parts[part - 1] ?? { summary: `no part ${part}` }) };
+    });
+    h.model.otherwise('combine_summaries', { content: JSON.stringify(combined) });
+  };
+
+  it('runs one micro-task per chunk and combines their summaries', async () => {
+    answerSummaries();
+    const { workflowId, result } = await h.run('document-summary', report);
+    expect(result.status).toBe('completed');
+    expect((result.output as { summary: string }).summary).toBe(combined.summary);
+    const { attempts, tasks } = await h.rows(workflowId);
+    expect(attempts.filter((a) => a.task === 'summarize-chunk').map((a) => a.itemIndex).sort()).toEqual(parts.map((_, i) => i));
+    expect(attempts[attempts.length - 1]!.task).toBe('combine-summaries');
+    expect(tasks.every((t) => t.status === 'valid')).toBe(true);
+  });
+
+  it('counts calls in flight against the cost budget, so parallel chunks stop instead of overspending', async () => {
+    answerSummaries();
+    const workflowId = await h.start('document-summary', report, { costBudgetUsd: 1e-7 });
+    const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
+    expect(failure.type).toBe('CostBudgetExceeded');
+    expect(failure.message).toContain('in flight');
+    const { attempts, tasks } = await h.rows(workflowId);
+    // one chunk's call started; the others saw it in flight and did not start theirs
+    expect(attempts).toHaveLength(1);
+    expect(tasks.filter((t) => t.status === 'failed')).toHaveLength(parts.length - 1);
   });
 });

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../infra/paths.js';
+import type { CombineSummariesOutput } from '../../pipelines/document-summary/combine-summaries.js';
+import type { SummarizeChunkOutput } from '../../pipelines/document-summary/summarize-chunk.js';
 import type { ExtractInvoiceOutput } from '../../pipelines/invoice-extraction/extract-invoice.js';
 import type { ScriptedModelServer } from './scripted-model.js';
 
@@ -86,5 +88,28 @@ export const invoiceOutputs: Record<'uk' | 'us' | 'swiss', ExtractInvoiceOutput>
     subtotal: 8008,
     tax: 648.65,
     total: 8656.65,
+  },
+};
+
+/** Valid outputs of document-summary's micro-tasks for the incident-report sample: one summary per chunk, then the combination. */
+export const documentSummaryOutputs: { incident: { parts: SummarizeChunkOutput[]; combined: CombineSummariesOutput } } = {
+  incident: {
+    parts: [
+      { summary: 'On 12 March EU customers could not upload files larger than 20 MB for almost two hours. About 41,000 uploads failed with timeouts, but no data was lost.' },
+      { summary: 'A load-balancer configuration change lowered the buffered request limit from 256 MB to 20 MB. Staging tests only used 5 MB files, so the problem was missed.' },
+      { summary: 'Alerting flagged the upload timeouts after 17 minutes, but the on-call engineer first suspected the storage cluster. The change was rolled back at 10:52.' },
+      { summary: 'Four fixes follow: larger files in staging tests, zone-by-zone load-balancer rollouts, failures by file size on the dashboard, and a runbook step for recent changes.' },
+      { summary: 'Affected business customers will receive a service credit automatically. A follow-up report is expected by the end of April.' },
+    ],
+    combined: {
+      summary:
+        'On 12 March a load-balancer configuration change blocked EU uploads above 20 MB for almost two hours, failing about 41,000 uploads without losing data. Staging tests used small files and missed it; the change was rolled back at 10:52. Four fixes and service credits for business customers follow.',
+      keyPoints: [
+        'About 41,000 EU uploads larger than 20 MB failed on 12 March, but no data was lost.',
+        'A load-balancer limit lowered to 20 MB caused the failures, and staging tests missed it.',
+        'The change was rolled back at 10:52 after the team first suspected storage.',
+        'Staging tests, rollouts, dashboards and the runbook are changing to prevent a repeat.',
+      ],
+    },
   },
 };

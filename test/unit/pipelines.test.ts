@@ -8,8 +8,6 @@ import { getAt } from '../../core/json-pointer.js';
 import { subSchemaAt } from '../../core/repair.js';
 import { validateValue } from '../../core/validate.js';
 import { chunkText } from '../../pipelines/document-summary/chunk.js';
-import type { CombineSummariesOutput } from '../../pipelines/document-summary/combine-summaries.js';
-import type { SummarizeChunkOutput } from '../../pipelines/document-summary/summarize-chunk.js';
 import { getMicroTask, getPipeline, microTasks, pipelines } from '../../pipelines/index.js';
 import type { ExtractInvoiceOutput } from '../../pipelines/invoice-extraction/extract-invoice.js';
 import type { ExtractFeaturesOutput } from '../../pipelines/product-review/extract-features.js';
@@ -22,7 +20,7 @@ import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classif
 import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
 import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
 import { findInjection } from '../../pipelines/ticket-triage/injection.js';
-import { invoiceOutputs } from '../support/fixtures.js';
+import { documentSummaryOutputs, invoiceOutputs } from '../support/fixtures.js';
 import { corpus } from '../corpus/cases.js';
 
 const PIPELINES_DIR = fileURLToPath(new URL('../../pipelines/', import.meta.url));
@@ -98,23 +96,8 @@ const ukInvoice = invoiceOutputs.uk;
 const usInvoice = invoiceOutputs.us;
 const swissInvoice = invoiceOutputs.swiss;
 
-const incidentParts: SummarizeChunkOutput[] = [
-  { summary: 'On 12 March EU customers could not upload files larger than 20 MB for almost two hours. About 41,000 uploads failed with timeouts, but no data was lost.' },
-  { summary: 'A load-balancer configuration change lowered the buffered request limit from 256 MB to 20 MB. Staging tests only used 5 MB files, so the problem was missed.' },
-  { summary: 'Alerting flagged the upload timeouts after 17 minutes, but the on-call engineer first suspected the storage cluster. The change was rolled back at 10:52.' },
-  { summary: 'Four fixes follow: larger files in staging tests, zone-by-zone load-balancer rollouts, failures by file size on the dashboard, and a runbook step for recent changes.' },
-  { summary: 'Affected business customers will receive a service credit automatically. A follow-up report is expected by the end of April.' },
-];
-const incidentCombined: CombineSummariesOutput = {
-  summary:
-    'On 12 March a load-balancer configuration change blocked EU uploads above 20 MB for almost two hours, failing about 41,000 uploads without losing data. Staging tests used small files and missed it; the change was rolled back at 10:52. Four fixes and service credits for business customers follow.',
-  keyPoints: [
-    'About 41,000 EU uploads larger than 20 MB failed on 12 March, but no data was lost.',
-    'A load-balancer limit lowered to 20 MB caused the failures, and staging tests missed it.',
-    'The change was rolled back at 10:52 after the team first suspected storage.',
-    'Staging tests, rollouts, dashboards and the runbook are changing to prevent a repeat.',
-  ],
-};
+const incidentParts = documentSummaryOutputs.incident.parts;
+const incidentCombined = documentSummaryOutputs.incident.combined;
 
 const FIXTURES: Record<string, Record<string, Record<string, unknown>>> = {
   'product-review': { 'wireless-headphones': { features, scenarios, advice, keywords } },
