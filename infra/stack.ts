@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { migrateDatabase } from '../db/migrate.js';
@@ -27,15 +28,22 @@ export const LOCAL_MODEL_SERVERS: Record<string, { port: number; model: string }
 
 const log = (line: string) => console.error(line);
 
+/**
+ * The pid in a pid file, if that process is alive and is still one of ours: after a reboot the
+ * number may belong to another program, which must be neither trusted as a worker nor killed.
+ */
 function pidAlive(file: string): number | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const pid = Number(fs.readFileSync(file, 'utf8'));
+  const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch {
     return undefined;
   }
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (fs.existsSync(cmdline) && !fs.readFileSync(cmdline, 'utf8').includes('workers/')) return undefined;
+  return pid;
 }
 
 /** Pools served by a local model server that the project starts (their base URL is the local default). */
@@ -60,9 +68,16 @@ function startProcess(name: string, args: string[]): void {
   const pidFile = path.join(RUN_DIR, `${name}.pid`);
   if (pidAlive(pidFile)) return;
   const out = fs.openSync(path.join(LOG_DIR, `${name}.log`), 'a');
-  const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: process.env });
+  const identity = `${name}-${process.pid}-${Date.now()}@${os.hostname()}`;
+  const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, WORKER_IDENTITY: identity } });
   child.unref();
-  fs.writeFileSync(pidFile, String(child.pid));
+  fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n`);
+}
+
+/** The identity the worker of this pid file polls with. */
+function identityOf(name: string): string | undefined {
+  const file = path.join(RUN_DIR, `${name}.pid`);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n')[1] || undefined : undefined;
 }
 
 async function stopProcess(name: string): Promise<void> {
@@ -77,11 +92,12 @@ async function stopProcess(name: string): Promise<void> {
   fs.rmSync(pidFile, { force: true });
 }
 
-async function pollerCount(config: AppConfig, queue: string, type: 1 | 2): Promise<number> {
+/** Pollers Temporal lists for a queue; with `identity`, only that worker's. A stopped worker stays listed for a while. */
+async function pollerCount(config: AppConfig, queue: string, type: 1 | 2, identity?: string): Promise<number> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
     const res = await connection.workflowService.describeTaskQueue({ namespace: config.temporalNamespace, taskQueue: { name: queue }, taskQueueType: type });
-    return (res.pollers ?? []).length;
+    return (res.pollers ?? []).filter((p) => identity === undefined || p.identity === identity).length;
   } finally {
     await connection.close();
   }
@@ -90,7 +106,8 @@ async function pollerCount(config: AppConfig, queue: string, type: 1 | 2): Promi
 async function waitForPollers(config: AppConfig, name: string, queue: string, type: 1 | 2, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
-    if ((await pollerCount(config, queue, type)) > 0) return;
+    // the poller of this very process: one left listed by a worker stopped a minute ago does not count
+    if ((await pollerCount(config, queue, type, identityOf(name))) > 0) return;
     if (!pidAlive(path.join(RUN_DIR, `${name}.pid`))) {
       const tail = fs.readFileSync(path.join(LOG_DIR, `${name}.log`), 'utf8').split('\n').slice(-20).join('\n');
       throw new Error(`worker ${name} exited during start-up:\n${tail}`);

@@ -8,6 +8,15 @@ import type { Db } from '../db/client.js';
 import { getMicroTask } from '../pipelines/index.js';
 import { ORCHESTRATION_QUEUE } from './config.js';
 
+/**
+ * WORKER_IDENTITY, set by the stack script, names this worker process in the Temporal UI and lets
+ * the script tell its new pollers from those a stopped worker left behind; otherwise Temporal's default.
+ */
+function workerIdentity(): { identity?: string } {
+  const id = process.env.WORKER_IDENTITY;
+  return id ? { identity: id } : {};
+}
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Bundles the workflow code once; workers started from the same bundle skip the webpack step. */
@@ -39,6 +48,7 @@ export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): 
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue ?? ORCHESTRATION_QUEUE,
+    ...workerIdentity(),
     ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createRecordActivities({ db: o.db, registry: o.registry }),
   });
@@ -87,6 +97,7 @@ export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: info.taskQueue,
+    ...workerIdentity(),
     activities,
     maxConcurrentActivityTaskExecutions: o.pool.concurrency,
   });
