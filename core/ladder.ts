@@ -79,9 +79,21 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   const used = s.attempts.reduce((t, a) => t + a.promptTokens + a.completionTokens, 0);
   const stop = (reason: string): LadderPlan =>
     s.allowPartial && (s.hasPartial ?? s.parsed) ? { action: 'partial', reason } : { action: 'fail', reason };
+  // the larger pool starts at the cheapest rung that fits: a readable output with targetable
+  // issues gets a targeted repair there; anything else a whole new answer with the issues as feedback
+  const targeted = s.parsed && !last?.error && s.targetable !== undefined && s.targetable.length > 0 && !s.issues.some((i) => i.kind === 'truncated' || i.kind === 'runaway' || i.kind === 'syntax');
   const escalate = (why: string): LadderPlan =>
     s.escalateTo
-      ? { action: 'call', kind: 'escalate', pool: s.escalateTo, maxTokens: largestMax, paths: [], reason: `${why}; escalating from ${s.pool} to ${s.escalateTo}` }
+      ? targeted
+        ? {
+            action: 'call',
+            kind: 'escalate',
+            pool: s.escalateTo,
+            maxTokens: Math.min(largestMax, 1024),
+            paths: s.targetable!,
+            reason: `${why}; escalating from ${s.pool} to ${s.escalateTo} with a targeted repair of ${s.targetable!.join(', ')}`,
+          }
+        : { action: 'call', kind: 'escalate', pool: s.escalateTo, maxTokens: largestMax, paths: [], reason: `${why}; escalating from ${s.pool} to ${s.escalateTo}` }
       : stop(`${why}; ${s.escalationBlocked ?? 'no larger pool to escalate to'}`);
 
   if (s.attempts.length >= s.budget.maxAttempts) return stop(`attempt budget of ${s.budget.maxAttempts} spent`);
@@ -95,8 +107,8 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
 
   const kinds = new Set(s.issues.map((i) => i.kind));
   const onPool = (k: CallKind) => count(s.attempts, s.pool, k);
-  // an escalation is the larger pool's regeneration with the issues as feedback
-  const regenerations = onPool('regenerate') + onPool('escalate');
+  // a whole-answer escalation is the larger pool's regeneration; a targeted one is its first repair
+  const regenerations = onPool('regenerate') + s.attempts.filter((a) => a.pool === s.pool && a.kind === 'escalate' && !(a.paths && a.paths.length > 0)).length;
 
   if (kinds.has('truncated')) {
     if (onPool('continue') < s.budget.maxContinuations && lastMax < s.budget.maxTokensCeiling) {
@@ -114,7 +126,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   // a path a repair on this pool already rewrote and that is still wrong will not come out better a
   // second time: its second repair goes to a larger rung instead (a second repair is for paths the
   // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
-  const repairedHere = s.attempts.filter((a) => a.pool === s.pool && a.kind === 'repair').flatMap((a) => a.paths ?? []);
+  const repairedHere = s.attempts.filter((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate')).flatMap((a) => a.paths ?? []);
   const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)));
   if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && onPool('repair') < s.budget.maxRepairs) {
     return {

@@ -255,7 +255,8 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
   const output = guidedSchemaOf(task, input, context);
   const schema = jsonSchemaOf(output);
   const system = `${prompt.system}\n${JSON_ONLY}`;
-  if (spec.kind === 'repair') {
+  // a targeted repair, on the pool's own model or as the escalation to a larger one
+  if (spec.kind === 'repair' || (spec.kind === 'escalate' && spec.repair)) {
     const repair = spec.repair;
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
     const lines = repair.paths.map((p) => {

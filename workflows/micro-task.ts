@@ -228,7 +228,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     totals.referenceCostUsd += result.referenceCostUsd;
 
     let v: ValidationResult;
-    if (spec.kind === 'repair' && spec.repair) {
+    if (spec.repair) {
       const merged = mergeRepair(current, result.text, spec.repair.paths, result.finishReason);
       v = validateValue(task, merged.value, checkCtx, lenient);
     } else {
@@ -282,7 +282,15 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     }
     reason = plan.reason;
     maxTokens = plan.maxTokens > 0 ? plan.maxTokens : task.maxTokens;
-    if (plan.kind === 'escalate') {
+    if (plan.kind === 'escalate' && plan.paths.length > 0) {
+      pool = plan.pool;
+      tried.push(pool);
+      spec = {
+        kind: 'escalate',
+        feedback: v.issues,
+        repair: { paths: plan.paths, current: currentValues(current, plan.paths), issues: issuesUnder(v.issues, plan.paths), siblings: siblingValues(current, plan.paths) },
+      };
+    } else if (plan.kind === 'escalate') {
       pool = plan.pool;
       tried.push(pool);
       spec = { kind: 'escalate', feedback: v.issues };

@@ -95,6 +95,9 @@ export const cut =
     usage: { prompt: promptTokens(body), completion: body.max_tokens ?? Math.ceil(content.length / 4) },
   });
 
+/** A targeted repair (of the pool's own model, or as the escalation to a larger one), not a whole answer. */
+export const isRepairRequest = (body: ChatBody): boolean => (body.response_format?.json_schema?.name ?? '').endsWith('_repair');
+
 /** The JSON pointers a targeted repair asks for, with the JSON schema of each. */
 export function repairProperties(body: ChatBody): Record<string, Record<string, unknown>> {
   const schema = body.response_format?.json_schema?.schema as { properties?: Record<string, Record<string, unknown>> } | undefined;
@@ -125,6 +128,23 @@ export const targeted =
     return { content: JSON.stringify(answer) };
   };
 
+/**
+ * The large model's answer to a targeted escalation: what its whole answer says at each requested
+ * path. A case scripts the large pool's escalation as a whole answer; asked for some paths only,
+ * the same model gives those parts of it. Anything else (a refusal, an HTTP error) is unchanged.
+ */
+export function asRepairAnswer(body: ChatBody, reply: ScriptedReply): ScriptedReply {
+  if (!isRepairRequest(body) || !('content' in reply)) return reply;
+  let whole: unknown;
+  try {
+    whole = JSON.parse(reply.content);
+  } catch {
+    return reply;
+  }
+  if (whole === null || typeof whole !== 'object' || Object.keys(whole).some((k) => k.startsWith('/'))) return reply;
+  return targeted(whole)(body);
+}
+
 type Step = ScriptedReply | ((body: ChatBody) => ScriptedReply);
 
 /**
@@ -145,9 +165,10 @@ export function model(good: unknown, plan: Partial<Record<Rung, Step | Step[]>> 
 /** The rung of a request, read from what the ladder puts in it. */
 export function rungOf(task: string, body: ChatBody, escalated = false): Rung {
   const format = body.response_format?.json_schema?.name ?? '';
-  if (format.endsWith('_repair')) return 'repair';
-  // the first call to the large pool is the escalation, which carries the issues as feedback
+  // the first call to the large pool is the escalation: a whole answer with the issues as
+  // feedback, or a targeted repair when the small pool's output was readable
   if (body.model === 'scripted-large' && !escalated) return 'escalate';
+  if (format.endsWith('_repair')) return 'repair';
   if (body.messages.length > 2) return 'regenerate';
   if (body.model === 'scripted-large') return 'escalate';
   if ((body.max_tokens ?? 0) > getMicroTask(task).maxTokens) return 'continue';
@@ -179,7 +200,8 @@ export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy:
       const nth = calls.get(rung) ?? 0;
       calls.set(rung, nth + 1);
       if (strategy === 'reask') return c.respond(body, 'regenerate', nth);
-      return c.respond(body, rung, nth);
+      const reply = c.respond(body, rung, nth);
+      return rung === 'escalate' ? asRepairAnswer(body, reply) : reply;
     });
   server.otherwise(format, answer);
   server.otherwise(`${format}_repair`, answer);
@@ -1052,7 +1074,11 @@ const featureCases: CorpusCase[] = [
         '/features/3': { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' },
       }),
       regenerate: ok({ features: [FEAT_HEADPHONES.features[0], { name: 'spatial audio', benefit: 'Places sound around you for films and games.' }] }),
-      escalate: ok({ features: [...FEAT_HEADPHONES.features, { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' }] }),
+      // asked for the invented item only, the large model invents another one in its place
+      escalate: (body) =>
+        isRepairRequest(body)
+          ? targeted(FEAT_HEADPHONES, Object.fromEntries(['/features/1', '/features/2', '/features/3'].map((p) => [p, { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' }])))(body)
+          : ok({ features: [...FEAT_HEADPHONES.features, { name: 'head tracking', benefit: 'Keeps the sound stage in place as you turn your head.' }] }),
     }),
     good: FEAT_HEADPHONES,
     expected: FAILED,

@@ -60,6 +60,16 @@ describe('repair ladder planning', () => {
     expect(planNextAttempt(base({ attempts: used, pool: 'large', escalateTo: undefined }))).toEqual({ action: 'fail', reason: expect.stringContaining('1 regeneration') });
   });
 
+  it('escalates with a targeted repair when the output is readable, and with a whole new answer when it is not', () => {
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] }), attempt({ n: 3, kind: 'regenerate' })];
+    expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'escalate', pool: 'large', paths: ['/a'], reason: expect.stringContaining('targeted repair of /a') });
+    const unreadable = [attempt({}), attempt({ n: 2, kind: 'regenerate' })];
+    expect(planNextAttempt(base({ attempts: unreadable, issues: [issue('syntax', '')], parsed: false, targetable: undefined }))).toMatchObject({ kind: 'escalate', paths: [] });
+    // a targeted escalation that did not fix its path leaves the larger pool a whole new answer
+    const escalated = [...used, attempt({ n: 4, kind: 'escalate', pool: 'large', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'regenerate', pool: 'large' });
+  });
+
   it('fails with a reason when nothing is left to try', () => {
     const used = [attempt({}), attempt({ n: 2, kind: 'repair' }), attempt({ n: 3, kind: 'repair' }), attempt({ n: 4, kind: 'regenerate' })];
     const plan = planNextAttempt(base({ attempts: used, escalateTo: undefined }));
