@@ -26,8 +26,9 @@ export interface LadderBudget {
   maxAttempts: number;
   /** prompt plus completion tokens across every attempt of the micro-task */
   maxTokens: number;
+  /** per pool */
   maxRepairs: number;
-  /** per pool; the call that escalates to a pool counts as its regeneration */
+  /** per pool, like maxRepairs; the call that escalates to a pool counts as its regeneration, or as its repair when targeted */
   maxRegenerations: number;
   maxContinuations: number;
   /** ceiling for a truncation retry's max_tokens */
@@ -108,7 +109,9 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   const kinds = new Set(s.issues.map((i) => i.kind));
   const onPool = (k: CallKind) => count(s.attempts, s.pool, k);
   // a whole-answer escalation is the larger pool's regeneration; a targeted one is its first repair
-  const regenerations = onPool('regenerate') + s.attempts.filter((a) => a.pool === s.pool && a.kind === 'escalate' && !(a.paths && a.paths.length > 0)).length;
+  const targetedEscalations = s.attempts.filter((a) => a.pool === s.pool && a.kind === 'escalate' && (a.paths?.length ?? 0) > 0).length;
+  const regenerations = onPool('regenerate') + count(s.attempts, s.pool, 'escalate') - targetedEscalations;
+  const repairs = onPool('repair') + targetedEscalations;
 
   if (kinds.has('truncated')) {
     if (onPool('continue') < s.budget.maxContinuations && lastMax < s.budget.maxTokensCeiling) {
@@ -128,7 +131,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
   const repairedHere = s.attempts.filter((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate')).flatMap((a) => a.paths ?? []);
   const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)));
-  if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && onPool('repair') < s.budget.maxRepairs) {
+  if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && repairs < s.budget.maxRepairs) {
     return {
       action: 'call',
       kind: 'repair',
@@ -142,5 +145,5 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
     const why = repeated.length > 0 ? `a targeted repair of ${repeated.join(', ')} did not fix it` : 'targeted repair could not fix the output';
     return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
   }
-  return escalate(`issues remain after ${onPool('repair')} repair(s) and ${regenerations} regeneration(s)`);
+  return escalate(`issues remain after ${repairs} repair(s) and ${regenerations} regeneration(s)`);
 }

@@ -34,15 +34,20 @@ const log = (line: string) => console.error(line);
  */
 function pidAlive(file: string): number | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+  const [pidLine, , command] = fs.readFileSync(file, 'utf8').split('\n');
+  const pid = Number(pidLine);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     process.kill(pid, 0);
   } catch {
     return undefined;
   }
+  // where /proc tells, the process must run this checkout's tsx on the worker script it was started with
   const cmdline = `/proc/${pid}/cmdline`;
-  if (fs.existsSync(cmdline) && !fs.readFileSync(cmdline, 'utf8').includes('workers/')) return undefined;
+  if (fs.existsSync(cmdline)) {
+    const running = fs.readFileSync(cmdline, 'utf8').replace(/\0/g, ' ');
+    if (!running.includes(ROOT) || !running.includes(command || 'workers/')) return undefined;
+  }
   return pid;
 }
 
@@ -71,7 +76,7 @@ function startProcess(name: string, args: string[]): void {
   const identity = `${name}-${process.pid}-${Date.now()}@${os.hostname()}`;
   const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, WORKER_IDENTITY: identity } });
   child.unref();
-  fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n`);
+  fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n${args.join(' ')}\n`);
 }
 
 /** The identity the worker of this pid file polls with. */

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
@@ -62,7 +62,7 @@ export interface MicroTaskRun {
   downPools: Set<string>;
   /**
    * what the run has spent so far, shared by its micro-tasks, and its limit; `reservedUsd` is the
-   * estimated cost of the calls in flight, so a fan-out does not start more calls than the budget has left
+   * estimated cost of the calls in flight, which a call waits for when it might not fit beside them
    */
   spend: { costUsd: number; limitUsd: number | undefined; reservedUsd: number };
 }
@@ -85,7 +85,7 @@ function escalationCheck(run: MicroTaskRun, target: string | undefined): { escal
   if (run.spend.costUsd + run.spend.reservedUsd + estimate <= limit) return { escalateTo: target };
   return {
     escalateTo: undefined,
-    escalationBlocked: `escalation to ${target} (about $${estimate.toFixed(6)}) would exceed the run's cost budget of $${limit} ($${run.spend.costUsd.toFixed(6)} spent)`,
+    escalationBlocked: `escalation to ${target} (about $${estimate.toFixed(6)}) would exceed the run's cost budget of $${limit} ($${run.spend.costUsd.toFixed(6)} spent${run.spend.reservedUsd > 0 ? `, about $${run.spend.reservedUsd.toFixed(6)} in flight` : ''})`,
   };
 }
 
@@ -154,12 +154,20 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   for (;;) {
     const n = attempts.length + 1;
     const poolInfo = registry.pools[pool]!;
-    // calls in flight elsewhere in the run count at their estimate, so parallel items stop too
-    if (run.spend.limitUsd !== undefined && run.spend.costUsd + run.spend.reservedUsd >= run.spend.limitUsd) {
-      const inFlight = run.spend.reservedUsd > 0 ? ` and about $${run.spend.reservedUsd.toFixed(6)} in flight` : '';
-      const why = `the run's cost budget of $${run.spend.limitUsd} is spent ($${run.spend.costUsd.toFixed(6)}${inFlight})`;
-      await finish('failed', best?.value, lastIssues, why);
-      throw failure(run, why, lastIssues, details, totals, FailureTypes.costBudgetExceeded);
+    const limit = run.spend.limitUsd;
+    if (limit !== undefined) {
+      // the calls in flight elsewhere in the run (a fan-out's other items) may use up what is left:
+      // wait for them instead of starting a call the budget may not cover, then decide on real spend
+      const own = callEstimate(run, pool, maxTokens);
+      const fits = () => run.spend.costUsd + run.spend.reservedUsd + own <= limit || run.spend.reservedUsd === 0;
+      // re-checked after every wake-up, and no await between this check and the reservation below,
+      // so items resumed together still see each other's reservations
+      while (!fits()) await condition(fits);
+      if (run.spend.costUsd >= limit) {
+        const why = `the run's cost budget of $${limit} is spent ($${run.spend.costUsd.toFixed(6)})`;
+        await finish('failed', best?.value, lastIssues, why);
+        throw failure(run, why, lastIssues, details, totals, FailureTypes.costBudgetExceeded);
+      }
     }
     run.onAttempt({ n, kind: spec.kind, pool, paths: spec.repair?.paths ?? [] });
     totals.attempts++;

@@ -178,37 +178,54 @@ export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (o
 /** The ISO dates an invoice writes, in any spelling `dateAppearsIn` reads ("12.11.2024" gives both readings). */
 export function datesIn(text: string): string[] {
   const years = [...new Set(text.match(/\b(?:19|20)\d{2}\b/g) ?? [])];
+  const haystack = ` ${normalizeDates(text)} `;
   const out: string[] = [];
   for (const y of years) {
     for (let m = 1; m <= 12; m++) {
       for (let d = 1; d <= 31; d++) {
         const iso = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-        if (validDate(iso) && dateAppearsIn(iso, text)) out.push(iso);
+        if (validDate(iso) && dateSpellings(iso).some((sp) => haystack.includes(` ${sp} `))) out.push(iso);
       }
     }
   }
   return out.sort();
 }
 
+/** What follows an invoice-number label on its line: "Invoice No: INV 2024 0042" gives "INV 2024 0042". */
+const NUMBER_LABEL = /(?:invoice\s*(?:no\.?|number|nr\.?|#)|rechnungs?(?:nummer|nr\.?)|facture\s*n[°o]\.?|n[°º])\s*[:#]?\s*([^\n]{1,40}?)\s*$/gim;
+
+/** "12.11.2024", "03/15/2025", "2024-11-02": a day, month and year in some order. */
+function looksLikeDate(token: string): boolean {
+  const parts = token.split(/[./-]/).map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p))) return false;
+  const [a, b, c] = parts as [number, number, number];
+  const year = (n: number) => n >= 1900 && n <= 2100;
+  const dm = (x: number, y: number) => x >= 1 && y >= 1 && ((x <= 31 && y <= 12) || (x <= 12 && y <= 31));
+  return (year(a) && dm(b, c)) || (year(c) && dm(a, b)) || (c < 100 && dm(a, b));
+}
+
 /**
- * The candidates for an invoice number: whitespace-separated tokens with a digit, stripped of the
- * punctuation around them, that read neither as an amount ("1,866.96", "3'580.00") nor as a date
- * ("12.11.2024", "03/15/2025"), nor as a short number (a quantity, a house number).
+ * The candidates for an invoice number: the text after an invoice-number label, and every
+ * whitespace-separated token with a digit (also its parts after a ":", a "#" or a "No."), stripped of the
+ * punctuation around it, that is not an amount ("1,866.96", "3'580.00"), a date or a one- or
+ * two-digit number.
  */
 export function idTokensIn(text: string): string[] {
+  const labelled = [...text.matchAll(NUMBER_LABEL)].map((m) => m[1]!.trim()).filter((t) => /\d/.test(t));
   const tokens = text
     .split(/\s+/)
+    .flatMap((t) => [t, ...t.split(/[:#]/).slice(1), ...(/^\p{L}+\.(.+)$/u.exec(t)?.slice(1) ?? [])])
     .map((t) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
     .filter((t) => t.length >= 3 && t.length <= 40 && /\d/.test(t))
-    .filter((t) => !/^\d+(?:[.,']\d+)*$/.test(t) || /^\d{4,}$/.test(t))
-    .filter((t) => !/^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$/.test(t));
-  return [...new Set(tokens)];
+    .filter((t) => !/^\d{1,3}(?:[,']\d{3})*[.,]\d{2}$/.test(t) && !/^\d+[.,']\d+$/.test(t))
+    .filter((t) => !looksLikeDate(t));
+  return [...new Set([...labelled, ...tokens])];
 }
 
 /**
  * Guided decoding offers only what the invoice writes: its id-like tokens for the number, its
- * dates for the dates, its numbers for every amount, and no more lines than it has lines with
- * three numbers on them (plus slack). A grammar-following model cannot invent a value, and cannot
+ * dates for the dates, its numbers for every amount, and not many more lines than it has lines
+ * with three numbers on them. A grammar-following model cannot invent a value, and cannot
  * loop over made-up lines until it is cut off. The checks still hold where an endpoint ignores
  * the schema; where a list of candidates comes out empty, the contract's own type applies.
  */
@@ -217,6 +234,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
   const ids = idTokensIn(text);
   const dates = datesIn(text);
   const numbers = [...new Set(numbersIn(text))].filter((n) => n <= 1e12);
+  // lines with a quantity, a price and an amount on them; a layout with none gets the contract's bound
   const itemLines = text.split('\n').filter((l) => numbersIn(l).length >= 3).length;
   const date = dates.length > 0 ? z.enum(dates as [string, ...string[]]) : isoDate;
   const amount = numbers.length > 0 ? z.literal(numbers) : z.number().nonnegative();
@@ -228,7 +246,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
     lines: z
       .array(z.object({ description: ExtractInvoiceOutput.shape.lines.element.shape.description, qty: positive, unitPrice: amount, amount }))
       .min(1)
-      .max(Math.min(30, Math.max(1, itemLines) + 2)),
+      .max(itemLines > 0 ? Math.min(30, Math.max(2 * itemLines, itemLines + 4)) : 30),
     subtotal: amount,
     tax: amount.nullable(),
     total: amount,

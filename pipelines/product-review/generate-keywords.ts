@@ -46,7 +46,8 @@ export const keywordsRelevant: Check<GenerateKeywordsInput, GenerateKeywordsOutp
   if (issues.length === 0) return [];
   const kept = [...new Map(output.keywords.filter(relevant).map((k) => [keyOf(k), k.toLowerCase()] as const)).values()];
   if (kept.length >= MIN_KEYWORDS) {
-    return [{ kind: 'grounding', path: '/keywords', message: `${issues.length} keyword(s) say nothing about the product; they are dropped`, fix: { value: kept } }];
+    const dropped = output.keywords.filter((k) => !relevant(k)).map((k) => quote(k));
+    return [{ kind: 'grounding', path: '/keywords', message: `${dropped.join(', ')} say(s) nothing about the product; drop or replace`, fix: { value: kept } }];
   }
   return issues;
 };
@@ -70,7 +71,7 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
     }
   });
   if (issues.length > 0 && distinct.length >= MIN_KEYWORDS) {
-    return [{ kind: 'semantic', path: '/keywords', message: `${issues.length} keyword(s) repeat others; the repeats are dropped`, fix: { value: distinct } }];
+    return [{ kind: 'semantic', path: '/keywords', message: `${issues.length} keyword(s) repeat others; drop the repeats`, fix: { value: distinct } }];
   }
   return issues;
 };
