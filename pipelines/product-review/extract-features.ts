@@ -63,22 +63,34 @@ export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOu
   return issues;
 };
 
+/**
+ * Feature names are distinct. When at least two distinct features remain, the repeats are simply
+ * dropped (a fix without a model call; the first of each name is kept); otherwise the later copy
+ * is sent back to the model.
+ */
 export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output) => {
   const seen = new Map<string, number>();
   const issues: Issue[] = [];
+  const distinct: ExtractFeaturesOutput['features'] = [];
   output.features.forEach((f, i) => {
     const key = normalizeText(f.name);
     const first = seen.get(key);
     if (first !== undefined) {
       issues.push({ kind: 'semantic', path: `/features/${i}/name`, message: `feature ${quote(f.name)} repeats feature ${first}; name a different feature` });
-    } else seen.set(key, i);
+    } else {
+      seen.set(key, i);
+      distinct.push(f);
+    }
   });
+  if (issues.length > 0 && distinct.length >= 2) {
+    return [{ kind: 'semantic', path: '/features', message: `${issues.length} feature(s) repeat others; drop the repeats`, fix: { value: distinct } }];
+  }
   return issues;
 };
 
 export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
   name: 'extract-features',
-  version: 2,
+  version: 3,
   formatName: 'extract_features',
   description: 'Lists the features of a product that its spec sheet states, each with its benefit to the buyer.',
   input: ExtractFeaturesInput,

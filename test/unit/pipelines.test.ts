@@ -374,9 +374,19 @@ describe('product-review checks', () => {
     expect(validate(pr('features'), ok)).toEqual([]);
   });
 
-  it('extract-features flags a repeated feature name', () => {
-    const bad = edited(features, (o) => (o.features[4]!.name = 'active noise cancellation'));
-    expectCaught(pr('features'), bad, [['semantic', '/features/4/name']]);
+  it('extract-features drops a repeated feature when two distinct ones remain', () => {
+    const bad = edited(features, (o) => (o.features[4]!.name = o.features[0]!.name));
+    const call = pr('features');
+    const r = validateValue(call.task, bad, { input: call.input, context: call.context });
+    expect(r.valid).toBe(true);
+    expect((r.value as typeof features).features).toEqual(features.features.filter((_, i) => i !== 4));
+    expect(r.fixes.map((f) => [f.kind, f.path])).toEqual([['check-fix', '/features']]);
+  });
+
+  it('extract-features flags a repeated feature name when dropping it would leave too few', () => {
+    const two = { features: features.features.slice(0, 2) };
+    const bad = edited(two, (o) => (o.features[1]!.name = o.features[0]!.name));
+    expectCaught(pr('features'), bad, [['semantic', '/features/1/name']]);
   });
 
   it('write-scenarios flags a scenario built on a feature that was not extracted', () => {
