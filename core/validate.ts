@@ -80,17 +80,18 @@ export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: 
   const runChecks = (value: O): Issue[] => (task.checks ?? []).flatMap((check) => check(value, ctx));
   let out = parsed.data;
   let issues = runChecks(out);
-  const certain = issues.filter((i) => i.fix !== undefined);
-  if (lenient && certain.length > 0) {
-    // fixes the checks are sure of, applied once; the result must pass the contract again
+  // fixes the checks are sure of; one fix may reveal another (a keyword stripped of its list
+  // number now repeats another), so a few rounds, each result passing the contract again
+  for (let round = 0; lenient && round < 3; round++) {
+    const certain = issues.filter((i) => i.fix !== undefined);
+    if (certain.length === 0) break;
     let fixed: unknown = out;
     for (const i of certain) fixed = setAt(fixed, i.path, i.fix!.value);
     const again = task.output.safeParse(fixed);
-    if (again.success) {
-      out = again.data;
-      fixes.push(...certain.map((i) => ({ kind: 'check-fix' as const, path: i.path, detail: `${JSON.stringify(getAt(parsed.data, i.path))} -> ${JSON.stringify(i.fix!.value)}` })));
-      issues = runChecks(out);
-    }
+    if (!again.success) break;
+    fixes.push(...certain.map((i) => ({ kind: 'check-fix' as const, path: i.path, detail: `${JSON.stringify(getAt(out, i.path))} -> ${JSON.stringify(i.fix!.value)}` })));
+    out = again.data;
+    issues = runChecks(out);
   }
   // the fix suggestions are applied or dropped here; what remains goes to the model without them
   issues = issues.map(({ fix: _fix, ...rest }) => rest);

@@ -52,6 +52,15 @@ export const keywordsRelevant: Check<GenerateKeywordsInput, GenerateKeywordsOutp
   return issues;
 };
 
+/** "1. fast charging": a list number the model wrote into the keyword is stripped without a model call. */
+export const keywordsUnnumbered: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) =>
+  output.keywords.flatMap((k, i): Issue[] => {
+    const bare = k.replace(/^\s*\d{1,2}\s*[.)]\s+/, '');
+    return bare !== k && bare.length >= 2
+      ? [{ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} carries a list number: ${quote(bare)}`, fix: { value: bare } }]
+      : [];
+  });
+
 /**
  * Duplicates compare case- and space-insensitively. When enough distinct keywords remain, the
  * repeats are simply dropped (a fix without a model call); otherwise the later copy is replaced.
@@ -78,7 +87,7 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 7,
+  version: 8,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
@@ -97,7 +106,7 @@ Features of ${input.productName}: ${input.features.join('; ')}.
 Write 5-10 keywords. Each is lowercase, 1-4 words, and different from the others.
 Return JSON of this shape: {"keywords":["...","..."]}`,
   }),
-  checks: [keywordsLowercase, keywordsDistinct, keywordsRelevant],
+  checks: [keywordsUnnumbered, keywordsLowercase, keywordsDistinct, keywordsRelevant],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

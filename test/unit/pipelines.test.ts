@@ -438,6 +438,17 @@ describe('product-review checks', () => {
     expect(r.fixes.map((f) => [f.kind, f.path])).toEqual([['check-fix', '/keywords']]);
   });
 
+  it('generate-keywords strips list numbers, then drops the repeats that reveals, without a model call', () => {
+    const numbered = [...keywords.keywords.slice(0, 5), keywords.keywords[0]!].map((k, i) => `${i + 1}. ${k}`);
+    const call = pr('keywords');
+    const r = validateValue(call.task, { keywords: numbered }, { input: call.input, context: call.context });
+    expect(r.valid).toBe(true);
+    expect((r.value as GenerateKeywordsOutput).keywords).toEqual(keywords.keywords.slice(0, 5));
+    // "15 bar espresso machine" is a keyword, not a numbered one
+    const plain = { keywords: ['15 bar espresso machine', ...keywords.keywords.slice(1, 5)] };
+    expect(validateValue(call.task, plain, { input: call.input, context: call.context }).fixes.filter((f) => f.path === '/keywords/0')).toEqual([]);
+  });
+
   it('generate-keywords flags the later copy of a duplicated keyword when dropping it would leave too few', () => {
     const five = { keywords: keywords.keywords.slice(0, 5) };
     const bad = edited(five, (o) => (o.keywords[4] = 'wireless  headphones'));
