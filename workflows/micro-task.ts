@@ -155,11 +155,12 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     const n = attempts.length + 1;
     const poolInfo = registry.pools[pool]!;
     const limit = run.spend.limitUsd;
+    // this call's cost at most, reserved while it is in flight
+    const reserved = callEstimate(run, pool, maxTokens);
     if (limit !== undefined) {
       // the calls in flight elsewhere in the run (a fan-out's other items) may use up what is left:
       // wait for them instead of starting a call the budget may not cover, then decide on real spend
-      const own = callEstimate(run, pool, maxTokens);
-      const fits = () => run.spend.costUsd + run.spend.reservedUsd + own <= limit || run.spend.reservedUsd === 0;
+      const fits = () => run.spend.costUsd + run.spend.reservedUsd + reserved <= limit || run.spend.reservedUsd === 0;
       // re-checked after every wake-up, and no await between this check and the reservation below,
       // so items resumed together still see each other's reservations
       while (!fits()) await condition(fits);
@@ -175,7 +176,6 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     if (spec.kind === 'escalate') totals.escalations++;
 
     let result: ModelCallResult;
-    const reserved = callEstimate(run, pool, maxTokens);
     run.spend.reservedUsd += reserved;
     try {
       result = await models.callModel.executeWithOptions(

@@ -87,9 +87,17 @@ function normalizeDates(text: string): string {
   return normalizeText(text).replace(/\b(\d{1,2})(?:st|nd|rd|th)\b/g, '$1');
 }
 
-function dateAppearsIn(iso: string, text: string): boolean {
-  const haystack = ` ${normalizeDates(text)} `;
+/** A text ready for `dateIn`: normalized once, however many dates are looked up in it. */
+function dateHaystack(text: string): string {
+  return ` ${normalizeDates(text)} `;
+}
+
+function dateIn(iso: string, haystack: string): boolean {
   return dateSpellings(iso).some((s) => haystack.includes(` ${s} `));
+}
+
+function dateAppearsIn(iso: string, text: string): boolean {
+  return dateIn(iso, dateHaystack(text));
 }
 
 function currencyAppearsIn(currency: Currency, text: string): boolean {
@@ -178,13 +186,13 @@ export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (o
 /** The ISO dates an invoice writes, in any spelling `dateAppearsIn` reads ("12.11.2024" gives both readings). */
 export function datesIn(text: string): string[] {
   const years = [...new Set(text.match(/\b(?:19|20)\d{2}\b/g) ?? [])];
-  const haystack = ` ${normalizeDates(text)} `;
+  const haystack = dateHaystack(text);
   const out: string[] = [];
   for (const y of years) {
     for (let m = 1; m <= 12; m++) {
       for (let d = 1; d <= 31; d++) {
         const iso = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-        if (validDate(iso) && dateSpellings(iso).some((sp) => haystack.includes(` ${sp} `))) out.push(iso);
+        if (validDate(iso) && dateIn(iso, haystack)) out.push(iso);
       }
     }
   }

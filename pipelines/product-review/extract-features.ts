@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, groundingText, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
+import { repeatIssues } from '../shared/repeats.js';
 import { contentWords, normalizeText, quote, sharedWords } from '../shared/text.js';
 import { SPEC_SHEET, blocksTitled } from './product.js';
 
@@ -68,25 +69,16 @@ export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOu
  * dropped (a fix without a model call; the first of each name is kept); otherwise the later copy
  * is sent back to the model.
  */
-export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output) => {
-  const seen = new Map<string, number>();
-  const issues: Issue[] = [];
-  const distinct: ExtractFeaturesOutput['features'] = [];
-  output.features.forEach((f, i) => {
-    const key = normalizeText(f.name);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      issues.push({ kind: 'semantic', path: `/features/${i}/name`, message: `feature ${quote(f.name)} repeats feature ${first}; name a different feature` });
-    } else {
-      seen.set(key, i);
-      distinct.push(f);
-    }
+export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output) =>
+  repeatIssues(output.features, {
+    key: (f) => normalizeText(f.name),
+    text: (f) => f.name,
+    noun: 'feature',
+    listPath: '/features',
+    itemSuffix: '/name',
+    instead: 'name a different feature',
+    min: 2,
   });
-  if (issues.length > 0 && distinct.length >= 2) {
-    return [{ kind: 'semantic', path: '/features', message: `${issues.length} feature(s) repeat others; drop the repeats`, fix: { value: distinct } }];
-  }
-  return issues;
-};
 
 export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
   name: 'extract-features',

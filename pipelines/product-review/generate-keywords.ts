@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
+import { repeatIssues } from '../shared/repeats.js';
 import { contentWords, quote, sharedWords } from '../shared/text.js';
 
 export const GenerateKeywordsInput = z.object({
@@ -65,25 +66,8 @@ export const keywordsUnnumbered: Check<GenerateKeywordsInput, GenerateKeywordsOu
  * Duplicates compare case- and space-insensitively. When enough distinct keywords remain, the
  * repeats are simply dropped (a fix without a model call); otherwise the later copy is replaced.
  */
-export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) => {
-  const seen = new Map<string, number>();
-  const issues: Issue[] = [];
-  const distinct: string[] = [];
-  output.keywords.forEach((k, i) => {
-    const key = keyOf(k);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      issues.push({ kind: 'semantic', path: `/keywords/${i}`, message: `keyword ${quote(k)} repeats keyword ${first}; give a different keyword` });
-    } else {
-      seen.set(key, i);
-      distinct.push(k);
-    }
-  });
-  if (issues.length > 0 && distinct.length >= MIN_KEYWORDS) {
-    return [{ kind: 'semantic', path: '/keywords', message: `${issues.length} keyword(s) repeat others; drop the repeats`, fix: { value: distinct } }];
-  }
-  return issues;
-};
+export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output) =>
+  repeatIssues(output.keywords, { key: keyOf, text: (k) => k, noun: 'keyword', listPath: '/keywords', instead: 'give a different keyword', min: MIN_KEYWORDS });
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
