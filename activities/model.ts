@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
-import type { FinishReason } from '../core/parse.js';
+import { runawayIn, type FinishReason } from '../core/parse.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import { buildModelRequest, type ModelRequest } from '../core/repair.js';
 import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
@@ -76,6 +76,7 @@ async function streamCompletion(
   let usage: Completion['usage'];
   let model = '';
   let ttftMs: number | null = null;
+  let checkedAt = 0;
   for await (const chunk of stream) {
     model ||= chunk.model;
     const choice = chunk.choices[0];
@@ -83,6 +84,16 @@ async function streamCompletion(
     if (delta) {
       ttftMs ??= Math.round(performance.now() - started);
       text += delta;
+      // a generation that has started looping is stopped here rather than paid for up to max_tokens;
+      // leaving the loop aborts the request, which stops the server's generation too
+      if (text.length - checkedAt >= 64) {
+        checkedAt = text.length;
+        if (runawayIn(text)) {
+          finishReason = 'runaway';
+          usage = undefined;
+          break;
+        }
+      }
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (chunk.usage) usage = chunk.usage;
@@ -92,7 +103,7 @@ async function streamCompletion(
 }
 
 function toFinishReason(v: string | null | undefined): FinishReason {
-  const known: FinishReason[] = ['stop', 'length', 'content_filter', 'tool_calls', 'function_call'];
+  const known: FinishReason[] = ['stop', 'length', 'runaway', 'content_filter', 'tool_calls', 'function_call'];
   return known.includes(v as FinishReason) ? (v as FinishReason) : 'unknown';
 }
 

@@ -20,6 +20,12 @@ export interface Issue {
   message: string;
   /** a replacement the check is certain of (a keyword lowercased, say): applied without a model call */
   fix?: { value: unknown };
+  /**
+   * Where a repair rewrites to resolve it, when that is not the path alone: a cross-field rule
+   * that cannot tell which of its fields is wrong opens all of them (a line whose amount is not
+   * qty × unit price opens the whole line). Default: the path itself.
+   */
+  repairAt?: string[];
 }
 
 /** A change the deterministic rung made without a model call. */

@@ -33,6 +33,13 @@ export interface LadderBudget {
   maxContinuations: number;
   /** ceiling for a truncation retry's max_tokens */
   maxTokensCeiling: number;
+  /**
+   * Whether a pool regenerates the whole answer after its targeted repair of the same paths
+   * failed. Off by default: a model that got a field wrong in its answer and again when asked
+   * about that field alone seldom gets it right in a third, whole answer, which costs the full
+   * prompt and output again. The paths go to the larger pool instead, or the ladder ends there.
+   */
+  regenerateAfterFailedRepair: boolean;
 }
 
 export const DEFAULT_BUDGET: LadderBudget = {
@@ -43,6 +50,7 @@ export const DEFAULT_BUDGET: LadderBudget = {
   maxRegenerations: 1,
   maxContinuations: 1,
   maxTokensCeiling: 4096,
+  regenerateAfterFailedRepair: false,
 };
 
 export interface LadderInput {
@@ -141,8 +149,14 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
       reason: `${s.issues.length} issue(s) at ${s.targetable.length} path(s); repairing only those paths`,
     };
   }
+  if (repeated.length > 0) {
+    // the pool got these paths wrong twice, in its answer and in a repair of them alone
+    const why = `a targeted repair of ${repeated.join(', ')} on ${s.pool} did not fix it`;
+    if (!s.budget.regenerateAfterFailedRepair || regenerations >= s.budget.maxRegenerations) return escalate(why);
+    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
+  }
   if (regenerations < s.budget.maxRegenerations) {
-    const why = repeated.length > 0 ? `a targeted repair of ${repeated.join(', ')} did not fix it` : 'targeted repair could not fix the output';
+    const why = s.targetable && s.targetable.length > 0 ? `${repairs} repair(s) spent` : 'targeted repair cannot address these issues';
     return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
   }
   return escalate(`issues remain after ${repairs} repair(s) and ${regenerations} regeneration(s)`);

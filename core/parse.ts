@@ -1,7 +1,8 @@
 import { jsonrepair } from 'jsonrepair';
 import type { Fix, Issue } from './issues.js';
 
-export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'function_call' | 'error' | 'unknown';
+/** `runaway`: the worker stopped a streamed generation that had started repeating itself. */
+export type FinishReason = 'stop' | 'length' | 'runaway' | 'content_filter' | 'tool_calls' | 'function_call' | 'error' | 'unknown';
 
 export type LenientParseResult =
   | { success: true; value: unknown; fixes: Fix[]; issues: Issue[] }
@@ -10,6 +11,53 @@ export type LenientParseResult =
 const FENCE = /```[a-zA-Z0-9_-]*\s*\n?([\s\S]*?)(?:```|$)/;
 const RUNAWAY_WHITESPACE = /\s{64,}$/;
 const RUNAWAY_REPEAT = /(.{1,20}?)\1{24,}$/s;
+
+/**
+ * A block of at least 24 characters that the text ends by repeating, at least `copies` times in a
+ * row: a model looping over the same array item, say. The copy being written when the text was
+ * cut may be incomplete, so the text is also tried up to each of its last few item boundaries.
+ * Returns the block, or undefined; linear in the text for each of the few candidates it tries.
+ */
+export function repeatedTail(text: string, copies: number, maxPeriod = 2000): string | undefined {
+  const ends = [text.length];
+  for (let i = text.length - 1; i > 0 && i >= text.length - maxPeriod && ends.length < 6; i--) {
+    if (text[i - 1] === '}' || text[i - 1] === ',' || text[i - 1] === '\n') ends.push(i);
+  }
+  for (const end of ends) {
+    const block = periodicEnd(text, end, copies, maxPeriod);
+    if (block !== undefined) return block;
+  }
+  return undefined;
+}
+
+function periodicEnd(text: string, n: number, copies: number, maxPeriod: number): string | undefined {
+  const probe = 24;
+  if (n < probe * copies) return undefined;
+  const tail = text.slice(n - probe, n);
+  let from = n - probe - 1;
+  for (let tries = 0; tries < 8 && from >= 0; tries++) {
+    const at = text.lastIndexOf(tail, from);
+    if (at < 0) return undefined;
+    const period = n - probe - at;
+    if (period > maxPeriod || period * copies > n) return undefined;
+    if (period >= probe) {
+      let periodic = true;
+      for (let i = n - period * copies; i < n - period && periodic; i++) periodic = text[i] === text[i + period];
+      if (periodic) return text.slice(n - period, n);
+    }
+    from = at - 1;
+  }
+  return undefined;
+}
+
+/** Why a generation in progress should be stopped: it is running away, or undefined while it is not. */
+export function runawayIn(text: string): string | undefined {
+  if (RUNAWAY_WHITESPACE.test(text)) return 'runaway whitespace';
+  if (RUNAWAY_REPEAT.test(text)) return 'runaway repetition';
+  // six copies of a block: a loop, not a list whose items happen to look alike
+  if (repeatedTail(text, 6) !== undefined) return 'the same block repeated over and over';
+  return undefined;
+}
 
 /**
  * Where the JSON starts: the first `{` that opens a readable object, else the first `{` or `[`.
@@ -83,6 +131,11 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
     if (!closed()) issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
   } else if (RUNAWAY_REPEAT.test(text) && !closed()) {
     issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway repetition' });
+  } else if ((finishReason === 'length' || finishReason === 'runaway') && !closed() && repeatedTail(text, 3) !== undefined) {
+    // more room would only make the loop longer: this wants a new answer, not a continuation
+    issues.push({ kind: 'runaway', path: '', message: 'output repeats the same item over and over until it was cut; write each item once' });
+  } else if (finishReason === 'runaway' && !closed()) {
+    issues.push({ kind: 'runaway', path: '', message: 'generation was stopped because the output kept repeating itself' });
   }
   if (finishReason === 'length' && issues.length === 0 && !closed()) {
     issues.push({ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' });
@@ -134,7 +187,9 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
 
 /** Plain JSON.parse, as validators without a repair step read output; for baselines and comparisons. */
 export function parseStrict(raw: string, finishReason: FinishReason = 'stop'): LenientParseResult {
-  const issues: Issue[] = finishReason === 'length' ? [{ kind: 'truncated', path: '', message: 'output was cut at max_tokens (finish_reason "length")' }] : [];
+  // a generation that did not end by itself is incomplete to a strict reader, as instructor treats finish_reason "length"
+  const issues: Issue[] =
+    finishReason === 'length' || finishReason === 'runaway' ? [{ kind: 'truncated', path: '', message: `output was cut before it ended (finish_reason "${finishReason}")` }] : [];
   try {
     return { success: true, value: JSON.parse(raw), fixes: [], issues };
   } catch (err) {

@@ -52,25 +52,27 @@ export function subSchemaAt(schema: AnySchema, pointer: string): AnySchema | und
 }
 
 /**
- * The path a repair should rewrite for an issue: the field itself, except that an ungrounded
- * field of an array item means the whole item was invented, so the item is rewritten.
+ * The paths a repair should rewrite for an issue: those the check names in `repairAt`, else the
+ * field itself, except that an ungrounded field of an array item means the whole item was
+ * invented, so the item is rewritten.
  */
-export function repairTarget(issue: Issue): string {
-  if (issue.kind !== 'grounding') return issue.path;
+export function repairTargets(issue: Issue): string[] {
+  if (issue.repairAt && issue.repairAt.length > 0) return issue.repairAt;
+  if (issue.kind !== 'grounding') return [issue.path];
   const m = /^(.*\/\d+)\/[^/]+$/.exec(issue.path);
-  return m ? m[1]! : issue.path;
+  return [m ? m[1]! : issue.path];
 }
 
 /** Paths a targeted repair can address: below the root and present in the schema; none inside another. */
 export function targetablePaths(schema: AnySchema, issues: readonly Issue[]): string[] | undefined {
-  const targets = [...new Set(issues.map(repairTarget))];
+  const targets = [...new Set(issues.flatMap(repairTargets))];
   if (targets.some((p) => p === '' || subSchemaAt(schema, p) === undefined)) return undefined;
   return targets.filter((p) => !targets.some((q) => q !== p && isWithin(p, q)));
 }
 
-/** The issues a repair of these paths addresses. */
+/** The issues a repair of these paths addresses: those inside them, and those that open them for repair. */
 export function issuesUnder(issues: readonly Issue[], paths: readonly string[]): Issue[] {
-  return issues.filter((i) => paths.some((p) => isWithin(i.path, p)));
+  return issues.filter((i) => paths.some((p) => isWithin(i.path, p) || repairTargets(i).some((t) => isWithin(t, p))));
 }
 
 const SHORTHAND: Record<string, [outside: string, inside: string]> = {
@@ -270,10 +272,10 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
       schemaName: `${task.formatName}_repair`,
       jsonSchema: repairSchema(output, repair.paths),
       messages: [
-        { role: 'system', content: `You correct the listed fields of a JSON answer; its other fields are right. ${JSON_ONLY}` },
+        { role: 'system', content: 'Correct the listed fields of a JSON answer. Reply with one JSON object keyed by the listed JSON pointers, each with its corrected value; no prose, no fences.' },
         {
           role: 'user',
-          content: `Task: ${task.description}\nFrom its input:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nFix these fields:\n${lines.join('\n')}\nReply with an object whose keys are exactly these JSON pointers, each with its corrected value.`,
+          content: `Task: ${task.description}\nFrom its input:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nFix:\n${lines.join('\n')}`,
         },
       ],
     };
@@ -306,8 +308,8 @@ export function mergeRepair(
   paths: readonly string[],
   finishReason: FinishReason = 'stop',
 ): { value: unknown; answered: string[]; unanswered: string[] } {
-  // an answer cut at max_tokens may be closed by the parser yet incomplete: it answers nothing
-  if (finishReason === 'length') return { value: current, answered: [], unanswered: [...paths] };
+  // an answer cut at max_tokens, or stopped as it ran away, may be closed by the parser yet incomplete: it answers nothing
+  if (finishReason === 'length' || finishReason === 'runaway') return { value: current, answered: [], unanswered: [...paths] };
   const bare = parseBare(raw);
   if (bare !== undefined && paths.length === 1 && (bare === null || typeof bare !== 'object')) {
     return { value: setAt(current, paths[0]!, bare), answered: [...paths], unanswered: [] };

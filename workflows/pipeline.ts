@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
@@ -7,6 +7,15 @@ import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline } from '../pipelines/index.js';
 import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
+
+/**
+ * Changes of the ladder's decisions, each behind `patched()` so that a run started on the code
+ * before it replays the decisions it made then (README: changing a contract under running workflows).
+ */
+const LADDER_PATCHES = {
+  /** a path a pool failed to repair goes to the larger pool, not into a whole regeneration on the same one */
+  failedRepairGoesUp: 'ladder-failed-repair-goes-up',
+} as const;
 
 export interface RunPipelineInput {
   pipeline: string;
@@ -118,7 +127,9 @@ async function executePipeline(
       details: [issues],
     });
   }
-  const budget: LadderBudget = { ...DEFAULT_BUDGET, ...req.budget };
+  // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
+  const ladderDefaults: LadderBudget = patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
+  const budget: LadderBudget = { ...ladderDefaults, ...req.budget };
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   const progress: PipelineProgress = {
     pipeline: pipeline.name,

@@ -142,7 +142,15 @@ export const lineAmountsMultiply: Check<ExtractInvoiceInput, ExtractInvoiceOutpu
   output.lines.flatMap((line, i): Issue[] => {
     const expected = cents(line.qty * line.unitPrice);
     return Math.abs(line.amount - expected) > CENT
-      ? [{ kind: 'semantic', path: `/lines/${i}/amount`, message: `amount ${line.amount} is not qty ${line.qty} × unit price ${line.unitPrice} = ${expected}` }]
+      ? [
+          {
+            kind: 'semantic',
+            path: `/lines/${i}/amount`,
+            message: `amount ${line.amount} is not qty ${line.qty} × unit price ${line.unitPrice} = ${expected}`,
+            // any of the three may be the misread one
+            repairAt: [`/lines/${i}`],
+          },
+        ]
       : [];
   });
 
@@ -154,7 +162,8 @@ export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (ou
   }
   const expected = cents(output.subtotal + (output.tax ?? 0));
   if (Math.abs(output.total - expected) > CENT) {
-    issues.push({ kind: 'semantic', path: '/total', message: `total ${output.total} is not subtotal ${output.subtotal} + tax ${output.tax ?? 0} = ${expected}` });
+    // the tax may be the misread one (a rate read as the amount); the subtotal has its own check against the lines
+    issues.push({ kind: 'semantic', path: '/total', message: `total ${output.total} is not subtotal ${output.subtotal} + tax ${output.tax ?? 0} = ${expected}`, repairAt: ['/tax', '/total'] });
   }
   return issues;
 };
@@ -263,7 +272,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
 
 export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
   name: 'extract-invoice',
-  version: 2,
+  version: 3,
   formatName: 'extract_invoice',
   description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
   input: ExtractInvoiceInput,

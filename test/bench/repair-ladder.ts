@@ -55,7 +55,8 @@ async function startBench(): Promise<Harness> {
   log(`postgres: fresh database ${BENCH_DB}, migrated`);
   const workflowBundle = (await bundleWorkflows()).code;
   log('workflow bundle built');
-  return startHarness({ temporalCli, databaseUrl, workflowBundle });
+  // the pools stream, as the shipped local pools do: a generation that loops is stopped early
+  return startHarness({ temporalCli, databaseUrl, workflowBundle, adjust: (r) => Object.values(r.pools).forEach((p) => (p.stream = true)) });
 }
 
 async function measure(bench: Harness, c: CorpusCase, strategy: Strategy): Promise<Measured> {
@@ -73,6 +74,11 @@ async function measure(bench: Harness, c: CorpusCase, strategy: Strategy): Promi
   const [task] = await db.select().from(taskResults).where(eq(taskResults.workflowId, workflowId));
   if (!task) throw new Error(`${workflowId}: no task_results row`);
   if (attempts.length !== model.received.length) throw new Error(`${workflowId}: ${model.received.length} calls but ${attempts.length} rows`);
+  if (process.env.BENCH_DUMP) {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(process.env.BENCH_DUMP, { recursive: true });
+    writeFileSync(`${process.env.BENCH_DUMP}/${strategy}-${c.id}.json`, JSON.stringify(model.received, null, 1));
+  }
   const [first, ...later] = attempts;
   const outcome = task.status;
   return {

@@ -44,6 +44,8 @@ async function runConfig(config: Config, common: { temporalCli: string; workflow
     ...common,
     databaseUrl,
     adjust: (r) => {
+      // the pools stream, as the shipped local pools do: a generation that loops is stopped early
+      Object.values(r.pools).forEach((p) => (p.stream = true));
       r.pools.small!.price = SMALL_PRICE;
       r.pools.large!.price = LARGE_PRICE;
       r.reference.price = REFERENCE_PRICE;

@@ -94,3 +94,37 @@ describe('an endpoint that silently ignores the JSON schema', () => {
     expect(attempts[0]!.schemaMode).toBe('prompt');
   });
 });
+
+describe('a streaming pool whose model starts looping', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ adjust: (r) => Object.values(r.pools).forEach((p) => (p.stream = true)) });
+  });
+  afterAll(async () => h?.stop());
+  beforeEach(() => {
+    h.model.reset();
+    answerProductReview(h.model);
+  });
+
+  it('stops a streamed generation that loops, records what came, and regenerates instead of giving it more room', async () => {
+    const item = JSON.stringify(productReviewOutputs.extract_features.features[0]);
+    const loop = `{"features": [${Array.from({ length: 40 }, () => item).join(', ')}, {"name": "ba`;
+    const whole = Math.ceil(loop.length / 4); // the completion tokens of the whole loop
+    h.model.script('extract_features', { content: loop, finishReason: 'length', usage: { prompt: 300, completion: whole } });
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    const { attempts } = await h.rows(workflowId);
+    const features = attempts.filter((a) => a.task === 'extract-features');
+    expect(features.map((a) => [a.kind, a.finishReason, a.valid])).toEqual([
+      ['generate', 'runaway', false],
+      ['regenerate', 'stop', true],
+    ]);
+    const stopped = features[0]!;
+    // the worker left the stream after a few copies: it records what it received, estimated
+    expect(stopped.rawOutput!.length).toBeLessThan(loop.length / 3);
+    expect(stopped.tokensEstimated).toBe(true);
+    expect(stopped.completionTokens).toBeLessThan(whole / 3);
+    expect(stopped.issues).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'runaway', path: '' })]));
+  });
+
+});

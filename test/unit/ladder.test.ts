@@ -37,12 +37,28 @@ describe('repair ladder planning', () => {
     expect(planNextAttempt(base({ attempts: more }))).toMatchObject({ kind: 'escalate', pool: 'large', maxTokens: 300 });
   });
 
-  it('does not repair a path a repair on the same pool already failed to fix', () => {
+  it('sends a path a repair on a pool failed to fix up to the larger pool, not into a regeneration there', () => {
     const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] })];
-    expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'regenerate', reason: expect.stringContaining('/a') });
-    // nor a path inside it, after a regeneration on that pool
+    expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'escalate', pool: 'large', paths: ['/a'], reason: expect.stringContaining('targeted repair of /a on small') });
+    // nor is a path inside it repaired again on that pool
+    expect(planNextAttempt(base({ attempts: used, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large', paths: ['/a/0'] });
+    // on the last pool the ladder ends there
+    const escalated = [...used, attempt({ n: 3, kind: 'escalate', pool: 'large', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined }))).toEqual({
+      action: 'fail',
+      reason: 'a targeted repair of /a on large did not fix it; no larger pool to escalate to',
+    });
+    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined, allowPartial: true }))).toMatchObject({ action: 'partial' });
+  });
+
+  it('regenerates after a failed repair only when the budget asks for it', () => {
+    const budget = { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
+    const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: used, budget }))).toMatchObject({ kind: 'regenerate', pool: 'small', reason: expect.stringContaining('/a') });
     const regenerated = [...used, attempt({ n: 3, kind: 'regenerate' })];
-    expect(planNextAttempt(base({ attempts: regenerated, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    expect(planNextAttempt(base({ attempts: regenerated, budget, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    const escalated = [...regenerated, attempt({ n: 4, kind: 'escalate', pool: 'large', paths: ['/a'] })];
+    expect(planNextAttempt(base({ attempts: escalated, budget, pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'regenerate', pool: 'large' });
   });
 
   it('repairs a path the first repair revealed, and repairs again on the pool it escalated to', () => {
@@ -56,8 +72,15 @@ describe('repair ladder planning', () => {
   });
 
   it('counts the escalation as the larger pool\'s regeneration', () => {
-    const used = [attempt({}), attempt({ n: 2, kind: 'regenerate' }), attempt({ n: 3, kind: 'escalate', pool: 'large' }), attempt({ n: 4, kind: 'repair', pool: 'large', paths: ['/a'] })];
-    expect(planNextAttempt(base({ attempts: used, pool: 'large', escalateTo: undefined }))).toEqual({ action: 'fail', reason: expect.stringContaining('1 regeneration') });
+    const used = [
+      attempt({}),
+      attempt({ n: 2, kind: 'regenerate' }),
+      attempt({ n: 3, kind: 'escalate', pool: 'large' }),
+      attempt({ n: 4, kind: 'repair', pool: 'large', paths: ['/b'] }),
+      attempt({ n: 5, kind: 'repair', pool: 'large', paths: ['/c'] }),
+    ];
+    // a path no repair touched yet, but the large pool's repairs and its one regeneration are spent
+    expect(planNextAttempt(base({ attempts: used, pool: 'large', escalateTo: undefined }))).toEqual({ action: 'fail', reason: expect.stringContaining('2 repair(s) and 1 regeneration') });
   });
 
   it('escalates with a targeted repair when the output is readable, and with a whole new answer when it is not', () => {
@@ -65,9 +88,6 @@ describe('repair ladder planning', () => {
     expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'escalate', pool: 'large', paths: ['/a'], reason: expect.stringContaining('targeted repair of /a') });
     const unreadable = [attempt({}), attempt({ n: 2, kind: 'regenerate' })];
     expect(planNextAttempt(base({ attempts: unreadable, issues: [issue('syntax', '')], parsed: false, targetable: undefined }))).toMatchObject({ kind: 'escalate', paths: [] });
-    // a targeted escalation that did not fix its path leaves the larger pool a whole new answer
-    const escalated = [...used, attempt({ n: 4, kind: 'escalate', pool: 'large', paths: ['/a'] })];
-    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'regenerate', pool: 'large' });
   });
 
   it('fails with a reason when nothing is left to try', () => {

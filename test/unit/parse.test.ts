@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLenient } from '../../core/parse.js';
+import { parseLenient, parseStrict, repeatedTail, runawayIn } from '../../core/parse.js';
 
 describe('lenient parse', () => {
   it('reads plain JSON with no fixes', () => {
@@ -70,5 +70,39 @@ describe('lenient parse of prose and quotes', () => {
     const r = parseLenient('{"a": 1}' + '\n'.repeat(200));
     expect(r).toMatchObject({ success: true, value: { a: 1 }, issues: [] });
     expect(r.fixes.map((f) => f.kind)).toEqual(['trim-whitespace']);
+  });
+});
+
+describe('looping output', () => {
+  const item = '{"description": "Analytics seats", "qty": 25, "unitPrice": 480, "amount": 12000}';
+  const loop = (n: number) => `{"lines": [${Array.from({ length: n }, () => item).join(', ')}, {"description": "Analy`;
+
+  it('finds a block the text ends by repeating, also when the last copy is cut short', () => {
+    // the block is one item and its separator, in whatever phase the text ends
+    expect(repeatedTail(loop(3), 3)).toHaveLength(item.length + 2);
+    expect(repeatedTail(loop(2), 3)).toBeUndefined();
+    // distinct items are a list, not a loop
+    const list = `{"lines": [${[1, 2, 3, 4, 5, 6, 7].map((i) => item.replace('25', String(i))).join(', ')}, {"desc`;
+    expect(repeatedTail(list, 3)).toBeUndefined();
+  });
+
+  it('takes an output cut while repeating an item for runaway, not for a longer answer', () => {
+    const r = parseLenient(loop(4), 'length');
+    expect(r.issues).toEqual([expect.objectContaining({ kind: 'runaway', path: '', message: expect.stringContaining('repeats the same item') })]);
+    // cut without a loop, it is a truncation: more room may finish it
+    expect(parseLenient(loop(1), 'length').issues.map((i) => i.kind)).toEqual(['truncated']);
+  });
+
+  it('stops a generation in progress only once a block has come six times, or on runaway whitespace or repetition', () => {
+    expect(runawayIn(loop(5))).toBeUndefined();
+    expect(runawayIn(loop(6))).toBe('the same block repeated over and over');
+    expect(runawayIn('{"a": "' + 'ha'.repeat(40))).toBe('runaway repetition');
+    expect(runawayIn('{"a": 1' + ' '.repeat(80))).toBe('runaway whitespace');
+    expect(runawayIn('{"summary": "A short answer that ends well."}')).toBeUndefined();
+  });
+
+  it('reads a generation stopped as runaway as incomplete, strictly and leniently', () => {
+    expect(parseStrict('{"a": 1}', 'runaway').issues.map((i) => i.kind)).toEqual(['truncated']);
+    expect(parseLenient('{"a": [1, 2', 'runaway').issues.map((i) => i.kind)).toEqual(['runaway']);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineMicroTask } from '../../core/contract.js';
 import { fromPointer, getAt, setAt, toPointer } from '../../core/json-pointer.js';
-import { currentValues, jsonSchemaOf, mergeRepair, portablePattern, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
+import { currentValues, issuesUnder, jsonSchemaOf, mergeRepair, portablePattern, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
 import { validateOutput } from '../../core/validate.js';
 
 const Output = z.object({
@@ -193,6 +193,20 @@ describe('repair targets', () => {
     ];
     expect(targetablePaths(Output, issues)).toEqual(['/items/1', '/total']);
   });
+
+  it('opens every path a cross-field issue names for repair, and shows the issue with each', () => {
+    const sum = { kind: 'semantic' as const, path: '/total', message: 'total is not the sum of the items', repairAt: ['/items/0/qty', '/total'] };
+    const line = { kind: 'semantic' as const, path: '/items/1/qty', message: 'qty does not match the name', repairAt: ['/items/1'] };
+    expect(targetablePaths(Output, [sum, line])).toEqual(['/items/0/qty', '/total', '/items/1']);
+    expect(issuesUnder([sum, line], ['/items/0/qty'])).toEqual([sum]);
+    expect(issuesUnder([sum, line], ['/items/1'])).toEqual([line]);
+    const req = buildModelRequest(task, { text: 'x' }, [], {
+      kind: 'repair',
+      repair: { paths: ['/items/0/qty', '/total'], current: { '/items/0/qty': 2, '/total': 5 }, issues: [sum] },
+    });
+    const fix = req.messages[1]!.content.split('Fix:\n')[1]!;
+    expect(fix).toBe('- "/items/0/qty": now 2; /total [semantic] total is not the sum of the items\n- "/total": now 5; [semantic] total is not the sum of the items');
+  });
 });
 
 describe('safe coercions', () => {
@@ -218,9 +232,10 @@ describe('reading repair answers', () => {
     expect(mergeRepair({ total: 1 }, '{"total": 5}', ['/total']).value).toEqual({ total: 5 });
   });
 
-  it('answers nothing when the repair was cut at max_tokens', () => {
+  it('answers nothing when the repair was cut at max_tokens or stopped as runaway', () => {
     const merged = mergeRepair({ a: 1 }, '{"/a": 2', ['/a'], 'length');
     expect(merged).toEqual({ value: { a: 1 }, answered: [], unanswered: ['/a'] });
+    expect(mergeRepair({ a: 1 }, '{"/a": 2', ['/a'], 'runaway').answered).toEqual([]);
   });
 });
 
