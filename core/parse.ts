@@ -118,7 +118,12 @@ function endOfValue(text: string, start: number): number {
  * A finish reason of `length` or runaway whitespace is reported as its own issue kind even
  * when the text still parses, since the value may be silently incomplete.
  */
-export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): LenientParseResult {
+export interface ParseOptions {
+  /** read an output cut while it repeated one item as runaway (default), not as a truncation to continue */
+  loopsAreRunaway?: boolean;
+}
+
+export function parseLenient(raw: string, finishReason: FinishReason = 'stop', options: ParseOptions = {}): LenientParseResult {
   const fixes: Fix[] = [];
   const issues: Issue[] = [];
   let text = raw;
@@ -131,7 +136,7 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop'): 
     if (!closed()) issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
   } else if (RUNAWAY_REPEAT.test(text) && !closed()) {
     issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway repetition' });
-  } else if ((finishReason === 'length' || finishReason === 'runaway') && !closed() && repeatedTail(text, 3) !== undefined) {
+  } else if ((options.loopsAreRunaway ?? true) && (finishReason === 'length' || finishReason === 'runaway') && !closed() && repeatedTail(text, 3) !== undefined) {
     // more room would only make the loop longer: this wants a new answer, not a continuation
     issues.push({ kind: 'runaway', path: '', message: 'output repeats the same item over and over until it was cut; write each item once' });
   } else if (finishReason === 'runaway' && !closed()) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CheckContext, MicroTask } from './contract.js';
 import type { Fix, Issue, IssueKind } from './issues.js';
 import { getAt, setAt, toPointer } from './json-pointer.js';
-import { parseLenient, parseStrict, type FinishReason } from './parse.js';
+import { parseLenient, parseStrict, type FinishReason, type ParseOptions } from './parse.js';
 
 export type ValidationResult<O = unknown> =
   | { valid: true; value: O; fixes: Fix[]; issues: [] }
@@ -109,8 +109,9 @@ export function validateOutput<I, O>(
   finishReason: FinishReason,
   ctx: CheckContext<I>,
   lenient = true,
+  parseOptions: ParseOptions = {},
 ): ValidationResult<O> {
-  const parsed = lenient ? parseLenient(raw, finishReason) : parseStrict(raw, finishReason);
+  const parsed = lenient ? parseLenient(raw, finishReason, parseOptions) : parseStrict(raw, finishReason);
   if (!parsed.success) return { valid: false, value: undefined, parsed: false, fixes: parsed.fixes, issues: parsed.issues };
   const result = validateValue(task, parsed.value, ctx, lenient);
   const fixes = [...parsed.fixes, ...result.fixes];

@@ -10,6 +10,7 @@ import type { RegistrySnapshot } from '../core/registry.js';
 import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
 import { choosePool, escalationTarget } from '../core/routing.js';
+import type { ParseOptions } from '../core/parse.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */
@@ -57,6 +58,8 @@ export interface MicroTaskRun {
   context: ContextBlock[];
   registry: RegistrySnapshot;
   budget: LadderBudget;
+  /** how outputs are read; fixed at the run's start so that a replay reads them as the run did */
+  parse: ParseOptions;
   onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
   /** pools no worker picked up a call for earlier in this run; routes skip them */
   downPools: Set<string>;
@@ -240,7 +243,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       const merged = mergeRepair(current, result.text, spec.repair.paths, result.finishReason);
       v = validateValue(task, merged.value, checkCtx, lenient);
     } else {
-      v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient);
+      v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient, run.parse);
     }
     await records.recordValidation({ attemptId: result.attemptId, valid: v.valid, issues: v.issues, fixes: v.fixes, at: Date.now() });
     attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens, paths: spec.repair?.paths ?? [] });

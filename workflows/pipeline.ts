@@ -3,6 +3,7 @@ import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
+import type { ParseOptions } from '../core/parse.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline } from '../pipelines/index.js';
 import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
@@ -15,6 +16,8 @@ import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } f
 const LADDER_PATCHES = {
   /** a path a pool failed to repair goes to the larger pool, not into a whole regeneration on the same one */
   failedRepairGoesUp: 'ladder-failed-repair-goes-up',
+  /** an output cut while it repeated one item is runaway (regenerate), not a truncation (continue) */
+  loopsAreRunaway: 'parse-loops-are-runaway',
 } as const;
 
 export interface RunPipelineInput {
@@ -130,6 +133,7 @@ async function executePipeline(
   // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
   const ladderDefaults: LadderBudget = patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
   const budget: LadderBudget = { ...ladderDefaults, ...req.budget };
+  const parse: ParseOptions = { loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway) };
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   const progress: PipelineProgress = {
     pipeline: pipeline.name,
@@ -186,6 +190,7 @@ async function executePipeline(
           context,
           registry,
           budget,
+          parse,
           downPools,
           spend,
           onAttempt: (a) => {

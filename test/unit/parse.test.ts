@@ -91,6 +91,8 @@ describe('looping output', () => {
     expect(r.issues).toEqual([expect.objectContaining({ kind: 'runaway', path: '', message: expect.stringContaining('repeats the same item') })]);
     // cut without a loop, it is a truncation: more room may finish it
     expect(parseLenient(loop(1), 'length').issues.map((i) => i.kind)).toEqual(['truncated']);
+    // as runs started before loops were told apart read it
+    expect(parseLenient(loop(4), 'length', { loopsAreRunaway: false }).issues.map((i) => i.kind)).toEqual(['truncated']);
   });
 
   it('stops a generation in progress only once a block has come six times, or on runaway whitespace or repetition', () => {
