@@ -5,9 +5,12 @@
  *   node_modules/.bin/tsx test/bench/repair-ladder.ts
  *
  * Both strategies see the same bad first output. `ladder`: the default budget, lenient parsing, and
- * the simulated model's per-rung answers. `reask` (maxAttempts 3): strict parsing and the whole
- * object re-asked with the errors appended, answered optimistically with the correct output
- * (except in cases expected to fail). Cost is counted after the first call, which both share.
+ * the simulated model's per-rung answers. `reask` (maxAttempts 3, as instructor's max_retries=3):
+ * strict parsing and the whole object re-asked with the errors appended, answered with what the
+ * same simulated model answers the ladder's regeneration. Cost is counted after the first call,
+ * which both share. The pools stream, as the shipped local pools do.
+ *
+ * BENCH_DUMP=dir writes every request each case sent, one JSON file per case and strategy.
  */
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
