@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
-import { runawayIn, type FinishReason } from '../core/parse.js';
+import { runawayIn, wordCounts, type FinishReason } from '../core/parse.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import { buildModelRequest, type ModelRequest } from '../core/repair.js';
 import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
@@ -70,6 +70,7 @@ async function streamCompletion(
   started: number,
   heartbeat: () => void,
 ): Promise<Completion> {
+  const source = wordCounts(params.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n'));
   const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal });
   let text = '';
   let finishReason: string | null | undefined;
@@ -88,7 +89,7 @@ async function streamCompletion(
       // leaving the loop aborts the request, which stops the server's generation too
       if (text.length - checkedAt >= 64) {
         checkedAt = text.length;
-        if (runawayIn(text)) {
+        if (runawayIn(text, source)) {
           finishReason = 'runaway';
           usage = undefined;
           break;

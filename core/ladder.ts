@@ -152,8 +152,26 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   if (repeated.length > 0) {
     // the pool got these paths wrong twice, in its answer and in a repair of them alone
     const why = `a targeted repair of ${repeated.join(', ')} on ${s.pool} did not fix it`;
-    if (!s.budget.regenerateAfterFailedRepair || regenerations >= s.budget.maxRegenerations) return escalate(why);
-    return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
+    if (s.budget.regenerateAfterFailedRepair) {
+      if (regenerations < s.budget.maxRegenerations) {
+        return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
+      }
+      return escalate(`issues remain after ${repairs} repair(s) and ${regenerations} regeneration(s)`);
+    }
+    if (s.escalateTo) return escalate(why);
+    // nowhere to send them: paths the last repair revealed still get theirs, so fewer are left for review
+    const fresh = (s.targetable ?? []).filter((p) => !repeated.includes(p));
+    if (fresh.length > 0 && repairs < s.budget.maxRepairs) {
+      return {
+        action: 'call',
+        kind: 'repair',
+        pool: s.pool,
+        maxTokens: Math.min(lastMax, 1024),
+        paths: fresh,
+        reason: `${why}, and there is no larger pool; repairing the paths no repair has touched yet: ${fresh.join(', ')}`,
+      };
+    }
+    return escalate(why);
   }
   if (regenerations < s.budget.maxRegenerations) {
     const why = s.targetable && s.targetable.length > 0 ? `${repairs} repair(s) spent` : 'targeted repair cannot address these issues';

@@ -11,26 +11,73 @@ export type LenientParseResult =
 const FENCE = /```[a-zA-Z0-9_-]*\s*\n?([\s\S]*?)(?:```|$)/;
 const RUNAWAY_WHITESPACE = /\s{64,}$/;
 const RUNAWAY_REPEAT = /(.{1,20}?)\1{24,}$/s;
+/** While a generation streams, the stricter forms: no pretty-printed JSON or separator line comes near these. */
+const STREAM_WHITESPACE = /\s{256,}$/;
+const STREAM_REPEAT = /(.{1,20}?)\1{19,}$/s;
+const STREAM_REPEAT_MIN_CHARS = 400;
+
+/** How often each word occurs in a text: lowercase letters and digits, numbers without thousands separators. */
+export function wordCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const w of tokens(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return counts;
+}
+
+function tokens(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/(\d),(?=\d{3})/g, '$1')
+    .split(/[^\p{L}\p{N}.]+/u)
+    .map((w) => w.replace(/^\.+|\.+$/g, ''))
+    .map((w) => (/^\d+(\.\d+)?$/.test(w) ? String(Number(w)) : w))
+    .filter((w) => w.length >= 3);
+}
+
+export interface Loop {
+  /** one copy of what repeats, in whatever phase the text ends */
+  block: string;
+  /** how many times in a row the text ends by writing it */
+  copies: number;
+}
 
 /**
- * A block of at least 24 characters that the text ends by repeating, at least `copies` times in a
- * row: a model looping over the same array item, say. The copy being written when the text was
- * cut may be incomplete, so the text is also tried up to each of its last few item boundaries.
- * Returns the block, or undefined; linear in the text for each of the few candidates it tries.
+ * A loop at the end of a text: a block of at least 24 characters written `minCopies` times or more
+ * in a row, more often than the source holds its content. A list whose items look alike is not a
+ * loop, nor is an invoice whose seven identical lines the source shows seven times: the block's
+ * words (JSON keys aside) must occur fewer times in the source, by their median count, than the
+ * block is repeated. Without a source, repetition alone decides.
+ *
+ * The copy being written when the text was cut may be incomplete, so the text is also tried up
+ * to each of its last few item boundaries. Linear in the text for each of the few candidates.
  */
-export function repeatedTail(text: string, copies: number, maxPeriod = 2000): string | undefined {
+export function loopAtEnd(text: string, minCopies: number, source?: Map<string, number>, maxPeriod = 2000): Loop | undefined {
   const ends = [text.length];
   for (let i = text.length - 1; i > 0 && i >= text.length - maxPeriod && ends.length < 6; i--) {
     if (text[i - 1] === '}' || text[i - 1] === ',' || text[i - 1] === '\n') ends.push(i);
   }
   for (const end of ends) {
-    const block = periodicEnd(text, end, copies, maxPeriod);
-    if (block !== undefined) return block;
+    const period = periodAt(text, end, minCopies, maxPeriod);
+    if (period === undefined) continue;
+    const block = text.slice(end - period, end);
+    let copies = minCopies;
+    while (end - period * (copies + 1) >= 0 && text.slice(end - period * (copies + 1), end - period * copies) === block) copies++;
+    if (!source) return { block, copies };
+    const keys = new Set([...text.matchAll(/"([^"\\]{1,64})"\s*:/g)].flatMap((m) => tokens(m[1]!)));
+    const content = tokens(block).filter((w) => !keys.has(w));
+    // a block of punctuation and small numbers says nothing about the source: it takes twice the copies
+    if (content.length === 0) {
+      if (copies >= 2 * minCopies) return { block, copies };
+      continue;
+    }
+    const counts = content.map((w) => source.get(w) ?? 0).sort((a, b) => a - b);
+    const median = counts[Math.floor(counts.length / 2)]!;
+    if (copies > median) return { block, copies };
   }
   return undefined;
 }
 
-function periodicEnd(text: string, n: number, copies: number, maxPeriod: number): string | undefined {
+/** The period with which text[0, n) ends by repeating a block of at least 24 characters `copies` times. */
+function periodAt(text: string, n: number, copies: number, maxPeriod: number): number | undefined {
   const probe = 24;
   if (n < probe * copies) return undefined;
   const tail = text.slice(n - probe, n);
@@ -43,20 +90,32 @@ function periodicEnd(text: string, n: number, copies: number, maxPeriod: number)
     if (period >= probe) {
       let periodic = true;
       for (let i = n - period * copies; i < n - period && periodic; i++) periodic = text[i] === text[i + period];
-      if (periodic) return text.slice(n - period, n);
+      if (periodic) return period;
     }
     from = at - 1;
   }
   return undefined;
 }
 
-/** Why a generation in progress should be stopped: it is running away, or undefined while it is not. */
-export function runawayIn(text: string): string | undefined {
-  if (RUNAWAY_WHITESPACE.test(text)) return 'runaway whitespace';
-  if (RUNAWAY_REPEAT.test(text)) return 'runaway repetition';
-  // six copies of a block: a loop, not a list whose items happen to look alike
-  if (repeatedTail(text, 6) !== undefined) return 'the same block repeated over and over';
+/**
+ * Why a generation in progress should be stopped: it is running away, or undefined while it is
+ * not. Stricter than reading a finished output, since stopping a good answer costs a whole call:
+ * 256 characters of whitespace, a short unit over 400 characters, or a block written six times
+ * more often than the source (the prompt's word counts) holds it. Checks only the end of the text,
+ * so its cost does not grow with the output.
+ */
+export function runawayIn(text: string, source?: Map<string, number>): string | undefined {
+  const end = text.slice(-2 * STREAM_REPEAT_MIN_CHARS);
+  if (STREAM_WHITESPACE.test(end)) return 'runaway whitespace';
+  const short = STREAM_REPEAT.exec(end);
+  if (short && short[0].length >= STREAM_REPEAT_MIN_CHARS) return 'runaway repetition';
+  if (loopAtEnd(text, 6, source) !== undefined) return 'the same block written over and over';
   return undefined;
+}
+
+/** Whether the text holds a JSON value that closed: complete, whatever came after it. */
+export function closesJson(text: string): boolean {
+  return endOfValue(text, firstValueStart(text)) >= 0;
 }
 
 /**
@@ -121,6 +180,8 @@ function endOfValue(text: string, start: number): number {
 export interface ParseOptions {
   /** read an output cut while it repeated one item as runaway (default), not as a truncation to continue */
   loopsAreRunaway?: boolean;
+  /** word counts of what the model was given (`wordCounts` of the prompt): a repetition the source holds is no loop */
+  source?: Map<string, number>;
 }
 
 export function parseLenient(raw: string, finishReason: FinishReason = 'stop', options: ParseOptions = {}): LenientParseResult {
@@ -129,14 +190,14 @@ export function parseLenient(raw: string, finishReason: FinishReason = 'stop', o
   let text = raw;
 
   // a top-level value that closed is complete, whatever came after it or why generation stopped
-  const closed = () => endOfValue(text, firstValueStart(text)) >= 0;
+  const closed = () => closesJson(text);
   if (RUNAWAY_WHITESPACE.test(text)) {
     text = text.replace(RUNAWAY_WHITESPACE, '');
     fixes.push({ kind: 'trim-whitespace', path: '', detail: 'trimmed trailing runaway whitespace' });
     if (!closed()) issues.push({ kind: 'runaway', path: '', message: 'output ran into whitespace until the token limit before the JSON closed' });
   } else if (RUNAWAY_REPEAT.test(text) && !closed()) {
     issues.push({ kind: 'runaway', path: '', message: 'output ends in runaway repetition' });
-  } else if ((options.loopsAreRunaway ?? true) && (finishReason === 'length' || finishReason === 'runaway') && !closed() && repeatedTail(text, 3) !== undefined) {
+  } else if ((options.loopsAreRunaway ?? true) && (finishReason === 'length' || finishReason === 'runaway') && !closed() && loopAtEnd(text, 3, options.source) !== undefined) {
     // more room would only make the loop longer: this wants a new answer, not a continuation
     issues.push({ kind: 'runaway', path: '', message: 'output repeats the same item over and over until it was cut; write each item once' });
   } else if (finishReason === 'runaway' && !closed()) {

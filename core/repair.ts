@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { guidedSchemaOf, type ContextBlock, type MicroTask } from './contract.js';
 import { formatIssue, type Issue } from './issues.js';
 import { fromPointer, getAt, isWithin, setAt } from './json-pointer.js';
-import { parseLenient, type FinishReason } from './parse.js';
+import { closesJson, parseLenient, type FinishReason } from './parse.js';
 
 /** A plain JSON scalar answer ("120", "\"Acme\"", "null"), or undefined. */
 function parseBare(raw: string): unknown {
@@ -199,7 +199,10 @@ function repairHints(repair: RepairSpec): Set<string> {
     if (typeof v === 'string' || typeof v === 'number') for (const w of words(String(v))) if (!skip?.has(w)) hints.add(w);
   };
   for (const p of repair.paths) {
-    add(repair.current[p]);
+    const cur = repair.current[p];
+    // a whole item under repair (an invoice line) is found by its own fields
+    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) Object.values(cur).forEach((v) => add(v));
+    else add(cur);
     for (const w of keyWords(p)) for (const x of words(w)) hints.add(x);
   }
   Object.values(repair.siblings ?? {}).forEach((v) => add(v));
@@ -302,14 +305,25 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
 }
 
 /** Merges a repair answer into the current value by path; valid fields stay as they were. */
+export interface MergeOptions {
+  /**
+   * Default on. Off, as runs started before it read answers: any cut answer answers nothing, and
+   * an object answer replaces the object at its path whole.
+   */
+  closedCutsAndPartialObjects?: boolean;
+}
+
 export function mergeRepair(
   current: unknown,
   raw: string,
   paths: readonly string[],
   finishReason: FinishReason = 'stop',
+  options: MergeOptions = {},
 ): { value: unknown; answered: string[]; unanswered: string[] } {
-  // an answer cut at max_tokens, or stopped as it ran away, may be closed by the parser yet incomplete: it answers nothing
-  if (finishReason === 'length' || finishReason === 'runaway') return { value: current, answered: [], unanswered: [...paths] };
+  const newer = options.closedCutsAndPartialObjects ?? true;
+  // an answer cut at max_tokens, or stopped as it ran away, before its JSON closed may be closed by
+  // the parser yet incomplete: it answers nothing. One that closed is complete, whatever followed.
+  if ((finishReason === 'length' || finishReason === 'runaway') && !(newer && closesJson(raw))) return { value: current, answered: [], unanswered: [...paths] };
   const bare = parseBare(raw);
   if (bare !== undefined && paths.length === 1 && (bare === null || typeof bare !== 'object')) {
     return { value: setAt(current, paths[0]!, bare), answered: [...paths], unanswered: [] };
@@ -327,7 +341,7 @@ export function mergeRepair(
   }
   for (const p of paths) {
     if (Object.prototype.hasOwnProperty.call(answer, p)) {
-      value = setAt(value, p, answer[p]);
+      value = setAt(value, p, newer ? mergeObject(getAt(value, p), answer[p]) : answer[p]);
       answered.push(p);
     } else if (paths.length === 1 && parsed.success && !(p in answer)) {
       // a one-path repair answered with the bare value instead of the keyed object
@@ -339,6 +353,13 @@ export function mergeRepair(
     } else unanswered.push(p);
   }
   return { value, answered, unanswered };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A repaired object (a whole line, say) keeps the fields its answer left out; anything else is replaced. */
+function mergeObject(before: unknown, answer: unknown): unknown {
+  return isPlainObject(before) && isPlainObject(answer) ? { ...before, ...answer } : answer;
 }
 
 export function currentValues(value: unknown, paths: readonly string[]): Record<string, unknown> {

@@ -35,16 +35,31 @@ export function zodIssues(error: z.ZodError, value: unknown): Issue[] {
 /** A number written with thousands separators and at most a currency sign or code: "$1,500.00", "1500 EUR". */
 const MONEY = /^\s*(?:[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(?:USD|EUR|GBP|CHF|JPY|%)?\s*$/;
 
-/** Coercions a schema allows without guessing: "12" for a number, "true" for a boolean, 12 for a string. */
-function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; fixes: Fix[] } {
+export interface ValidateOptions {
+  /**
+   * Default on: a string outside a fixed set that equals exactly one option but for case, spaces,
+   * underscores or hyphens ("Billing", "PRODUCT INFO") is that option. Off as runs started before it.
+   */
+  enumSpelling?: boolean;
+}
+
+const spelling = (s: string) => s.trim().toLowerCase().replace(/[\s_-]+/g, '-');
+
+/** Coercions a schema allows without guessing: "12" for a number, "true" for a boolean, 12 for a string, "Billing" for billing. */
+function coerce(value: unknown, issues: z.core.$ZodIssue[], options: ValidateOptions): { value: unknown; fixes: Fix[] } {
   let out = value;
   const fixes: Fix[] = [];
   for (const issue of issues) {
-    if (issue.code !== 'invalid_type') continue;
     const path = toPointer(issue.path as (string | number)[]);
     const current = getAt(out, path);
     let next: unknown = undefined;
-    if (issue.expected === 'number' && typeof current === 'string' && MONEY.test(current)) {
+    if (issue.code === 'invalid_value') {
+      if (!(options.enumSpelling ?? true) || typeof current !== 'string') continue;
+      const same = issue.values.filter((v): v is string => typeof v === 'string' && spelling(v) === spelling(current));
+      if (same.length === 1) next = same[0];
+    } else if (issue.code !== 'invalid_type') {
+      continue;
+    } else if (issue.expected === 'number' && typeof current === 'string' && MONEY.test(current)) {
       next = Number(MONEY.exec(current)![1]!.replace(/,/g, ''));
     } else if (issue.expected === 'int' && typeof current === 'string' && /^\s*-?\d+\s*$/.test(current)) {
       next = Number(current);
@@ -62,12 +77,12 @@ function coerce(value: unknown, issues: z.core.$ZodIssue[]): { value: unknown; f
 }
 
 /** Validates an already parsed value against the task's contract: zod (after safe coercions), then its checks. */
-export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: CheckContext<I>, lenient = true): ValidationResult<O> {
+export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: CheckContext<I>, lenient = true, options: ValidateOptions = {}): ValidationResult<O> {
   const fixes: Fix[] = [];
   let candidate = value;
   let parsed = task.output.safeParse(candidate);
   if (!parsed.success && lenient) {
-    const coerced = coerce(candidate, parsed.error.issues);
+    const coerced = coerce(candidate, parsed.error.issues, options);
     if (coerced.fixes.length > 0) {
       candidate = coerced.value;
       fixes.push(...coerced.fixes);
@@ -110,10 +125,11 @@ export function validateOutput<I, O>(
   ctx: CheckContext<I>,
   lenient = true,
   parseOptions: ParseOptions = {},
+  options: ValidateOptions = {},
 ): ValidationResult<O> {
   const parsed = lenient ? parseLenient(raw, finishReason, parseOptions) : parseStrict(raw, finishReason);
   if (!parsed.success) return { valid: false, value: undefined, parsed: false, fixes: parsed.fixes, issues: parsed.issues };
-  const result = validateValue(task, parsed.value, ctx, lenient);
+  const result = validateValue(task, parsed.value, ctx, lenient, options);
   const fixes = [...parsed.fixes, ...result.fixes];
   if (parsed.issues.length > 0) {
     return { valid: false, value: result.value, parsed: true, fixes, issues: [...parsed.issues, ...result.issues] };

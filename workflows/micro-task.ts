@@ -10,7 +10,7 @@ import type { RegistrySnapshot } from '../core/registry.js';
 import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
 import { choosePool, escalationTarget } from '../core/routing.js';
-import type { ParseOptions } from '../core/parse.js';
+import { wordCounts, type ParseOptions } from '../core/parse.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */
@@ -51,6 +51,18 @@ export interface MicroTaskOutcome extends Totals {
   finalPool: string;
 }
 
+/** Changes of how outputs are read and repaired, each on for runs started after it (see LADDER_PATCHES). */
+export interface RunRules {
+  /** an output cut while it repeated one item is runaway, not a truncation */
+  loopsAreRunaway: boolean;
+  /** a cross-field issue opens every path in its `repairAt`, not only its own */
+  repairAt: boolean;
+  /** a repair answer cut after its JSON closed still answers, and an object answer keeps the fields it left out */
+  closedCutsAndPartialObjects: boolean;
+  /** "Billing" is billing: an enum value spelled with another case or separators is fixed without a model call */
+  enumSpelling: boolean;
+}
+
 export interface MicroTaskRun {
   origin: AttemptOrigin;
   task: MicroTask<any, any>;
@@ -58,8 +70,8 @@ export interface MicroTaskRun {
   context: ContextBlock[];
   registry: RegistrySnapshot;
   budget: LadderBudget;
-  /** how outputs are read; fixed at the run's start so that a replay reads them as the run did */
-  parse: ParseOptions;
+  /** how outputs are read and issues targeted; fixed at the run's start so that a replay decides as the run did */
+  rules: RunRules;
   onAttempt: (a: { n: number; kind: CallSpec['kind']; pool: string; paths: string[] }) => void;
   /** pools no worker picked up a call for earlier in this run; routes skip them */
   downPools: Set<string>;
@@ -115,6 +127,9 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   const { task, origin, registry, budget } = run;
   const checkCtx = { input: run.input, context: run.context };
   const lenient = budget.strategy === 'ladder';
+  // what the model is given: a repetition in the output that the source holds as often is no loop
+  const prompt = task.prompt(run.input, run.context);
+  const parseOptions: ParseOptions = { loopsAreRunaway: run.rules.loopsAreRunaway, source: wordCounts(`${prompt.system}\n${prompt.user}`) };
   const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
   let pool = route.pool;
   let reason = route.reason;
@@ -240,11 +255,13 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
 
     let v: ValidationResult;
     if (spec.repair) {
-      const merged = mergeRepair(current, result.text, spec.repair.paths, result.finishReason);
-      v = validateValue(task, merged.value, checkCtx, lenient);
+      const merged = mergeRepair(current, result.text, spec.repair.paths, result.finishReason, { closedCutsAndPartialObjects: run.rules.closedCutsAndPartialObjects });
+      v = validateValue(task, merged.value, checkCtx, lenient, { enumSpelling: run.rules.enumSpelling });
     } else {
-      v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient, run.parse);
+      v = validateOutput(task, result.text, result.finishReason, checkCtx, lenient, parseOptions, { enumSpelling: run.rules.enumSpelling });
     }
+    // runs started before cross-field issues opened their other fields target the issue's own path
+    if (!run.rules.repairAt) for (const issue of v.issues) delete issue.repairAt;
     await records.recordValidation({ attemptId: result.attemptId, valid: v.valid, issues: v.issues, fixes: v.fixes, at: Date.now() });
     attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: v.valid, issues: v.issues, promptTokens: result.promptTokens, completionTokens: result.completionTokens, paths: spec.repair?.paths ?? [] });
     details.push({

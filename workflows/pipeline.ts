@@ -3,10 +3,9 @@ import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
-import type { ParseOptions } from '../core/parse.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline } from '../pipelines/index.js';
-import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
+import { records, runMicroTask, type MicroTaskOutcome, type RunRules } from './micro-task.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
 /**
@@ -18,6 +17,12 @@ const LADDER_PATCHES = {
   failedRepairGoesUp: 'ladder-failed-repair-goes-up',
   /** an output cut while it repeated one item is runaway (regenerate), not a truncation (continue) */
   loopsAreRunaway: 'parse-loops-are-runaway',
+  /** a cross-field issue opens every field it cannot choose between for repair */
+  repairAt: 'repair-at-cross-field',
+  /** a repair answer cut after its JSON closed still answers; an object answer keeps the fields it left out */
+  closedCutsAndPartialObjects: 'repair-answers-closed-cuts-partial-objects',
+  /** an enum value spelled with another case or separators is fixed without a model call */
+  enumSpelling: 'validate-enum-spelling',
 } as const;
 
 export interface RunPipelineInput {
@@ -133,7 +138,12 @@ async function executePipeline(
   // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
   const ladderDefaults: LadderBudget = patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
   const budget: LadderBudget = { ...ladderDefaults, ...req.budget };
-  const parse: ParseOptions = { loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway) };
+  const rules: RunRules = {
+    loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway),
+    repairAt: patched(LADDER_PATCHES.repairAt),
+    closedCutsAndPartialObjects: patched(LADDER_PATCHES.closedCutsAndPartialObjects),
+    enumSpelling: patched(LADDER_PATCHES.enumSpelling),
+  };
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   const progress: PipelineProgress = {
     pipeline: pipeline.name,
@@ -190,7 +200,7 @@ async function executePipeline(
           context,
           registry,
           budget,
-          parse,
+          rules,
           downPools,
           spend,
           onAttempt: (a) => {

@@ -690,11 +690,12 @@ const classifyCases: CorpusCase[] = [
     expected: VALID('deterministic'),
   }),
   on(CLS_B, {
+    // the option but for its case: no model call needed
     id: 'classify-billing-category-capitalized',
     forms: ['enum'],
     first: { content: json({ ...CLS_BILLING, category: 'Billing' }) },
     good: CLS_BILLING,
-    expected: VALID('repair'),
+    expected: VALID('deterministic'),
   }),
   on(CLS_T, {
     id: 'classify-technical-priority-medium',

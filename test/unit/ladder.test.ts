@@ -49,6 +49,17 @@ describe('repair ladder planning', () => {
       reason: 'a targeted repair of /a on large did not fix it; no larger pool to escalate to',
     });
     expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined, allowPartial: true }))).toMatchObject({ action: 'partial' });
+    // a path the failed repair revealed still gets its repair there, so fewer are left for review
+    expect(planNextAttempt(base({ attempts: escalated, pool: 'large', escalateTo: undefined, targetable: ['/a', '/total'] }))).toMatchObject({
+      kind: 'repair',
+      pool: 'large',
+      paths: ['/total'],
+    });
+    // and with escalation blocked by the run's cost budget the ladder ends on the small pool
+    expect(planNextAttempt(base({ attempts: used, escalateTo: undefined, escalationBlocked: 'over the cost budget' }))).toEqual({
+      action: 'fail',
+      reason: 'a targeted repair of /a on small did not fix it; over the cost budget',
+    });
   });
 
   it('regenerates after a failed repair only when the budget asks for it', () => {

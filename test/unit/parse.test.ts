@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLenient, parseStrict, repeatedTail, runawayIn } from '../../core/parse.js';
+import { loopAtEnd, parseLenient, parseStrict, runawayIn, wordCounts } from '../../core/parse.js';
 
 describe('lenient parse', () => {
   it('reads plain JSON with no fixes', () => {
@@ -76,31 +76,49 @@ describe('lenient parse of prose and quotes', () => {
 describe('looping output', () => {
   const item = '{"description": "Analytics seats", "qty": 25, "unitPrice": 480, "amount": 12000}';
   const loop = (n: number) => `{"lines": [${Array.from({ length: n }, () => item).join(', ')}, {"description": "Analy`;
+  /** the invoice the loop came from: the line written once */
+  const source = wordCounts('Invoice BL-1\nAnalytics seats   25   $480.00   $12,000.00\nTotal $12,000.00');
 
   it('finds a block the text ends by repeating, also when the last copy is cut short', () => {
+    const found = loopAtEnd(loop(3), 3);
     // the block is one item and its separator, in whatever phase the text ends
-    expect(repeatedTail(loop(3), 3)).toHaveLength(item.length + 2);
-    expect(repeatedTail(loop(2), 3)).toBeUndefined();
+    expect(found?.block).toHaveLength(item.length + 2);
+    expect(loopAtEnd(loop(7), 3)?.copies).toBe(7);
+    expect(loopAtEnd(loop(2), 3)).toBeUndefined();
     // distinct items are a list, not a loop
     const list = `{"lines": [${[1, 2, 3, 4, 5, 6, 7].map((i) => item.replace('25', String(i))).join(', ')}, {"desc`;
-    expect(repeatedTail(list, 3)).toBeUndefined();
+    expect(loopAtEnd(list, 3)).toBeUndefined();
+  });
+
+  it('is no loop where the source holds the repeated content as often', () => {
+    const day = '{"description": "Consulting, per day", "qty": 1, "unitPrice": 950, "amount": 950}';
+    const lines = (n: number) => `{"lines": [${Array.from({ length: n }, () => day).join(', ')}, {"description": "Trav`;
+    const invoice = wordCounts(`${'Consulting, per day    1    950.00    950.00\n'.repeat(7)}Travel   1   120.00   120.00`);
+    expect(loopAtEnd(lines(7), 3, invoice)).toBeUndefined();
+    expect(runawayIn(lines(7), invoice)).toBeUndefined();
+    // more copies than the invoice has lines is a loop (the first copy, after "[", may not count)
+    expect(loopAtEnd(lines(9), 3, invoice)?.copies).toBeGreaterThan(7);
+    expect(loopAtEnd(loop(3), 3, source)?.copies).toBe(3);
   });
 
   it('takes an output cut while repeating an item for runaway, not for a longer answer', () => {
-    const r = parseLenient(loop(4), 'length');
+    const r = parseLenient(loop(4), 'length', { source });
     expect(r.issues).toEqual([expect.objectContaining({ kind: 'runaway', path: '', message: expect.stringContaining('repeats the same item') })]);
     // cut without a loop, it is a truncation: more room may finish it
-    expect(parseLenient(loop(1), 'length').issues.map((i) => i.kind)).toEqual(['truncated']);
+    expect(parseLenient(loop(1), 'length', { source }).issues.map((i) => i.kind)).toEqual(['truncated']);
     // as runs started before loops were told apart read it
     expect(parseLenient(loop(4), 'length', { loopsAreRunaway: false }).issues.map((i) => i.kind)).toEqual(['truncated']);
   });
 
-  it('stops a generation in progress only once a block has come six times, or on runaway whitespace or repetition', () => {
-    expect(runawayIn(loop(5))).toBeUndefined();
-    expect(runawayIn(loop(6))).toBe('the same block repeated over and over');
-    expect(runawayIn('{"a": "' + 'ha'.repeat(40))).toBe('runaway repetition');
-    expect(runawayIn('{"a": 1' + ' '.repeat(80))).toBe('runaway whitespace');
-    expect(runawayIn('{"summary": "A short answer that ends well."}')).toBeUndefined();
+  it('stops a generation in progress on six copies of a block, long whitespace or a long run of a short unit, and not on less', () => {
+    expect(runawayIn(loop(5), source)).toBeUndefined();
+    expect(runawayIn(loop(6), source)).toBe('the same block written over and over');
+    expect(runawayIn('{"a": "' + 'ha'.repeat(200), source)).toBe('runaway repetition');
+    expect(runawayIn('{"a": 1' + ' '.repeat(300), source)).toBe('runaway whitespace');
+    // a separator line, deep indentation and a short answer are no runaway
+    expect(runawayIn('{"body": "Thanks\n' + '-'.repeat(120), source)).toBeUndefined();
+    expect(runawayIn('{\n' + ' '.repeat(40), source)).toBeUndefined();
+    expect(runawayIn('{"summary": "A short answer that ends well."}', source)).toBeUndefined();
   });
 
   it('reads a generation stopped as runaway as incomplete, strictly and leniently', () => {

@@ -216,6 +216,15 @@ describe('safe coercions', () => {
     expect(r.fixes).toEqual([{ kind: 'coerce', path: '/total', detail: '"$2.00" -> 2' }]);
   });
 
+  it('reads an option spelled with another case or separators as that option, and nothing else', () => {
+    const r = validateOutput(task, '{"category":" BILLING","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx);
+    expect(r.valid).toBe(true);
+    expect(r.fixes).toEqual([{ kind: 'coerce', path: '/category', detail: '" BILLING" -> "billing"' }]);
+    expect(validateOutput(task, '{"category":"invoice","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx).issues).toEqual([expect.objectContaining({ kind: 'enum', path: '/category' })]);
+    // as runs started before it read it
+    expect(validateOutput(task, '{"category":"Billing","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx, true, {}, { enumSpelling: false }).valid).toBe(false);
+  });
+
   it('leaves text that is not a plain amount for the model', () => {
     const r = validateOutput(task, '{"category":"bug","items":[{"name":"ab","qty":2}],"total":"about 2"}', 'stop', ctx);
     expect(r.issues).toEqual([expect.objectContaining({ kind: 'type', path: '/total' })]);
@@ -236,6 +245,19 @@ describe('reading repair answers', () => {
     const merged = mergeRepair({ a: 1 }, '{"/a": 2', ['/a'], 'length');
     expect(merged).toEqual({ value: { a: 1 }, answered: [], unanswered: ['/a'] });
     expect(mergeRepair({ a: 1 }, '{"/a": 2', ['/a'], 'runaway').answered).toEqual([]);
+    // one whose JSON closed before the cut is complete
+    expect(mergeRepair({ a: 1 }, '{"/a": 2}' + ' '.repeat(300), ['/a'], 'runaway').value).toEqual({ a: 2 });
+    expect(mergeRepair({ a: 1 }, '{"/a": 2}  ', ['/a'], 'length', { closedCutsAndPartialObjects: false }).answered).toEqual([]);
+  });
+
+  it('keeps the fields of a repaired object that its answer left out', () => {
+    const current = { lines: [{ description: 'Seats', qty: 25, unitPrice: 12000, amount: 480 }] };
+    expect(mergeRepair(current, '{"/lines/0": {"unitPrice": 480, "amount": 12000}}', ['/lines/0']).value).toEqual({
+      lines: [{ description: 'Seats', qty: 25, unitPrice: 480, amount: 12000 }],
+    });
+    expect(mergeRepair(current, '{"/lines/0": {"unitPrice": 480, "amount": 12000}}', ['/lines/0'], 'stop', { closedCutsAndPartialObjects: false }).value).toEqual({
+      lines: [{ unitPrice: 480, amount: 12000 }],
+    });
   });
 });
 
