@@ -115,7 +115,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     else if (cmd === 'status') {
       const ok = await canConnect(databaseUrl());
       console.log(ok ? `up ${databaseUrl().replace(/:[^:@/]*@/, ':***@')}` : 'down');
-      process.exitCode = ok ? 0 : 1;
+      // an explicit exit: tsx does not pass process.exitCode on
+      process.exit(ok ? 0 : 1);
     } else throw new Error(`unknown command "${cmd}": use start, stop, status or url`);
   };
   main().catch((e: unknown) => {

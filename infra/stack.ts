@@ -187,7 +187,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const main = async () => {
     if (cmd === 'up') await up();
     else if (cmd === 'down') await down();
-    else if (cmd === 'status') process.exitCode = (await status()) ? 0 : 1;
+    else if (cmd === 'status') process.exit((await status()) ? 0 : 1); // explicit: tsx does not pass process.exitCode on
     else throw new Error(`unknown command "${cmd}": use up, down or status`);
   };
   main().catch((e: unknown) => {

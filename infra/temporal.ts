@@ -164,7 +164,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     else if (cmd === 'status') {
       const ok = await portOpen(TEMPORAL_PORT);
       console.log(ok ? `up 127.0.0.1:${TEMPORAL_PORT}, UI http://localhost:${TEMPORAL_UI_PORT}` : 'down');
-      process.exitCode = ok ? 0 : 1;
+      process.exit(ok ? 0 : 1); // explicit: tsx does not pass process.exitCode on
     } else throw new Error(`unknown command "${cmd}": use cli, start, stop or status`);
   };
   main().catch((e: unknown) => {
