@@ -23,12 +23,19 @@ export function wordCounts(text: string): Map<string, number> {
   return counts;
 }
 
-function tokens(text: string): string[] {
+/** The lowercase words of a text: letters and digits, numbers without thousands separators, no edge dots. */
+export function splitWords(text: string): string[] {
   return text
     .toLowerCase()
     .replace(/(\d),(?=\d{3})/g, '$1')
     .split(/[^\p{L}\p{N}.]+/u)
     .map((w) => w.replace(/^\.+|\.+$/g, ''))
+    .filter((w) => w.length > 0);
+}
+
+/** Words of three characters or more, each number in one spelling ("950.00" is "950"). */
+function tokens(text: string): string[] {
+  return splitWords(text)
     .map((w) => (/^\d+(\.\d+)?$/.test(w) ? String(Number(w)) : w))
     .filter((w) => w.length >= 3);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { guidedSchemaOf, type ContextBlock, type MicroTask } from './contract.js';
 import { formatIssue, type Issue } from './issues.js';
 import { fromPointer, getAt, isWithin, setAt } from './json-pointer.js';
-import { closesJson, parseLenient, type FinishReason } from './parse.js';
+import { closesJson, parseLenient, splitWords, type FinishReason } from './parse.js';
 
 /** A plain JSON scalar answer ("120", "\"Acme\"", "null"), or undefined. */
 function parseBare(raw: string): unknown {
@@ -174,12 +174,7 @@ const JSON_ONLY = 'Answer with one JSON object only: no prose, no markdown fence
 const STOPWORDS = new Set('the and for with not one this that from are was were you your its has have but all any per use only each into than then them they their what when which who will would should could must may can'.split(' '));
 
 function words(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/(\d),(?=\d{3})/g, '$1')
-    .split(/[^\p{L}\p{N}.]+/u)
-    .map((w) => w.replace(/^\.+|\.+$/g, ''))
-    .filter((w) => (/^\d/.test(w) ? w.length > 0 : w.length >= 3 && !STOPWORDS.has(w)));
+  return splitWords(text).filter((w) => /^\d/.test(w) || (w.length >= 3 && !STOPWORDS.has(w)));
 }
 
 function keyWords(pointer: string): string[] {
