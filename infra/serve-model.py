@@ -13,15 +13,14 @@ env = os.environ
 p = xlc.CommonParams()
 p.model.path = env["MS_MODEL_PATH"]
 p.model_alias = {env["MS_ALIAS"]}
-if env.get("MS_CHAT_TEMPLATE_FILE"):
-    with open(env["MS_CHAT_TEMPLATE_FILE"], encoding="utf-8") as f:
-        p.chat_template = f.read()
 p.hostnames = ["127.0.0.1"]
 p.port = int(env["MS_PORT"])
 p.n_parallel = int(env["MS_PARALLEL"])
 p.n_ctx = int(env["MS_CTX"]) * p.n_parallel  # llama.cpp splits n_ctx across its slots
 p.cpuparams.n_threads = int(env["MS_GEN_THREADS"])
 p.cpuparams_batch.n_threads = int(env["MS_THREADS"])
+p.n_batch = int(env.get("MS_BATCH", "512"))
+p.n_ubatch = min(p.n_batch, 512)
 p.cache_ram_mib = 512
 p.offline = True
 p.ui = False
@@ -29,7 +28,7 @@ p.endpoint_metrics = True
 p.endpoint_props = True
 print(
     f"model-server: loading {p.model.path} alias={env['MS_ALIAS']} ctx/slot={env['MS_CTX']} "
-    f"slots={p.n_parallel} threads(gen/batch)={env['MS_GEN_THREADS']}/{env['MS_THREADS']}",
+    f"slots={p.n_parallel} threads(gen/batch)={env['MS_GEN_THREADS']}/{env['MS_THREADS']} batch={p.n_batch}",
     flush=True,
 )
 stop = threading.Event()

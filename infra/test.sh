@@ -2,7 +2,7 @@
 # The test command: installs what is missing, then runs every test group against real services.
 #   npm test                      unit, integration (real Temporal + Postgres) and model (real local model)
 #   npm test -- --project unit    one group
-# Services the tests start (the embedded Postgres, the local model server) are stopped again at
+# Services the tests start (the embedded Postgres, the local model servers) are stopped again at
 # the end; ones that were already running are left as they were.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,12 +14,12 @@ node_modules/.bin/tsc --noEmit -p .
 TSX=node_modules/.bin/tsx
 postgres_was_up=yes
 [[ -n "${DATABASE_URL:-}" ]] || "$TSX" infra/postgres.ts status >/dev/null 2>&1 || postgres_was_up=no
-model_was_up=yes
-bash infra/model-server.sh status >/dev/null 2>&1 || model_was_up=no
+models_down=()
+for m in small large; do MODEL_NAME=$m bash infra/model-server.sh status >/dev/null 2>&1 || models_down+=("$m"); done
 
 status=0
 node_modules/.bin/vitest run "$@" || status=$?
 
-if [[ "$model_was_up" == no ]]; then bash infra/model-server.sh stop >/dev/null || true; fi
+for m in "${models_down[@]}"; do MODEL_NAME=$m bash infra/model-server.sh stop >/dev/null || true; done
 if [[ "$postgres_was_up" == no ]]; then "$TSX" infra/postgres.ts stop >/dev/null 2>&1 || true; fi
 exit "$status"

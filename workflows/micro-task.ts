@@ -349,7 +349,7 @@ function failure(run: MicroTaskRun, why: string, issues: Issue[], attempts: Atte
   return ApplicationFailure.create({
     type,
     nonRetryable: true,
-    message: `pipeline ${run.origin.pipeline}, step ${where}: micro-task ${run.task.name} v${run.task.version} failed after ${attempts.length} attempt(s) at ${paths.length ? paths.join(', ') : 'no path'}: ${why}`,
+    message: `pipeline ${run.origin.pipeline}, step ${where}: micro-task ${run.task.name} v${run.task.version} failed after ${attempts.length} attempt(s) at ${paths.length ? paths.map((p) => p || '(root)').join(', ') : 'no path'}: ${why}`,
     details: [
       {
         pipeline: run.origin.pipeline,

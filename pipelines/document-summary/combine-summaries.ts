@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { distinctItems, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { contentWords, quote, sharedWords } from '../shared/text.js';
+import { contentWords, quote, sharedWords } from '../../core/text.js';
 
 export const CombineSummariesInput = z.object({
   summaries: z.array(z.string().min(1)).min(1).max(40),
@@ -34,7 +35,7 @@ export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOut
 
 export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
   name: 'combine-summaries',
-  version: 1,
+  version: 2,
   formatName: 'combine_summaries',
   description: 'Combines the summaries of a document\'s parts into one summary with 3-6 key points.',
   input: CombineSummariesInput,
@@ -49,7 +50,7 @@ ${input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n')}
 Write one paragraph summarizing the whole document, and 3-6 key points, each one sentence taken from the summaries above.
 Return JSON of this shape: {"summary":"...","keyPoints":["...","...","..."]}`,
   }),
-  checks: [keyPointsGrounded],
+  checks: [keyPointsGrounded, distinctItems({ list: '/keyPoints', noun: 'key point', dropWhileAtLeast: 3 }), groundedNumbers()],
   pool: 'small',
   maxTokens: 600,
   temperature: 0,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
-import { contentWords, sharedWords } from '../shared/text.js';
+import { groundedNumbers } from '../../core/checks/index.js';
+import { contentWords, sharedWords } from '../../core/text.js';
 
 export const SummarizeChunkInput = z.object({
   text: z.string().min(1).max(1200),
@@ -26,7 +27,7 @@ export const summaryFromChunk: Check<SummarizeChunkInput, SummarizeChunkOutput> 
 
 export const summarizeChunk = defineMicroTask<SummarizeChunkInput, SummarizeChunkOutput>({
   name: 'summarize-chunk',
-  version: 1,
+  version: 2,
   formatName: 'summarize_chunk',
   description: 'Summarizes one part of a longer document in 2-3 sentences.',
   input: SummarizeChunkInput,
@@ -42,7 +43,7 @@ ${input.text}
 Summarize this part in 2-3 sentences.
 Return JSON of this shape: {"summary":"..."}`,
   }),
-  checks: [summaryFromChunk],
+  checks: [summaryFromChunk, groundedNumbers()],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { cents, numberAppearsIn, numbersIn } from '../shared/numbers.js';
-import { appearsIn, normalizeText, quote } from '../shared/text.js';
+import { cents, numberAppearsIn, numbersIn } from '../../core/numbers.js';
+import { appearsIn, normalizeText, quote } from '../../core/text.js';
 
 export const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'JPY'] as const;
 export type Currency = (typeof CURRENCIES)[number];

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineMicroTask, groundingText, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { repeatIssues } from '../shared/repeats.js';
-import { contentWords, normalizeText, quote, sharedWords } from '../shared/text.js';
+import { distinctItems, groundedNumbers } from '../../core/checks/index.js';
+import { repeatIssues } from '../../core/checks/repeats.js';
+import { contentWords, normalizeText, quote, sharedWords } from '../../core/text.js';
 import { SPEC_SHEET, blocksTitled } from './product.js';
 
 export const ExtractFeaturesInput = z.object({
@@ -82,7 +83,7 @@ export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOu
 
 export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
   name: 'extract-features',
-  version: 3,
+  version: 4,
   formatName: 'extract_features',
   description: 'Lists the features of a product that its spec sheet states, each with its benefit to the buyer.',
   input: ExtractFeaturesInput,
@@ -97,7 +98,12 @@ List up to ${input.maxFeatures} features of ${input.productName}, one per spec f
 - benefit: one sentence on what the feature does for the buyer
 Return JSON of this shape: {"features":[{"name":"...","benefit":"..."}]}`,
   }),
-  checks: [featureNamesGrounded, featureNamesDistinct],
+  checks: [
+    featureNamesGrounded,
+    featureNamesDistinct,
+    distinctItems({ list: '/features', field: '/benefit', noun: 'benefit', ignore: (input) => [input.productName] }),
+    groundedNumbers({ paths: ['/features/*/benefit', '/features/*/name'] }),
+  ],
   pool: 'small',
   maxTokens: 450,
   temperature: 0,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { repeatIssues } from '../shared/repeats.js';
-import { contentWords, quote, sharedWords } from '../shared/text.js';
+import { repeatIssues } from '../../core/checks/repeats.js';
+import { contentWords, quote, sharedWords } from '../../core/text.js';
 
 export const GenerateKeywordsInput = z.object({
   productName: z.string().min(1),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { defineMicroTask, groundingText, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { distinctItems, groundedNumbers, informative } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { moneyIn, numbersIn, sameAmount } from '../shared/numbers.js';
-import { normalizeText, quote } from '../shared/text.js';
+import { normalizeText, quote } from '../../core/text.js';
+import { PRODUCT } from './product.js';
 
 export const VERDICTS = ['strong-buy', 'buy', 'consider', 'skip'] as const;
 
@@ -21,25 +22,6 @@ export const WriteAdviceOutput = z.object({
 });
 export type WriteAdviceOutput = z.infer<typeof WriteAdviceOutput>;
 
-/** Small models invent prices; any amount of money the advice quotes must be one the context states. */
-export const quotedPricesGrounded: Check<WriteAdviceInput, WriteAdviceOutput> = (output, { context }) => {
-  const known = numbersIn(groundingText(context));
-  const fields: [string, string][] = [
-    ['/summary', output.summary],
-    ...output.buyIf.map((t, i): [string, string] => [`/buyIf/${i}`, t]),
-    ...output.skipIf.map((t, i): [string, string] => [`/skipIf/${i}`, t]),
-  ];
-  const issues: Issue[] = [];
-  for (const [path, text] of fields) {
-    for (const money of moneyIn(text)) {
-      if (!money.values.some((v) => known.some((k) => sameAmount(k, v)))) {
-        issues.push({ kind: 'grounding', path, message: `the amount ${quote(money.written)} is not the product's price; quote only the price given in the context` });
-      }
-    }
-  }
-  return issues;
-};
-
 export const buyersNotContradictory: Check<WriteAdviceInput, WriteAdviceOutput> = (output) => {
   const buyers = new Set(output.buyIf.map(normalizeText));
   const issues: Issue[] = [];
@@ -53,7 +35,7 @@ export const buyersNotContradictory: Check<WriteAdviceInput, WriteAdviceOutput> 
 
 export const writeAdvice = defineMicroTask<WriteAdviceInput, WriteAdviceOutput>({
   name: 'write-advice',
-  version: 1,
+  version: 2,
   formatName: 'write_advice',
   description: 'Writes buying advice for a product: who should buy it, who should not, and a verdict.',
   input: WriteAdviceInput,
@@ -71,7 +53,27 @@ Write buying advice:
 - summary: two sentences
 Return JSON of this shape: {"buyIf":["..."],"skipIf":["..."],"verdict":"...","summary":"..."}`,
   }),
-  checks: [quotedPricesGrounded, buyersNotContradictory],
+  checks: [
+    buyersNotContradictory,
+    distinctItems({ list: '/buyIf', noun: 'buyer', ignore: (input) => [input.productName], dropWhileAtLeast: 1 }),
+    distinctItems({ list: '/skipIf', noun: 'buyer', ignore: (input) => [input.productName], dropWhileAtLeast: 1 }),
+    informative({
+      items: '/buyIf/*',
+      subject: (input, context) => [input.productName, ...context.filter((b) => b.title === PRODUCT).map((b) => renderContext([b]))],
+      noun: 'buyer',
+      instead: 'describe a kind of buyer and why it suits them',
+      minWords: 3,
+    }),
+    informative({
+      items: '/skipIf/*',
+      subject: (input, context) => [input.productName, ...context.filter((b) => b.title === PRODUCT).map((b) => renderContext([b]))],
+      noun: 'buyer',
+      instead: 'describe a kind of buyer and why it does not suit them',
+      minWords: 3,
+    }),
+    // prices and specs alike: a figure the facts do not state is invented
+    groundedNumbers(),
+  ],
   pool: 'small',
   maxTokens: 450,
   temperature: 0.2,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { distinctItems, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { normalizeText, quote } from '../shared/text.js';
+import { normalizeText, quote } from '../../core/text.js';
 
 export const WriteScenariosInput = z.object({
   productName: z.string().min(1),
@@ -49,7 +50,7 @@ function outputForFeatures(input: WriteScenariosInput): z.ZodType<WriteScenarios
 
 export const writeScenarios = defineMicroTask<WriteScenariosInput, WriteScenariosOutput>({
   name: 'write-scenarios',
-  version: 2,
+  version: 3,
   formatName: 'write_scenarios',
   description: 'Writes short usage scenarios for a product, each built on one of its extracted features.',
   input: WriteScenariosInput,
@@ -65,7 +66,13 @@ ${input.features.map((f) => `- ${f.name}: ${f.benefit}`).join('\n')}
 Write ${input.count} usage scenarios, each about a different feature. In "feature", copy the feature's name exactly as listed above.
 Return JSON of this shape: {"scenarios":[{"title":"...","description":"...","feature":"..."}]}`,
   }),
-  checks: [scenarioFeaturesKnown],
+  checks: [
+    scenarioFeaturesKnown,
+    distinctItems({ list: '/scenarios', field: '/feature', noun: 'scenario\'s feature', similarity: 1.01, dropWhileAtLeast: 2 }),
+    distinctItems({ list: '/scenarios', field: '/title', noun: 'title', ignore: (input) => [input.productName] }),
+    distinctItems({ list: '/scenarios', field: '/description', noun: 'description', ignore: (input) => [input.productName] }),
+    groundedNumbers({ paths: ['/scenarios/*/title', '/scenarios/*/description'] }),
+  ],
   pool: 'small',
   maxTokens: 500,
   temperature: 0.2,

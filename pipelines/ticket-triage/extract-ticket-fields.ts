@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
-import { appearsIn, quote } from '../shared/text.js';
+import { appearsIn, quote } from '../../core/text.js';
 
 export const ExtractTicketFieldsInput = z.object({
   subject: z.string().min(1),

@@ -13,20 +13,25 @@ import { startHarness, type Harness } from '../support/harness.js';
 
 const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
 let h: Harness;
-let baseUrl: string;
-let modelName: string;
+const servers: Record<'small' | 'large', { baseUrl: string; model: string }> = { small: { baseUrl: '', model: '' }, large: { baseUrl: '', model: '' } };
 
 beforeAll(async () => {
-  baseUrl = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n')[0]!;
-  modelName = execFileSync('bash', [SCRIPT, 'model-name'], { encoding: 'utf8' }).trim();
+  for (const pool of ['small', 'large'] as const) {
+    const [baseUrl, model] = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MODEL_NAME: pool } })
+      .trim()
+      .split('\n') as [string, string];
+    servers[pool] = { baseUrl, model };
+  }
   h = await startHarness({
     adjust: (r) => {
-      for (const pool of Object.values(r.pools)) {
-        pool.baseUrl = baseUrl;
-        pool.model = modelName;
+      for (const [name, pool] of Object.entries(r.pools)) {
+        const server = servers[name as 'small' | 'large'];
+        pool.baseUrl = server.baseUrl;
+        pool.model = server.model;
         pool.kind = 'llamacpp';
         pool.timeoutSeconds = 300;
         pool.concurrency = 2;
+        pool.stream = true;
       }
     },
   });
@@ -35,8 +40,10 @@ afterAll(async () => h?.stop());
 
 describe('a shipped pipeline on the real local model', () => {
   it('finds by probing that the server enforces the JSON schema', async () => {
-    const { rows } = await h.pgPool.query('select * from endpoint_probes where endpoint = $1 and model = $2', [h.registry.pools.small!.endpoint, modelName]);
-    expect(rows[0]).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', reports_usage: true });
+    for (const pool of ['small', 'large'] as const) {
+      const { rows } = await h.pgPool.query('select * from endpoint_probes where endpoint = $1 and model = $2', [h.registry.pools[pool]!.endpoint, servers[pool].model]);
+      expect(rows[0], pool).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', reports_usage: true });
+    }
   });
 
   it.each(['ticket-triage', 'product-review'])('runs %s: every micro-task ends valid or as the typed failure, with real tokens and latency', async (pipeline) => {
@@ -66,7 +73,8 @@ describe('a shipped pipeline on the real local model', () => {
     expect(attempts.length).toBeGreaterThan(0);
     for (const a of attempts) {
       expect(a.error).toBeNull();
-      expect(a.model).toBe(modelName);
+      // routing: each attempt ran on the model of the pool it was routed to
+      expect(a.model).toBe(servers[a.pool as 'small' | 'large'].model);
       expect(a.tokensEstimated).toBe(false);
       expect(a.promptTokens).toBeGreaterThan(0);
       expect(a.completionTokens).toBeGreaterThan(0);

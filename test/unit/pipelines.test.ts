@@ -14,8 +14,8 @@ import type { ExtractFeaturesOutput } from '../../pipelines/product-review/extra
 import type { GenerateKeywordsOutput } from '../../pipelines/product-review/generate-keywords.js';
 import type { WriteAdviceOutput } from '../../pipelines/product-review/write-advice.js';
 import type { WriteScenariosOutput } from '../../pipelines/product-review/write-scenarios.js';
-import { moneyIn, numbersIn } from '../../pipelines/shared/numbers.js';
-import { appearsIn } from '../../pipelines/shared/text.js';
+import { moneyIn, numbersIn } from '../../core/numbers.js';
+import { appearsIn } from '../../core/text.js';
 import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classify-ticket.js';
 import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
 import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
@@ -403,6 +403,39 @@ describe('product-review checks', () => {
   it('write-advice flags a buyer listed under both buyIf and skipIf', () => {
     const bad = edited(advice, (o) => (o.skipIf[1] = o.buyIf[0]!));
     expectCaught(pr('advice'), bad, [['semantic', '/skipIf/1']]);
+  });
+
+  it('write-advice catches the buyers a 0.5B model wrote: the category three times, a label three times', () => {
+    const bad = edited(advice, (o) => {
+      o.buyIf = ['headphones', 'headphones', 'headphones'];
+      o.skipIf = ['laptop phones', 'laptop phones', 'laptop phones'];
+    });
+    const call = pr('advice');
+    const r = validateValue(call.task, bad, { input: call.input, context: call.context });
+    expect(r.valid).toBe(false);
+    // the repeats go without a model call; what is left is sent back, path by path
+    expect(r.fixes.map((f) => f.path).sort()).toEqual(['/buyIf', '/skipIf']);
+    expect(r.valid ? [] : r.issues.map((i) => [i.kind, i.path])).toEqual([
+      ['semantic', '/buyIf/0'],
+      ['semantic', '/skipIf/0'],
+    ]);
+  });
+
+  it('write-advice flags a figure the facts do not state', () => {
+    const bad = edited(advice, (o) => (o.summary = 'With 45 hours of battery and 40 mm drivers it suits long trips and daily commutes.'));
+    const [issue] = expectCaught(pr('advice'), bad, [['grounding', '/summary']]);
+    expect(issue!.message).toContain('"45 hours"');
+  });
+
+  it('write-scenarios flags two scenarios with one description', () => {
+    const bad = edited(scenarios, (o) => (o.scenarios[1]!.description = o.scenarios[0]!.description));
+    expectCaught(pr('scenarios'), bad, [['semantic', '/scenarios/1/description']]);
+  });
+
+  it('extract-features flags a benefit that gives a spec number another unit', () => {
+    const bad = edited(features, (o) => (o.features[0]!.benefit = 'Weighs 254 g with 254 mm dynamic drivers for rich sound.'));
+    const [issue] = expectCaught(pr('features'), bad, [['grounding', '/features/0/benefit']]);
+    expect(issue!.message).toContain('"254 mm" gives the wrong unit');
   });
 
   it('generate-keywords lowercases a keyword with capitals without a model call', () => {

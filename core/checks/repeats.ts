@@ -1,5 +1,5 @@
-import type { Issue } from '../../core/issues.js';
-import { quote } from './text.js';
+import type { Issue } from '../issues.js';
+import { quote } from '../text.js';
 
 export interface RepeatsOptions<T> {
   /** what makes two items the same */

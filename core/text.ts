@@ -67,3 +67,22 @@ export function sharedWords(words: readonly string[], pool: readonly string[]): 
 export function quote(s: string, max = 60): string {
   return JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
 }
+
+const WORDS = new Intl.Segmenter('und', { granularity: 'word' });
+
+/**
+ * The words of a text in any script, by Unicode word boundaries (Intl.Segmenter), so Chinese or
+ * Thai without spaces splits too: NFKC, lowercase, punctuation dropped, "1,250.00" kept whole.
+ */
+export function wordsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const s of WORDS.segment(text.normalize('NFKC').toLowerCase())) if (s.isWordLike) out.push(s.segment);
+  return out;
+}
+
+/** The stemmed words of a text that carry meaning, in any script: `wordsOf` less stop words. */
+export function meaningWords(text: string): string[] {
+  return wordsOf(text)
+    .filter((w) => !STOPWORDS.has(w))
+    .map(stem);
+}
