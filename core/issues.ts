@@ -26,6 +26,12 @@ export interface Issue {
    * qty × unit price opens the whole line). Default: the path itself.
    */
   repairAt?: string[];
+  /**
+   * For a value that must be written anew rather than corrected (a label instead of a
+   * description, an invented figure): what the path must say instead. A repair prompt gives this
+   * in place of the rejected value, which small models otherwise copy straight back.
+   */
+  rewrite?: string;
 }
 
 /** A change the deterministic rung made without a model call. */

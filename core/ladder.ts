@@ -1,5 +1,7 @@
 import type { Issue } from './issues.js';
 import { isWithin } from './json-pointer.js';
+
+const repairTargetsOf = (i: Issue): string[] => (i.repairAt && i.repairAt.length > 0 ? i.repairAt : [i.path]);
 import type { CallKind } from './repair.js';
 
 export interface AttemptSummary {
@@ -40,6 +42,12 @@ export interface LadderBudget {
    * prompt and output again. The paths go to the larger pool instead, or the ladder ends there.
    */
   regenerateAfterFailedRepair: boolean;
+  /**
+   * Whether a path a repair rewrote gets another repair on the same pool when it now fails a
+   * different way (it was cut mid-sentence, now it copies another item): that repair made
+   * progress. Only the same failure again is a stall. Off for runs started before it.
+   */
+  repairAgainOnNewIssue?: boolean;
 }
 
 export const DEFAULT_BUDGET: LadderBudget = {
@@ -51,6 +59,7 @@ export const DEFAULT_BUDGET: LadderBudget = {
   maxContinuations: 1,
   maxTokensCeiling: 4096,
   regenerateAfterFailedRepair: false,
+  repairAgainOnNewIssue: true,
 };
 
 export interface LadderInput {
@@ -138,7 +147,20 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   // second time: its second repair goes to a larger rung instead (a second repair is for paths the
   // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
   const repairedHere = s.attempts.filter((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate')).flatMap((a) => a.paths ?? []);
-  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)));
+  const sign = (i: Issue) => `${i.path}\u0000${i.kind}\u0000${i.message}`;
+  // the issues a path had before the last repair on this pool that rewrote it
+  const under = (i: Issue, p: string) => isWithin(i.path, p) || repairTargetsOf(i).some((t) => isWithin(t, p));
+  const before = (p: string): Set<string> => {
+    const k = s.attempts.findLastIndex((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate') && (a.paths ?? []).some((q) => isWithin(p, q) || isWithin(q, p)));
+    return new Set((k > 0 ? s.attempts[k - 1]!.issues : []).filter((i) => under(i, p)).map(sign));
+  };
+  const stalled = (p: string) => {
+    if (!s.budget.repairAgainOnNewIssue) return true;
+    const was = before(p);
+    // without a record of what the path failed before, its repair counts as failed, as it always did
+    return was.size === 0 || s.issues.some((i) => under(i, p) && was.has(sign(i)));
+  };
+  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)) && stalled(p));
   if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && repairs < s.budget.maxRepairs) {
     return {
       action: 'call',

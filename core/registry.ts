@@ -49,6 +49,8 @@ export const RegistryConfig = z
     /** seconds an attempt waits for a pool's worker before the route falls back */
     poolWaitSeconds: z.number().positive().default(60),
     pools: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), PoolConfig),
+    /** a micro-task's first attempt goes to this pool instead of the one its definition names: routing measured on this deployment's models */
+    routes: z.record(z.string().min(1), z.string()).default({}),
     reference: z.strictObject({ model: z.string(), price: PriceConfig }),
   })
   .superRefine((r, ctx) => {
@@ -57,6 +59,9 @@ export const RegistryConfig = z
       if (p.escalateTo !== undefined && !(p.escalateTo in r.pools)) {
         ctx.addIssue({ code: 'custom', path: ['pools', name, 'escalateTo'], message: `no pool named "${p.escalateTo}"` });
       }
+    }
+    for (const [task, pool] of Object.entries(r.routes)) {
+      if (!(pool in r.pools)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });
     }
   });
 export type RegistryConfig = z.infer<typeof RegistryConfig>;
@@ -89,6 +94,8 @@ export interface RegistrySnapshot {
   defaultPool: string;
   poolWaitSeconds: number;
   pools: Record<string, PoolInfo>;
+  /** task name -> pool; absent in snapshots taken before routes existed */
+  routes?: Record<string, string>;
   reference: { model: string; price: Price };
 }
 
@@ -132,6 +139,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
     defaultPool: config.defaultPool,
     poolWaitSeconds: config.poolWaitSeconds,
     pools,
+    routes: { ...config.routes },
     reference: { model: config.reference.model, price: toPrice(config.reference.price) },
   };
 }

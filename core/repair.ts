@@ -260,6 +260,10 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     const repair = spec.repair;
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
     const lines = repair.paths.map((p) => {
+      const own = issuesUnder(repair.issues, [p]).filter((i) => !(i.path === p && i.kind === 'missing'));
+      if (own.length > 0 && own.every((i) => i.path === p && i.rewrite !== undefined)) {
+        return `- "${p}": write a new value: ${[...new Set(own.map((i) => i.rewrite))].join('; ')}`;
+      }
       const problems = issuesUnder(repair.issues, [p])
         .filter((i) => !(i.path === p && i.kind === 'missing'))
         .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));

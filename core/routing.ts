@@ -11,7 +11,11 @@ export interface Route {
 export function choosePool(task: MicroTask<any, any>, promptChars: number, registry: RegistrySnapshot): Route {
   let pool = task.pool;
   let reason = `default pool of ${task.name}`;
-  if (!(pool in registry.pools)) {
+  const routed = registry.routes?.[task.name];
+  if (routed !== undefined && routed in registry.pools) {
+    pool = routed;
+    reason = `the registry routes ${task.name} to ${pool}`;
+  } else if (!(pool in registry.pools)) {
     pool = registry.defaultPool;
     reason = `pool "${task.pool}" of ${task.name} is not configured; using the default pool`;
   } else if (task.difficulty === 'hard' && registry.pools[pool]!.escalateTo) {

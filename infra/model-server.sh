@@ -20,7 +20,7 @@ set -euo pipefail
 #   MODEL_THREADS        threads for prompt processing (default: nproc)
 #   MODEL_GEN_THREADS    threads for token generation (default: MODEL_THREADS-1, min 1;
 #                        on a busy 2-core box 2 spinning threads collapse generation speed)
-#   MODEL_CTX            context tokens available to EACH request/slot (default 4096)
+#   MODEL_CTX            context tokens available to EACH request/slot (default 16384)
 #   MODEL_PARALLEL       parallel slots (default 2); total KV = MODEL_CTX * MODEL_PARALLEL
 #   MODEL_BATCH          logical batch size for prompt processing (default 512)
 #   MODEL_START_TIMEOUT  seconds to wait for health on start (default 120)
@@ -56,7 +56,7 @@ THREADS="${MODEL_THREADS:-$(nproc_)}"
 if [[ -n "${MODEL_GEN_THREADS:-}" ]]; then GEN_THREADS="$MODEL_GEN_THREADS"
 elif (( THREADS > 1 )); then GEN_THREADS=$((THREADS - 1))
 else GEN_THREADS=1; fi
-CTX="${MODEL_CTX:-4096}"
+CTX="${MODEL_CTX:-16384}"
 PARALLEL="${MODEL_PARALLEL:-2}"
 BATCH="${MODEL_BATCH:-512}"
 START_TIMEOUT="${MODEL_START_TIMEOUT:-120}"

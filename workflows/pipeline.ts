@@ -23,6 +23,8 @@ const LADDER_PATCHES = {
   closedCutsAndPartialObjects: 'repair-answers-closed-cuts-partial-objects',
   /** an enum value spelled with another case or separators is fixed without a model call */
   enumSpelling: 'validate-enum-spelling',
+  /** a repaired path that now fails a different way gets another repair on the same pool; only the same failure is a stall */
+  repairAgainOnNewIssue: 'ladder-repair-again-on-new-issue',
 } as const;
 
 export interface RunPipelineInput {
@@ -136,7 +138,10 @@ async function executePipeline(
     });
   }
   // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
-  const ladderDefaults: LadderBudget = patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
+  const ladderDefaults: LadderBudget = {
+    ...(patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true }),
+    repairAgainOnNewIssue: patched(LADDER_PATCHES.repairAgainOnNewIssue),
+  };
   const budget: LadderBudget = { ...ladderDefaults, ...req.budget };
   const rules: RunRules = {
     loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway),

@@ -1,7 +1,7 @@
-import type { Check } from '../contract.js';
+import type { Check, ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
 import { meaningWords, quote, wordsOf } from '../text.js';
-import { select } from './select.js';
+import { select, selectStrings } from './select.js';
 
 export interface DistinctOptions<I> {
   /** JSON pointer of the list; `*` may stand for the index of an outer list */
@@ -84,11 +84,11 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
           const path = `${list.path}/${b.i}${o.field ?? ''}`;
           if (a.words.join(' ') === b.words.join(' ')) {
             exact.push(b.i);
-            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} repeats ${o.noun} ${a.i + 1}; write a different ${o.noun}` });
+            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} repeats ${o.noun} ${a.i + 1}; write a different ${o.noun}`, rewrite: `a ${o.noun} about something the other items do not cover` });
             break;
           }
           if (jaccard(a.meaning, b.meaning) >= similarity) {
-            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} says the same as ${o.noun} ${a.i + 1} ${quote(a.text)}; write a different ${o.noun}` });
+            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} says the same as ${o.noun} ${a.i + 1} ${quote(a.text)}; write a different ${o.noun}`, rewrite: `a ${o.noun} about something the other items do not cover` });
             break;
           }
           const run = longestSharedRun(a.words, b.words);
@@ -109,4 +109,63 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
     }
     return issues;
   };
+}
+
+export interface NotCopiedOptions<I> {
+  /** pattern of the items */
+  items: string;
+  /** the texts an item may not be lifted from */
+  sources: (input: I, context: readonly ContextBlock[]) => readonly string[];
+  noun: string;
+  instead: string;
+  /** a run of this many consecutive words taken from a source is copied (default 6) */
+  words?: number;
+}
+
+/**
+ * An item is written, not lifted from the input: a customer's note pasted in as a kind of buyer
+ * ("Not for the gym: they slipped off when I tried running") is a quote, not advice.
+ */
+export function notCopied<I, O>(o: NotCopiedOptions<I>): Check<I, O> {
+  const min = o.words ?? 6;
+  return (output, { input, context }) => {
+    const sources = o.sources(input, context).flatMap((s) => s.split('\n')).map(wordsOf);
+    return selectStrings(output, o.items).flatMap(({ path, text }): Issue[] => {
+      const words = wordsOf(text);
+      const run = sources.map((s) => longestSharedRun(words, s)).reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
+      return run.length >= Math.min(min, Math.max(3, words.length)) && run.length * 2 >= words.length
+        ? [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} copies ${quote(run.join(' '), 80)} from the input; ${o.instead}`, rewrite: o.instead }]
+        : [];
+    });
+  };
+}
+
+const SENTENCES = new Intl.Segmenter('und', { granularity: 'sentence' });
+
+/** A text says each thing once: a sentence written twice is a loop that stayed under the token limit. */
+export function distinctSentences<I, O>(o: { paths: readonly string[] }): Check<I, O> {
+  return (output) =>
+    o.paths.flatMap((p) => selectStrings(output, p)).flatMap(({ path, text }): Issue[] => {
+      const seen = new Set<string>();
+      for (const s of SENTENCES.segment(text)) {
+        const key = wordsOf(s.segment).join(' ');
+        if (key.split(' ').length < 3) continue;
+        if (seen.has(key)) return [{ kind: 'semantic', path, message: `repeats the sentence ${quote(s.segment.trim(), 80)}; say each thing once`, rewrite: 'say each thing once, without repeating a sentence' }];
+        seen.add(key);
+      }
+      return [];
+    });
+}
+
+/**
+ * A text ends where a sentence ends. Guided decoding stops a string at its length bound, so a
+ * model that writes too long leaves "..., or for" behind, which every schema accepts.
+ */
+export function completeSentences<I, O>(o: { paths: readonly string[]; max?: number }): Check<I, O> {
+  return (output) =>
+    o.paths.flatMap((p) => selectStrings(output, p)).flatMap(({ path, text }): Issue[] =>
+      /[.!?。！？…)"”’]\s*$/u.test(text) || text.trim() === ''
+        ? []
+        : [{ kind: 'constraint', path, message: `stops mid-sentence at ${quote(text.slice(-40))}; end with a complete sentence`, rewrite: `complete sentences${o.max ? `, under ${o.max} characters in all` : ''}` }],
+    );
 }

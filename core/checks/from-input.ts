@@ -78,8 +78,8 @@ export function informative<I, O>(o: InformativeOptions<I>): Check<I, O> {
     const subject = [...new Set(o.subject(input, context).flatMap(meaningWords))];
     return selectStrings(output, o.items).flatMap(({ path, text }): Issue[] => {
       const words = [...new Set(meaningWords(text).filter((w) => !subject.some((s) => wordsMatch(w, s))))];
-      if (words.length === 0) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} only repeats the subject; ${o.instead}` }];
-      if (words.length < (o.minWords ?? 1)) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} is a label, not a description; ${o.instead}` }];
+      if (words.length === 0) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} only repeats the subject; ${o.instead}`, rewrite: o.instead }];
+      if (words.length < (o.minWords ?? 1)) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} is a label, not a description; ${o.instead}`, rewrite: `${o.instead}, in a full phrase` }];
       return [];
     });
   };

@@ -92,7 +92,7 @@ export function groundedNumbers<I, O>(o: GroundedNumbersOptions<I> = {}): Check<
   return (output, { input, context }) => {
     const sources = o.sources ? o.sources(input, context) : [renderContext(context), ...inputTexts(input)];
     // a source may spell a figure out; generated prose that does so tells a story ("a ten-hour flight"), not a spec
-    const known = sources.flatMap((t) => numberMentions(t, true));
+    const known = sources.flatMap((t) => t.split('\n').flatMap((line) => numberMentions(line, true).map((m) => ({ ...m, line: line.trim().replace(/^[-*]\s+/, '') }))));
     const texts = o.paths ? o.paths.flatMap((p) => selectStrings(output, p)) : stringLeaves(output);
     const issues: Issue[] = [];
     for (const { path, text } of texts) {
@@ -100,12 +100,19 @@ export function groundedNumbers<I, O>(o: GroundedNumbersOptions<I> = {}): Check<
         const same = known.filter((k) => k.values.some((v) => n.values.some((w) => sameAmount(v, w))));
         if (same.length === 0) {
           if (n.unit === undefined && n.whole && Number(n.values[0]) <= freeUpTo) continue;
-          issues.push({ kind: 'grounding', path, message: `${quote(n.written)} is in none of the facts given; use only figures the facts state` });
+          // the figure is wrong, not the item it sits in: only this text is rewritten
+          issues.push({ kind: 'grounding', path, repairAt: [path], message: `${quote(n.written)} is in none of the facts given; remove it, or use a figure the facts state`, rewrite: 'write it again using only figures the facts state, with their units' });
           continue;
         }
         if (n.unit === undefined || same.some((k) => k.unit === undefined || k.unit === n.unit)) continue;
-        const stated = [...new Set(same.map((k) => k.written))].map((w) => quote(w)).join(', ');
-        issues.push({ kind: 'grounding', path, message: `${quote(n.written)} gives the wrong unit: the facts state ${stated}` });
+        const where = [...new Set(same.map((k) => quote(k.line, 70)))].slice(0, 2).join(' and ');
+        issues.push({
+          kind: 'grounding',
+          path,
+          repairAt: [path],
+          message: `${quote(n.written)} is not a figure the facts state: they give that number only in ${where}; remove it, or write the figure as the facts give it`,
+          rewrite: `write it again using only figures the facts state, with their units (${n.values[0]} appears only in ${where})`,
+        });
       }
     }
     return issues;

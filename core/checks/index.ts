@@ -1,5 +1,5 @@
 /** Generic checks any micro-task can declare: distinct items, grounded numbers, items taken from the input. */
-export { distinctItems, type DistinctOptions } from './distinct.js';
+export { completeSentences, distinctItems, distinctSentences, notCopied, type DistinctOptions, type NotCopiedOptions } from './distinct.js';
 export { fromInput, informative, type FromInputOptions, type InformativeOptions, type SourceMatch } from './from-input.js';
 export { groundedNumbers, numberMentions, type GroundedNumbersOptions, type NumberMention } from './grounded-numbers.js';
 export { repeatIssues, type RepeatsOptions } from './repeats.js';

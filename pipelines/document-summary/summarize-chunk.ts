@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
-import { groundedNumbers } from '../../core/checks/index.js';
+import { completeSentences, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import { contentWords, sharedWords } from '../../core/text.js';
 
 export const SummarizeChunkInput = z.object({
@@ -43,7 +43,7 @@ ${input.text}
 Summarize this part in 2-3 sentences.
 Return JSON of this shape: {"summary":"..."}`,
   }),
-  checks: [summaryFromChunk, groundedNumbers()],
+  checks: [summaryFromChunk, distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'], max: 400 }), groundedNumbers()],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
-import { distinctItems, groundedNumbers, informative } from '../../core/checks/index.js';
+import { defineMicroTask, renderContext, type Check, type ContextBlock, type Prompt } from '../../core/contract.js';
+import { completeSentences, distinctItems, distinctSentences, groundedNumbers, informative, notCopied } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
 import { normalizeText, quote } from '../../core/text.js';
-import { PRODUCT } from './product.js';
+import { CUSTOMER_NOTES, PRODUCT } from './product.js';
 
 export const VERDICTS = ['strong-buy', 'buy', 'consider', 'skip'] as const;
 
@@ -21,6 +21,24 @@ export const WriteAdviceOutput = z.object({
   summary: z.string().min(20).max(300).describe('two sentences of buying advice'),
 });
 export type WriteAdviceOutput = z.infer<typeof WriteAdviceOutput>;
+
+function advicePrompt(input: WriteAdviceInput, context: readonly ContextBlock[]): Prompt {
+  return {
+    system: 'You write honest, balanced buying advice. Base it only on the product facts and customer notes given; do not invent prices or specs.',
+    user: `${renderContext(context)}
+
+Key features of ${input.productName}: ${input.features.join('; ')}.
+${input.scenarios.length > 0 ? `Typical uses: ${input.scenarios.join('; ')}.\n` : ''}
+Write buying advice. In buyIf, name 1-3 kinds of people the product suits and why, in your own words. In skipIf, name 1-3 kinds of people it does not suit and why. The verdict is "strong-buy" (excellent for most buyers), "buy" (good value), "consider" (good for some) or "skip" (better options exist). The summary is two sentences.
+Return JSON of this shape: {"buyIf":["..."],"skipIf":["..."],"verdict":"...","summary":"..."}`,
+  };
+}
+
+/** Where an item may not be lifted from: the customer notes, and the instructions of the prompt itself. */
+const notesAndInstructions = (input: WriteAdviceInput, context: readonly ContextBlock[]) => [
+  ...context.filter((b) => b.title === CUSTOMER_NOTES).map((b) => renderContext([b])),
+  advicePrompt(input, []).user,
+];
 
 export const buyersNotContradictory: Check<WriteAdviceInput, WriteAdviceOutput> = (output) => {
   const buyers = new Set(output.buyIf.map(normalizeText));
@@ -40,19 +58,7 @@ export const writeAdvice = defineMicroTask<WriteAdviceInput, WriteAdviceOutput>(
   description: 'Writes buying advice for a product: who should buy it, who should not, and a verdict.',
   input: WriteAdviceInput,
   output: WriteAdviceOutput,
-  prompt: (input, context) => ({
-    system: 'You write honest, balanced buying advice. Base it only on the product facts and customer notes given; do not invent prices or specs.',
-    user: `${renderContext(context)}
-
-Key features of ${input.productName}: ${input.features.join('; ')}.
-${input.scenarios.length > 0 ? `Typical uses: ${input.scenarios.join('; ')}.\n` : ''}
-Write buying advice:
-- buyIf: 1-3 kinds of buyer it suits
-- skipIf: 1-3 kinds of buyer it does not suit
-- verdict: "strong-buy" (excellent for most buyers), "buy" (good value), "consider" (good for some), or "skip" (better options exist)
-- summary: two sentences
-Return JSON of this shape: {"buyIf":["..."],"skipIf":["..."],"verdict":"...","summary":"..."}`,
-  }),
+  prompt: advicePrompt,
   checks: [
     buyersNotContradictory,
     distinctItems({ list: '/buyIf', noun: 'buyer', ignore: (input) => [input.productName], dropWhileAtLeast: 1 }),
@@ -62,15 +68,17 @@ Return JSON of this shape: {"buyIf":["..."],"skipIf":["..."],"verdict":"...","su
       subject: (input, context) => [input.productName, ...context.filter((b) => b.title === PRODUCT).map((b) => renderContext([b]))],
       noun: 'buyer',
       instead: 'describe a kind of buyer and why it suits them',
-      minWords: 3,
     }),
     informative({
       items: '/skipIf/*',
       subject: (input, context) => [input.productName, ...context.filter((b) => b.title === PRODUCT).map((b) => renderContext([b]))],
       noun: 'buyer',
       instead: 'describe a kind of buyer and why it does not suit them',
-      minWords: 3,
     }),
+    notCopied({ items: '/buyIf/*', sources: notesAndInstructions, noun: 'buyer', instead: 'describe the kind of buyer in your own words' }),
+    notCopied({ items: '/skipIf/*', sources: notesAndInstructions, noun: 'buyer', instead: 'describe the kind of buyer in your own words' }),
+    distinctSentences({ paths: ['/summary'] }),
+    completeSentences({ paths: ['/summary'], max: 300 }),
     // prices and specs alike: a figure the facts do not state is invented
     groundedNumbers(),
   ],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
-import { distinctItems, groundedNumbers } from '../../core/checks/index.js';
+import { completeSentences, distinctItems, groundedNumbers, notCopied } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
 import { normalizeText, quote } from '../../core/text.js';
 
@@ -71,6 +71,9 @@ Return JSON of this shape: {"scenarios":[{"title":"...","description":"...","fea
     distinctItems({ list: '/scenarios', field: '/feature', noun: 'scenario\'s feature', similarity: 1.01, dropWhileAtLeast: 2 }),
     distinctItems({ list: '/scenarios', field: '/title', noun: 'title', ignore: (input) => [input.productName] }),
     distinctItems({ list: '/scenarios', field: '/description', noun: 'description', ignore: (input) => [input.productName] }),
+    // a scenario tells a use; a feature's benefit pasted in is not one
+    notCopied({ items: '/scenarios/*/description', sources: (input) => input.features.map((f) => f.benefit), noun: 'description', instead: 'describe who uses the product, where, and how the feature helps, in your own words' }),
+    completeSentences({ paths: ['/scenarios/*/description'], max: 300 }),
     groundedNumbers({ paths: ['/scenarios/*/title', '/scenarios/*/description'] }),
   ],
   pool: 'small',

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
       databaseUrl,
       workflowBundle,
       probe: false,
+      // as shipped: a call that waits this long for a free slot is routed elsewhere
+      poolWaitSeconds: 60,
       adjust: (r) => {
         for (const [name, p] of Object.entries(r.pools)) {
           const server = servers[name as 'small' | 'large'];

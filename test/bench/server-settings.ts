@@ -182,6 +182,8 @@ async function main(): Promise<void> {
         databaseUrl,
         workflowBundle,
         probe: false,
+        // calls queue behind the slots; a queued call is not a pool without workers
+        poolWaitSeconds: 900,
         adjust: (r) => {
           for (const [name, p] of Object.entries(r.pools)) {
             const pool = name as 'small' | 'large';
@@ -198,7 +200,9 @@ async function main(): Promise<void> {
         const ids = await Promise.all(Array.from({ length: pipelines }, (_, i) => inputs[i % inputs.length]!).map((x) => h.start(x.pipeline, x.input)));
         const statuses = await Promise.all(ids.map((id) => h.env.client.workflow.getHandle(id).result().then((r) => r.status, () => 'failed')));
         const secs = (performance.now() - t0) / 1000;
-        pipelineFigure = `${((pipelines / secs) * 60).toFixed(2)}/min (${statuses.filter((x) => x !== 'failed').length}/${pipelines} ended with a result, ${secs.toFixed(0)} s)`;
+        const calls = await h.pgPool.query(`select count(*)::int as n, coalesce(sum(completion_tokens), 0)::int as ct from model_attempts`);
+        const { n, ct } = calls.rows[0] as { n: number; ct: number };
+        pipelineFigure = `${((pipelines / secs) * 60).toFixed(2)}/min (${statuses.filter((x) => x !== 'failed').length}/${pipelines} ended with a result, ${n} calls, ${(ct / secs).toFixed(1)} completion tok/s, ${secs.toFixed(0)} s)`;
       } finally {
         await h.stop();
       }

@@ -79,7 +79,7 @@ describe('grounded numbers', () => {
   it('flags a number given with a unit the facts do not hold it with', () => {
     const issues = run(benefits, { benefit: 'Light at 254 g with 254 mm dynamic drivers.' });
     expect(issues).toHaveLength(1);
-    expect(issues[0]!.message).toMatch(/"254 mm" gives the wrong unit: the facts state "254 g"/);
+    expect(issues[0]!.message).toMatch(/"254 mm" is not a figure the facts state: they give that number only in "weight: 254 g"/);
   });
 
   it('flags a number that appears in no fact', () => {
@@ -129,5 +129,26 @@ describe('informative items', () => {
       ['/buyIf/0', 'subject'],
       ['/buyIf/1', 'label'],
     ]);
+  });
+});
+
+describe('repair prompts for values to write anew', () => {
+  it('give what the path must say instead of the rejected value, which small models copy back', async () => {
+    const { buildModelRequest } = await import('../../core/repair.js');
+    const { writeAdvice } = await import('../../pipelines/product-review/write-advice.js');
+    const input = { productName: 'Aurora ANC 700', features: ['battery life'], scenarios: [] };
+    const issues: Issue[] = [
+      { kind: 'semantic', path: '/buyIf/1', message: 'buyer "headphones" only repeats the subject', rewrite: 'describe a kind of buyer' },
+      { kind: 'semantic', path: '/total', message: 'total is not the sum of the items' },
+    ];
+    const req = buildModelRequest(writeAdvice, input, [], {
+      kind: 'repair',
+      repair: { paths: ['/buyIf/1', '/summary'], current: { '/buyIf/1': 'headphones', '/summary': 'Good.' }, issues, siblings: {} },
+    });
+    const user = req.messages.at(-1)!.content;
+    expect(user).toContain('- "/buyIf/1": write a new value: describe a kind of buyer');
+    expect(user).not.toContain('"headphones"');
+    // a path without such an instruction still shows its current value
+    expect(user).toContain('- "/summary": now "Good."');
   });
 });

@@ -37,6 +37,22 @@ describe('repair ladder planning', () => {
     expect(planNextAttempt(base({ attempts: more }))).toMatchObject({ kind: 'escalate', pool: 'large', maxTokens: 300 });
   });
 
+  it('repairs a path again on the same pool when the repair made it fail a different way, and not when it fails the same way', () => {
+    const cut: Issue = { kind: 'constraint', path: '/a', message: 'stops mid-sentence' };
+    const copied: Issue = { kind: 'semantic', path: '/a', message: 'copies a run of words from /b' };
+    const used = [attempt({ issues: [cut] }), attempt({ n: 2, kind: 'repair', paths: ['/a'], issues: [copied] })];
+    expect(planNextAttempt(base({ attempts: used, issues: [copied], pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'repair', pool: 'large', paths: ['/a'] });
+    // the same failure again is a stall: up the pools, or the end
+    const stalled = [attempt({ issues: [cut] }), attempt({ n: 2, kind: 'repair', paths: ['/a'], issues: [cut] })];
+    expect(planNextAttempt(base({ attempts: stalled, issues: [cut] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    // runs started before this rule keep the old decision
+    const old = { ...DEFAULT_BUDGET, repairAgainOnNewIssue: false };
+    expect(planNextAttempt(base({ attempts: used, issues: [copied], budget: old }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    // and the repairs per pool stay bounded
+    const twice = [...used, attempt({ n: 3, kind: 'repair', paths: ['/a'], issues: [cut] })];
+    expect(planNextAttempt(base({ attempts: twice, issues: [{ ...cut, message: 'another' }], pool: 'small' }))).not.toMatchObject({ kind: 'repair' });
+  });
+
   it('sends a path a repair on a pool failed to fix up to the larger pool, not into a regeneration there', () => {
     const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] })];
     expect(planNextAttempt(base({ attempts: used }))).toMatchObject({ kind: 'escalate', pool: 'large', paths: ['/a'], reason: expect.stringContaining('targeted repair of /a on small') });

@@ -406,6 +406,7 @@ describe('product-review checks', () => {
   });
 
   it('write-advice catches the buyers a 0.5B model wrote: the category three times, a label three times', () => {
+    // the label stays (a two-word kind of buyer is often right); only its repeats go
     const bad = edited(advice, (o) => {
       o.buyIf = ['headphones', 'headphones', 'headphones'];
       o.skipIf = ['laptop phones', 'laptop phones', 'laptop phones'];
@@ -415,10 +416,21 @@ describe('product-review checks', () => {
     expect(r.valid).toBe(false);
     // the repeats go without a model call; what is left is sent back, path by path
     expect(r.fixes.map((f) => f.path).sort()).toEqual(['/buyIf', '/skipIf']);
-    expect(r.valid ? [] : r.issues.map((i) => [i.kind, i.path])).toEqual([
-      ['semantic', '/buyIf/0'],
+    expect(r.valid ? [] : r.issues.map((i) => [i.kind, i.path])).toEqual([['semantic', '/buyIf/0']]);
+  });
+
+  it('write-advice flags a customer note or a line of its own instructions pasted in as a buyer, and a repeated sentence', () => {
+    const bad = edited(advice, (o) => {
+      o.buyIf[1] = 'Comfortable for long flights, but my ears get warm after about 3 hours';
+      o.skipIf[0] = 'name 1-3 kinds of people it does not suit and why';
+      o.summary = 'It is a good value for most buyers. It is a good value for most buyers.';
+    });
+    const issues = expectCaught(pr('advice'), bad, [
+      ['semantic', '/buyIf/1'],
       ['semantic', '/skipIf/0'],
+      ['semantic', '/summary'],
     ]);
+    expect(issues.every((i) => i.rewrite !== undefined)).toBe(true);
   });
 
   it('write-advice flags a figure the facts do not state', () => {
@@ -435,7 +447,7 @@ describe('product-review checks', () => {
   it('extract-features flags a benefit that gives a spec number another unit', () => {
     const bad = edited(features, (o) => (o.features[0]!.benefit = 'Weighs 254 g with 254 mm dynamic drivers for rich sound.'));
     const [issue] = expectCaught(pr('features'), bad, [['grounding', '/features/0/benefit']]);
-    expect(issue!.message).toContain('"254 mm" gives the wrong unit');
+    expect(issue!.message).toContain('"254 mm" is not a figure the facts state');
   });
 
   it('generate-keywords lowercases a keyword with capitals without a model call', () => {

@@ -5,8 +5,7 @@ import { costUsd } from '../../core/cost.js';
 import { RegistryConfig, snapshotOf, toPrice } from '../../core/registry.js';
 import { choosePool, escalationTarget } from '../../core/routing.js';
 
-const registry = snapshotOf(
-  RegistryConfig.parse({
+const registryConfig = () => ({
     version: 'r1',
     defaultPool: 'small',
     pools: {
@@ -14,8 +13,8 @@ const registry = snapshotOf(
       large: { baseUrl: 'http://gpu-2:8000/v1', model: 'llama-70b', contextWindow: 32000, price: { version: 'l1', inputPerMTok: 0.9, outputPerMTok: 0.9 } },
     },
     reference: { model: 'frontier', price: { version: 'ref1', inputPerMTok: 2.5, outputPerMTok: 10 } },
-  }),
-);
+  });
+const registry = snapshotOf(RegistryConfig.parse(registryConfig()));
 
 const task = (over: Partial<Parameters<typeof defineMicroTask>[0]> = {}) =>
   defineMicroTask({
@@ -44,6 +43,18 @@ describe('routing', () => {
 
   it('sends a task declared hard to the larger pool', () => {
     expect(choosePool(task({ difficulty: 'hard' }), 100, registry).pool).toBe('large');
+  });
+
+  it('sends a task to the pool the registry routes it to, and names the route', () => {
+    const routed = { ...registry, routes: { 'classify-ticket': 'large' } };
+    expect(choosePool(task(), 100, routed)).toEqual({ pool: 'large', reason: 'the registry routes classify-ticket to large' });
+    expect(choosePool(task({ name: 'extract-fields' }), 100, routed).pool).toBe('small');
+  });
+
+  it('rejects a route to a pool the registry does not have', () => {
+    const bad = RegistryConfig.safeParse({ ...registryConfig(), routes: { 'classify-ticket': 'gpu-xl' } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]).toMatchObject({ path: ['routes', 'classify-ticket'], message: 'no pool named "gpu-xl"' });
   });
 
   it('falls back to the default pool when the task names one that is not configured', () => {
