@@ -32,6 +32,12 @@ export interface Issue {
    * in place of the rejected value, which small models otherwise copy straight back.
    */
   rewrite?: string;
+  /**
+   * The check that raised it. Messages quote the rejected text, so after a repair the same
+   * failure reads differently; the ladder tells a stall (the same check failing the same path
+   * again) from progress by this name.
+   */
+  check?: string;
 }
 
 /** A change the deterministic rung made without a model call. */

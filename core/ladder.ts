@@ -1,8 +1,6 @@
 import type { Issue } from './issues.js';
 import { isWithin } from './json-pointer.js';
-
-const repairTargetsOf = (i: Issue): string[] => (i.repairAt && i.repairAt.length > 0 ? i.repairAt : [i.path]);
-import type { CallKind } from './repair.js';
+import { repairTargets, type CallKind } from './repair.js';
 
 export interface AttemptSummary {
   n: number;
@@ -147,9 +145,9 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   // second time: its second repair goes to a larger rung instead (a second repair is for paths the
   // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
   const repairedHere = s.attempts.filter((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate')).flatMap((a) => a.paths ?? []);
-  const sign = (i: Issue) => `${i.path}\u0000${i.kind}\u0000${i.message}`;
+  const sign = (i: Issue) => `${i.path}\u0000${i.kind}\u0000${i.check ?? i.message}`;
   // the issues a path had before the last repair on this pool that rewrote it
-  const under = (i: Issue, p: string) => isWithin(i.path, p) || repairTargetsOf(i).some((t) => isWithin(t, p));
+  const under = (i: Issue, p: string) => isWithin(i.path, p) || repairTargets(i).some((t) => isWithin(t, p));
   const before = (p: string): Set<string> => {
     const k = s.attempts.findLastIndex((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate') && (a.paths ?? []).some((q) => isWithin(p, q) || isWithin(q, p)));
     return new Set((k > 0 ? s.attempts[k - 1]!.issues : []).filter((i) => under(i, p)).map(sign));
@@ -160,7 +158,8 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
     // without a record of what the path failed before, its repair counts as failed, as it always did
     return was.size === 0 || s.issues.some((i) => under(i, p) && was.has(sign(i)));
   };
-  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)) && stalled(p));
+  // a path that made progress but has used the pool's repairs goes up the pools like a stalled one
+  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)) && (stalled(p) || repairs >= s.budget.maxRepairs));
   if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && repairs < s.budget.maxRepairs) {
     return {
       action: 'call',

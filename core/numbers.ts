@@ -1,13 +1,13 @@
-/** Numbers as a document writes them: "1,250.00", "1.250,00", "1'250.00", "1250" and "12,5" are all read. */
+/** Numbers as a document writes them: "1,250.00", "1.250,00", "1'250.00", "1,29,999" (Indian grouping), "1250" and "12,5" are all read. */
 
 /** Every value a numeric token can stand for; a single separator is ambiguous, so both readings are kept. */
-function readings(token: string): number[] {
+export function readings(token: string): number[] {
   const out: number[] = [];
   const plain = (s: string) => {
     const n = Number(s);
     if (Number.isFinite(n)) out.push(n);
   };
-  const t = token.replace(/'/g, '');
+  const t = token.replace(/['’]/g, '');
   const hasComma = t.includes(',');
   const hasDot = t.includes('.');
   if (hasComma && hasDot) {
@@ -19,13 +19,15 @@ function readings(token: string): number[] {
     const groups = t.split(sep);
     if (groups.length === 2) plain(t.replace(sep, '.'));
     if (groups.slice(1).every((g) => g.length === 3)) plain(groups.join(''));
+    // lakh grouping: 1,29,999 and 12,50,000
+    else if (sep === ',' && /^\d{1,2}(?:,\d{2})+,\d{3}$/.test(t)) plain(groups.join(''));
   } else plain(t);
   return out;
 }
 
 /** All the numbers in a text, in every reading of their separators. */
 export function numbersIn(text: string): number[] {
-  return (text.match(/\d+(?:[.,']\d+)*/g) ?? []).flatMap(readings);
+  return (text.match(/\d+(?:[.,'’]\d+)*/g) ?? []).flatMap(readings);
 }
 
 export function sameAmount(a: number, b: number, tolerance = 0.0005): boolean {

@@ -61,7 +61,7 @@ export const RegistryConfig = z
       }
     }
     for (const [task, pool] of Object.entries(r.routes)) {
-      if (!(pool in r.pools)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });
+      if (!Object.hasOwn(r.pools, pool)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });
     }
   });
 export type RegistryConfig = z.infer<typeof RegistryConfig>;

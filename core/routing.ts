@@ -12,7 +12,7 @@ export function choosePool(task: MicroTask<any, any>, promptChars: number, regis
   let pool = task.pool;
   let reason = `default pool of ${task.name}`;
   const routed = registry.routes?.[task.name];
-  if (routed !== undefined && routed in registry.pools) {
+  if (routed !== undefined && Object.hasOwn(registry.pools, routed)) {
     pool = routed;
     reason = `the registry routes ${task.name} to ${pool}`;
   } else if (!(pool in registry.pools)) {

@@ -9,7 +9,11 @@ const STOPWORDS = new Set(
   there these they this those through to too under up very was we were what when where which while who whom why will with
   would you your yours also about after again all any because before being between both during each few further here
   other same only once until off s t don now per via etc
-  section text document article part describes discusses explains covers outlines notes mentions says`
+  section text document article part describes discusses explains covers outlines notes mentions says
+  yang dan di ke dari untuk dengan ini itu atau pada adalah juga tidak akan sudah bisa saya kami kita anda ada
+  và của là có cho với những các một được không này khi ở thì đã sẽ rất cũng
+  的 了 和 是 在 也 就 都 而 及 与 着 或 一个 没有 我 你 他 她 它 我们 这 那
+  hai hain ka ki ke ko se mein aur bhi nahi`
     .split(/\s+/)
     .filter(Boolean),
 );

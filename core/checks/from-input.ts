@@ -50,7 +50,7 @@ export function fromInput<I, O>(o: FromInputOptions<I>): Check<I, O> {
       }
       if (!ok) {
         const options = o.match === 'exact' && sources.length <= 12 ? `: ${sources.map((s) => quote(s)).join(', ')}` : '';
-        issues.push({ kind: 'grounding', path, message: `${o.noun} ${quote(text)} is not in the input${why}; use ${o.instead ?? 'one the input gives'}${options}` });
+        issues.push({ kind: 'grounding', check: 'from-input', path, message: `${o.noun} ${quote(text)} is not in the input${why}; use ${o.instead ?? 'one the input gives'}${options}` });
       }
     }
     return issues;
@@ -78,8 +78,8 @@ export function informative<I, O>(o: InformativeOptions<I>): Check<I, O> {
     const subject = [...new Set(o.subject(input, context).flatMap(meaningWords))];
     return selectStrings(output, o.items).flatMap(({ path, text }): Issue[] => {
       const words = [...new Set(meaningWords(text).filter((w) => !subject.some((s) => wordsMatch(w, s))))];
-      if (words.length === 0) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} only repeats the subject; ${o.instead}`, rewrite: o.instead }];
-      if (words.length < (o.minWords ?? 1)) return [{ kind: 'semantic', path, message: `${o.noun} ${quote(text)} is a label, not a description; ${o.instead}`, rewrite: `${o.instead}, in a full phrase` }];
+      if (words.length === 0) return [{ kind: 'semantic', check: 'informative', path, message: `${o.noun} ${quote(text)} only repeats the subject; ${o.instead}`, rewrite: o.instead }];
+      if (words.length < (o.minWords ?? 1)) return [{ kind: 'semantic', check: 'informative', path, message: `${o.noun} ${quote(text)} is a label, not a description; ${o.instead}`, rewrite: `${o.instead}, in a full phrase` }];
       return [];
     });
   };

@@ -1,8 +1,8 @@
 import { renderContext, type Check, type ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
-import { numbersIn, sameAmount } from '../numbers.js';
+import { readings, sameAmount } from '../numbers.js';
 import { quote } from '../text.js';
-import { NUMBER_WORDS, unitOf } from '../units.js';
+import { NUMBER_WORDS, SCALES, unitOf } from '../units.js';
 import { selectStrings, stringLeaves } from './select.js';
 
 export interface NumberMention {
@@ -12,7 +12,9 @@ export interface NumberMention {
   values: number[];
   /** the known unit right after it, canonical ("hrs" -> "hour"); undefined when none */
   unit: string | undefined;
-  /** a whole number with no separators */
+  /** the digits alone, for a token no reading parses ("15.08.2024") */
+  digits: string;
+  /** a whole number with no separators and no scale */
   whole: boolean;
 }
 
@@ -29,7 +31,7 @@ function spelledNumbers(text: string): NumberMention[] {
     const ones = next && text.slice(s.index + s.segment.length, next.index) === '-' ? NUMBER_WORDS.get(next.segment) : undefined;
     const total = ones !== undefined && value >= 20 && value % 10 === 0 && ones < 10 ? value + ones : value;
     const after = ones !== undefined && total !== value ? segments[i + 2] : next;
-    out.push({ written: s.segment, values: [total], unit: after ? unitOf(after.segment) : undefined, whole: true });
+    out.push({ written: s.segment, digits: String(total), values: [total], unit: after ? unitOf(after.segment) : undefined, whole: true });
   });
   return out;
 }
@@ -44,26 +46,51 @@ export function numberMentions(text: string, spelled = false): NumberMention[] {
   const out: NumberMention[] = [];
   for (const m of norm.matchAll(NUMBER)) {
     const end = m.index + m[0].length;
-    const rest = norm.slice(end, end + 24);
+    let rest = norm.slice(end, end + 32);
+    let values = readings(m[0]);
+    let written = m[0];
+    // a scale word after it ("1,25 juta", "3.6 lakh", "1.2万", "25k") multiplies it
+    const gap0 = /^[ \u00a0]?/.exec(rest)![0];
+    const word0 = firstWord(rest.slice(gap0.length));
+    const scale = word0 ? (SCALES.get(word0.toLowerCase()) ?? (/^\p{Script=Han}/u.test(word0) ? SCALES.get(word0[0]!) : undefined)) : undefined;
+    if (word0 && scale !== undefined) {
+      values = [...values, ...values.map((v) => v * scale)];
+      const taken = /^\p{Script=Han}/u.test(word0) && !SCALES.has(word0) ? 1 : word0.length;
+      written += gap0 + word0.slice(0, taken);
+      rest = rest.slice(gap0.length + taken);
+    }
     let unit: string | undefined;
-    let spelled = '';
+    let suffix = '';
     const pct = /^\s?%/.exec(rest);
     if (pct) {
       unit = 'percent';
-      spelled = pct[0];
+      suffix = pct[0];
     } else {
       const gap = /^[ \u00a0-]?/.exec(rest)![0];
-      const first = SEGMENTS.segment(rest.slice(gap.length))[Symbol.iterator]().next().value;
-      if (first && first.index === 0 && first.isWordLike) {
-        unit = unitOf(first.segment) ?? unitOf(first.segment.replace(/\.$/, ''));
-        if (unit) spelled = gap + first.segment;
+      const word = firstWord(rest.slice(gap.length));
+      if (word) {
+        unit = unitOf(word) ?? unitOf(word.replace(/\.$/, ''));
+        if (unit) suffix = gap + word;
       }
     }
     const sign = /\p{Sc}\s?$/u.exec(norm.slice(Math.max(0, m.index - 2), m.index))?.[0] ?? '';
-    out.push({ written: (sign + m[0] + spelled).trim(), values: numbersIn(m[0]), unit, whole: /^\d+$/.test(m[0]) });
+    out.push({ written: (sign + written + suffix).trim(), digits: m[0].replace(/\D/g, ''), values, unit, whole: /^\d+$/.test(m[0]) && scale === undefined });
   }
   if (spelled) out.push(...spelledNumbers(norm));
   return out;
+}
+
+/** The word a text starts with, if it starts with one (no space before it). */
+function firstWord(text: string): string | undefined {
+  const first = SEGMENTS.segment(text)[Symbol.iterator]().next().value;
+  return first && first.index === 0 && first.isWordLike ? first.segment : undefined;
+}
+
+/** The text with the invented figure blanked out, for the model to fill from the facts or drop: it keeps the rest of the text. */
+function blanked(text: string, written: string): string {
+  const at = text.normalize('NFKC').indexOf(written);
+  const gap = at >= 0 ? `${text.normalize('NFKC').slice(0, at)}___${text.normalize('NFKC').slice(at + written.length)}` : text;
+  return `this text with the blank filled by a figure the facts state, with its unit, or with the blank left out: ${quote(gap, 400)}`;
 }
 
 export interface GroundedNumbersOptions<I> {
@@ -97,21 +124,23 @@ export function groundedNumbers<I, O>(o: GroundedNumbersOptions<I> = {}): Check<
     const issues: Issue[] = [];
     for (const { path, text } of texts) {
       for (const n of numberMentions(text)) {
-        const same = known.filter((k) => k.values.some((v) => n.values.some((w) => sameAmount(v, w))));
+        const same = known.filter((k) => k.values.some((v) => n.values.some((w) => sameAmount(v, w))) || (n.values.length === 0 && k.digits === n.digits));
         if (same.length === 0) {
-          if (n.unit === undefined && n.whole && Number(n.values[0]) <= freeUpTo) continue;
+          // a count in prose ("2 devices"), or a unit the facts give no figure in ("a 45-minute ride" in a story), is not a spec claim
+          if (n.unit === undefined ? n.whole && Number(n.values[0]) <= freeUpTo : !known.some((k) => k.unit === n.unit)) continue;
           // the figure is wrong, not the item it sits in: only this text is rewritten
-          issues.push({ kind: 'grounding', path, repairAt: [path], message: `${quote(n.written)} is in none of the facts given; remove it, or use a figure the facts state`, rewrite: 'write it again using only figures the facts state, with their units' });
+          issues.push({ kind: 'grounding', check: 'grounded-numbers', path, repairAt: [path], message: `${quote(n.written)} is in none of the facts given; remove it, or use a figure the facts state`, rewrite: blanked(text, n.written) });
           continue;
         }
         if (n.unit === undefined || same.some((k) => k.unit === undefined || k.unit === n.unit)) continue;
         const where = [...new Set(same.map((k) => quote(k.line, 70)))].slice(0, 2).join(' and ');
         issues.push({
           kind: 'grounding',
+          check: 'grounded-numbers',
           path,
           repairAt: [path],
           message: `${quote(n.written)} is not a figure the facts state: they give that number only in ${where}; remove it, or write the figure as the facts give it`,
-          rewrite: `write it again using only figures the facts state, with their units (${n.values[0]} appears only in ${where})`,
+          rewrite: `${blanked(text, n.written)} (${n.digits} appears only in ${where})`,
         });
       }
     }

@@ -50,7 +50,7 @@ ${input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n')}
 Write one paragraph summarizing the whole document, and 3-6 key points, each one sentence taken from the summaries above.
 Return JSON of this shape: {"summary":"...","keyPoints":["...","...","..."]}`,
   }),
-  checks: [keyPointsGrounded, distinctItems({ list: '/keyPoints', noun: 'key point', dropWhileAtLeast: 3 }), distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'], max: 900 }), groundedNumbers()],
+  checks: [keyPointsGrounded, distinctItems({ list: '/keyPoints', noun: 'key point', dropWhileAtLeast: 3 }), distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
   pool: 'small',
   maxTokens: 600,
   temperature: 0,

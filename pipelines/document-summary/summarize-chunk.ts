@@ -43,7 +43,7 @@ ${input.text}
 Summarize this part in 2-3 sentences.
 Return JSON of this shape: {"summary":"..."}`,
   }),
-  checks: [summaryFromChunk, distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'], max: 400 }), groundedNumbers()],
+  checks: [summaryFromChunk, distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

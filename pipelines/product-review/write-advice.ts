@@ -18,7 +18,7 @@ export const WriteAdviceOutput = z.object({
   buyIf: z.array(z.string().min(10).max(160)).min(1).max(3).describe('who should buy it, one kind of buyer per item'),
   skipIf: z.array(z.string().min(10).max(160)).min(1).max(3).describe('who should not buy it, one kind of buyer per item'),
   verdict: z.enum(VERDICTS).describe('strong-buy, buy, consider or skip'),
-  summary: z.string().min(20).max(300).describe('two sentences of buying advice'),
+  summary: z.string().min(20).max(600).describe('two sentences of buying advice'),
 });
 export type WriteAdviceOutput = z.infer<typeof WriteAdviceOutput>;
 
@@ -78,11 +78,11 @@ export const writeAdvice = defineMicroTask<WriteAdviceInput, WriteAdviceOutput>(
     notCopied({ items: '/buyIf/*', sources: notesAndInstructions, noun: 'buyer', instead: 'describe the kind of buyer in your own words' }),
     notCopied({ items: '/skipIf/*', sources: notesAndInstructions, noun: 'buyer', instead: 'describe the kind of buyer in your own words' }),
     distinctSentences({ paths: ['/summary'] }),
-    completeSentences({ paths: ['/summary'], max: 300 }),
+    completeSentences({ paths: ['/summary'] }),
     // prices and specs alike: a figure the facts do not state is invented
     groundedNumbers(),
   ],
   pool: 'small',
-  maxTokens: 450,
+  maxTokens: 600,
   temperature: 0.2,
 });

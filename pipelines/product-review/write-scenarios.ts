@@ -16,7 +16,7 @@ export const WriteScenariosOutput = z.object({
     .array(
       z.object({
         title: z.string().min(3).max(80).describe('a short title, e.g. "Morning commute"'),
-        description: z.string().min(20).max(300).describe('two sentences: who uses the product, where, and how the feature helps'),
+        description: z.string().min(20).max(500).describe('two sentences: who uses the product, where, and how the feature helps'),
         feature: z.string().min(2).max(60).describe('the name of the one feature this scenario relies on, copied exactly from the feature list'),
       }),
     )
@@ -68,15 +68,15 @@ Return JSON of this shape: {"scenarios":[{"title":"...","description":"...","fea
   }),
   checks: [
     scenarioFeaturesKnown,
-    distinctItems({ list: '/scenarios', field: '/feature', noun: 'scenario\'s feature', similarity: 1.01, dropWhileAtLeast: 2 }),
+    distinctItems({ list: '/scenarios', field: '/feature', noun: 'scenario\'s feature', similarity: 1.01, dropWhileAtLeast: 2, repairItem: true }),
     distinctItems({ list: '/scenarios', field: '/title', noun: 'title', ignore: (input) => [input.productName] }),
     distinctItems({ list: '/scenarios', field: '/description', noun: 'description', ignore: (input) => [input.productName] }),
     // a scenario tells a use; a feature's benefit pasted in is not one
     notCopied({ items: '/scenarios/*/description', sources: (input) => input.features.map((f) => f.benefit), noun: 'description', instead: 'describe who uses the product, where, and how the feature helps, in your own words' }),
-    completeSentences({ paths: ['/scenarios/*/description'], max: 300 }),
+    completeSentences({ paths: ['/scenarios/*/description'] }),
     groundedNumbers({ paths: ['/scenarios/*/title', '/scenarios/*/description'] }),
   ],
   pool: 'small',
-  maxTokens: 500,
+  maxTokens: 700,
   temperature: 0.2,
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ROOT } from '../../infra/paths.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
+import { loadRegistry } from '../../workers/config.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import { freshDatabase } from '../support/database.js';
 import { startHarness } from '../support/harness.js';
@@ -41,6 +42,7 @@ function parseArgs(argv: string[]): { runs: number; pipelines: string[]; modes: 
 
 const { runs: RUNS, pipelines: PIPELINES, modes: MODES, budget: BUDGET } = parseArgs(process.argv.slice(2));
 const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
+const SHIPPED = loadRegistry(path.join(ROOT, 'infra', 'models.json'), {});
 
 function startServer(pool: 'small' | 'large'): { baseUrl: string; model: string } {
   const [baseUrl, model] = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', env: { ...process.env, MODEL_NAME: pool } }).trim().split('\n') as [string, string];
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
       // as shipped: a call that waits this long for a free slot is routed elsewhere
       poolWaitSeconds: 60,
       adjust: (r) => {
+        // the shipped routing: which tasks start on which pool
+        r.routes = { ...SHIPPED.routes };
         for (const [name, p] of Object.entries(r.pools)) {
           const server = servers[name as 'small' | 'large'];
           Object.assign(p, { baseUrl: server.baseUrl, model: server.model, kind: 'llamacpp', schemaMode: mode, timeoutSeconds: 600, concurrency: 2, stream: true });
@@ -119,7 +123,7 @@ async function main(): Promise<void> {
       await h.stop();
     }
   }
-  console.log(`small ${servers.small.model}, large ${servers.large.model}; ${RUNS} runs per pipeline and mode (samples in turn, ${IN_FLIGHT} in flight), budget ${BUDGET} attempts, routing small -> large\n`);
+  console.log(`small ${servers.small.model}, large ${servers.large.model}; ${RUNS} runs per pipeline and mode (samples in turn, ${IN_FLIGHT} in flight), budget ${BUDGET} attempts, escalation small -> large, routes ${JSON.stringify(SHIPPED.routes)}\n`);
   console.log('| pipeline | schema | first attempts valid | micro-tasks valid after repair | partial | runs | escalations | model calls | median s per run |');
   console.log('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   for (const r of rows) console.log(r);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distinctItems, fromInput, groundedNumbers, informative, numberMentions, select } from '../../core/checks/index.js';
+import { completeSentences, distinctItems, fromInput, groundedNumbers, informative, numberMentions, select } from '../../core/checks/index.js';
 import type { Check, ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 
@@ -150,5 +150,57 @@ describe('repair prompts for values to write anew', () => {
     expect(user).not.toContain('"headphones"');
     // a path without such an instruction still shows its current value
     expect(user).toContain('- "/summary": now "Good."');
+  });
+});
+
+describe('distinct items quoting a source', () => {
+  it('lets two items quote the same phrase of the input, and still flags a run neither source holds', () => {
+    const scenarios = distinctItems<{ notes: string }, { s: { d: string }[] }>({ list: '/s', field: '/d', noun: 'description' });
+    const note = 'I wear them on a 50-minute train commute every day';
+    const quoting = { s: [{ d: 'Priya rides to work on a 50-minute train commute every day and needs quiet.' }, { d: 'Budi spends a 50-minute train commute every day on calls.' }] };
+    expect(run(scenarios, quoting, { notes: note }, [])).toEqual([]);
+    const copying = { s: [{ d: 'The cancelling keeps the whole noisy carriage calm and quiet for her.' }, { d: 'On the bus the cancelling keeps the whole noisy carriage calm and quiet too.' }] };
+    expect(paths(run(scenarios, copying, { notes: note }, []))).toEqual(['/s/1/d']);
+  });
+});
+
+describe('grounded numbers in the markets this is for', () => {
+  const reply = groundedNumbers<unknown, { text: string }>();
+  const facts = (...lines: string[]): ContextBlock[] => [{ title: 'Facts', facts: lines }];
+
+  it('reads lakh grouping, dotted thousands and scale words as the same amounts', () => {
+    const ctx = facts('Amount charged: ₹1,29,999 twice', 'Harga: Rp 1.250.000', 'Total 2.500.000₫', 'Invoice total ₹3,59,280.50', '价格 12000元');
+    for (const text of ['Kal ₹1,29,999 do baar kata gaya.', 'Tagihan Rp 1,25 juta sudah kami cek.', 'Số tiền 2,5 triệu đồng.', 'The total is ₹3,59,280.50.', '价格为1.2万元。', 'The 12k figure.']) {
+      expect(run(reply, { text }, {}, ctx), text).toEqual([]);
+    }
+    expect(run(reply, { text: 'We refunded ₹1,39,999.' }, {}, ctx)).toHaveLength(1);
+  });
+
+  it('matches a dotted date by its digits, and lets story figures in units the facts never use pass', () => {
+    expect(run(reply, { text: 'Delivered on 15.08.2024.' }, {}, facts('Order placed 15.08.2024'))).toEqual([]);
+    expect(run(reply, { text: 'On her 45-minute KRL ride she takes calls.' }, {}, facts('battery: 30 hours'))).toEqual([]);
+    expect(run(reply, { text: 'Lasts 45 hours.' }, {}, facts('battery: 30 hours'))).toHaveLength(1);
+  });
+
+  it('does not read a capital letter as a unit', () => {
+    expect(numberMentions('works on 5G and 2A chargers')).toMatchObject([{ unit: undefined }, { unit: undefined }]);
+  });
+});
+
+describe('complete sentences', () => {
+  const summary = completeSentences<unknown, { s: string }>({ paths: ['/s'] });
+
+  it('keeps the complete sentences before a cut, without a model call', () => {
+    const [issue] = run(summary, { s: 'The limit was lowered to 20 MB. Staging tests used 5 MB files, so the new limit was' });
+    expect(issue).toMatchObject({ kind: 'constraint', path: '/s', fix: { value: 'The limit was lowered to 20 MB.' } });
+  });
+
+  it('sends a text cut in its first sentence back for repair', () => {
+    expect(run(summary, { s: 'The limit was lowered to 20 MB and the' })).toMatchObject([{ path: '/s' }]);
+    expect(run(summary, { s: 'The limit was lowered to 20 MB and the' })[0]!.fix).toBeUndefined();
+  });
+
+  it('accepts sentence ends of other scripts, closing brackets and a final emoji', () => {
+    for (const s of ['适合通勤族。（价格为249美元）', '「非常值得购买。」', 'यह अच्छा है।', 'Cocok untuk pekerja kantoran 👍', 'He said "buy it."']) expect(run(summary, { s }), s).toEqual([]);
   });
 });
