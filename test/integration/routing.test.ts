@@ -67,6 +67,31 @@ describe('routing when the small pool has no worker', () => {
   });
 });
 
+describe('a task the registry routes to a pool that has no worker', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // write-advice is routed to large, and only small is served
+    h = await startHarness({ servePools: ['small'], poolWaitSeconds: 2, adjust: (r) => void (r.routes = { 'write-advice': 'large' }) });
+  });
+  afterAll(async () => h?.stop());
+
+  it('runs on its own pool after the bounded wait, and records why', async () => {
+    answerProductReview(h.model);
+    const { workflowId, result } = await h.run('product-review', review);
+    expect(result.status).toBe('completed');
+    const { attempts, tasks } = await h.rows(workflowId);
+    // the call on large was never picked up, so only calls on small were made and recorded
+    expect(attempts.map((a) => [a.task, a.pool])).toEqual([
+      ['extract-features', 'small'],
+      ['write-scenarios', 'small'],
+      ['write-advice', 'small'],
+      ['generate-keywords', 'small'],
+    ]);
+    expect(attempts[2]!.routeReason).toBe("large has no worker; back to write-advice's own pool small");
+    expect(tasks.find((t) => t.task === 'write-advice')).toMatchObject({ status: 'valid', finalPool: 'small' });
+  });
+});
+
 describe('an endpoint that silently ignores the JSON schema', () => {
   let h: Harness;
   beforeAll(async () => {
