@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Comparator } from './eval/compare.js';
 import type { Issue } from './issues.js';
 
 /** Domain facts injected into a prompt, so the model is never asked to guess them. */
@@ -74,6 +75,8 @@ export interface Pipeline<PI = any, PO = any> {
   input: z.ZodType<PI>;
   steps: readonly StepDefinition<PI>[];
   assemble: (state: StepState<PI>) => PO;
+  /** how labelled examples are scored: the step whose output they label, and a comparator per field */
+  evaluation?: { step: string; comparators: Readonly<Record<string, Comparator>> };
 }
 
 /** The schema sent for guided decoding of this input. */

@@ -83,8 +83,11 @@ export function dateSpellings(iso: string): string[] {
 }
 
 /** Ordinal suffixes go too: "March 3rd, 2025" reads as "march 3 2025". */
+/** Year, month and day markers of CJK dates ("2025年3月31日", "2025년 3월 31일") read as separators. */
+const CJK_DATE_MARKS = /(\d)\s*[年月日년월일]/g;
+
 function normalizeDates(text: string): string {
-  return normalizeText(text).replace(/\b(\d{1,2})(?:st|nd|rd|th)\b/g, '$1');
+  return normalizeText(text.replace(CJK_DATE_MARKS, '$1 ')).replace(/\b(\d{1,2})(?:st|nd|rd|th)\b/g, '$1');
 }
 
 /** A text ready for `dateIn`: normalized once, however many dates are looked up in it. */
@@ -272,7 +275,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
 
 export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
   name: 'extract-invoice',
-  version: 3,
+  version: 4,
   formatName: 'extract_invoice',
   description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
   input: ExtractInvoiceInput,

@@ -29,6 +29,20 @@ export const invoiceExtraction = definePipeline<InvoiceExtractionInput, InvoiceE
       context: () => invoiceContext(),
     },
   ],
+  evaluation: {
+    step: 'invoice',
+    comparators: {
+      invoiceNumber: { kind: 'text' },
+      issueDate: { kind: 'date' },
+      dueDate: { kind: 'date' },
+      vendor: { kind: 'text' },
+      currency: { kind: 'exact' },
+      lines: { kind: 'set', fields: { description: { kind: 'text' }, qty: { kind: 'number' }, unitPrice: { kind: 'number', tolerance: 0.01 }, amount: { kind: 'number', tolerance: 0.01 } } },
+      subtotal: { kind: 'number', tolerance: 0.01 },
+      tax: { kind: 'number', tolerance: 0.01 },
+      total: { kind: 'number', tolerance: 0.01 },
+    },
+  },
   // the task allows a partial result, so assemble keeps whatever came back instead of insisting on the contract
   assemble: ({ results }) => {
     const raw = results['invoice'];

@@ -1,0 +1,101 @@
+/**
+ * Evaluation on a labelled dataset. Today: contract calibration, which needs no model.
+ *   tsx client/eval.ts <dataset.jsonl> [--pipeline <name>] --gold-as-model   correct answers the contracts reject (exit 1 if any)
+ *   tsx client/eval.ts <dataset.jsonl> [--pipeline <name>] --mutants         the share of typical mistakes the contracts catch
+ *   add --json for the figures as JSON
+ * The pipeline defaults to the one whose folder holds the dataset (pipelines/<name>/eval/).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { goldAsModel, runMutants, type CalibrationExample } from '../core/eval/calibrate.js';
+import { DatasetError, parseDataset } from '../core/eval/dataset.js';
+import { formatIssue } from '../core/issues.js';
+import { getPipeline, pipelines } from '../pipelines/index.js';
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]) {
+  const positional: string[] = [];
+  let pipeline: string | undefined;
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--pipeline') pipeline = argv[++i];
+    else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --gold-as-model, --mutants, --json`);
+    else positional.push(a);
+  }
+  const [file] = positional;
+  if (!file || (!flags.has('--gold-as-model') && !flags.has('--mutants'))) throw new UsageError('usage: eval <dataset.jsonl> [--pipeline <name>] --gold-as-model|--mutants [--json]');
+  const inferred = /pipelines[/\\]([^/\\]+)[/\\]eval[/\\]/.exec(path.resolve(file))?.[1];
+  const name = pipeline ?? inferred;
+  if (!name) throw new UsageError(`cannot tell the pipeline of ${file}; pass --pipeline (known: ${Object.keys(pipelines).join(', ')})`);
+  if (!(name in pipelines)) throw new UsageError(`unknown pipeline "${name}"; known: ${Object.keys(pipelines).join(', ')}`);
+  return { file, pipeline: name, gold: flags.has('--gold-as-model'), mutants: flags.has('--mutants'), json: flags.has('--json') };
+}
+
+const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(0)}% (${a}/${b})`);
+
+function main(): number {
+  const args = parseArgs(process.argv.slice(2));
+  const pipeline = getPipeline(args.pipeline);
+  const evaluation = pipeline.evaluation;
+  if (!evaluation) throw new UsageError(`pipeline ${pipeline.name} declares no evaluation (which step its labels are for, and the comparators)`);
+  const step = pipeline.steps.find((s) => s.id === evaluation.step);
+  if (!step) throw new UsageError(`pipeline ${pipeline.name}: its evaluation names step "${evaluation.step}", which it does not have`);
+  let text: string;
+  try {
+    text = fs.readFileSync(args.file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${args.file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const fields = Object.keys(evaluation.comparators);
+  const examples = parseDataset(args.file, text, { input: pipeline.input, fields });
+  // calibration feeds the labelled step's own contract, so a label must hold every field of it
+  const whole = examples.filter((e) => fields.every((f) => f in e.expected));
+  const calibration: CalibrationExample[] = whole.map((e) => {
+    const state = { input: pipeline.input.parse(e.input), results: {} };
+    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
+  });
+  const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, task: step.task.name, examples: examples.length, wholeLabels: whole.length };
+  let status = 0;
+  if (args.gold) {
+    const defects = goldAsModel(step.task, calibration);
+    report.goldRejected = defects;
+    if (!args.json) {
+      console.log(`gold as model: ${step.task.name} v${step.task.version} accepts ${pct(calibration.length - defects.length, calibration.length)} of the correct answers`);
+      for (const d of defects) for (const i of d.issues) console.log(`  ${d.id}: ${formatIssue(i)}`);
+    }
+    if (defects.length > 0) status = 1;
+  }
+  if (args.mutants) {
+    const outcomes = runMutants(step.task, calibration);
+    const byMistake = new Map<string, { made: number; caught: number }>();
+    const byCheck = new Map<string, number>();
+    for (const o of outcomes) {
+      const m = byMistake.get(o.mistake) ?? { made: 0, caught: 0 };
+      m.made++;
+      if (o.caught) m.caught++;
+      byMistake.set(o.mistake, m);
+      for (const c of o.by) byCheck.set(c, (byCheck.get(c) ?? 0) + 1);
+    }
+    report.mutants = { made: outcomes.length, caught: outcomes.filter((o) => o.caught).length, byMistake: Object.fromEntries(byMistake), byCheck: Object.fromEntries(byCheck), missed: outcomes.filter((o) => !o.caught) };
+    if (!args.json) {
+      console.log(`\nmutants: the contracts of ${step.task.name} catch ${pct(outcomes.filter((o) => o.caught).length, outcomes.length)}`);
+      console.log('| mistake | caught |\n| --- | ---: |');
+      for (const [k, v] of byMistake) console.log(`| ${k} | ${pct(v.caught, v.made)} |`);
+      console.log(`caught by: ${[...byCheck].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log('missed (valid-looking and wrong: what accuracy has to measure):');
+      for (const o of outcomes.filter((x) => !x.caught)) console.log(`  ${o.id} ${o.mistake} ${o.path} = ${JSON.stringify(o.value)}`);
+    }
+  }
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+  return status;
+}
+
+try {
+  process.exit(main());
+} catch (err) {
+  console.error(err instanceof UsageError || err instanceof DatasetError ? err.message : err);
+  process.exit(2);
+}

@@ -1,0 +1,58 @@
+/**
+ * Contract calibration on labelled data: correct answers must pass the contracts (gold as
+ * model), and typical mistakes made to them must be caught (mutants). Pure: the caller builds
+ * each example's micro-task input and context.
+ */
+import type { ContextBlock, MicroTask } from '../contract.js';
+import type { Issue } from '../issues.js';
+import { validateValue } from '../validate.js';
+import { mutantsOf, type Mistake } from './mutants.js';
+
+export interface CalibrationExample {
+  id: string;
+  input: unknown;
+  context: readonly ContextBlock[];
+  /** the whole correct output */
+  expected: unknown;
+  /** the text mutants take other spans from */
+  sourceText: string;
+}
+
+export interface GoldDefect {
+  id: string;
+  issues: Issue[];
+}
+
+/** The correct answers the contracts reject: every one is a defect of a check. */
+export function goldAsModel(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): GoldDefect[] {
+  return examples.flatMap((e) => {
+    const v = validateValue(task, e.expected, { input: e.input, context: e.context });
+    return v.valid ? [] : [{ id: e.id, issues: v.issues }];
+  });
+}
+
+export interface MutantOutcome {
+  id: string;
+  mistake: Mistake;
+  path: string;
+  value: unknown;
+  caught: boolean;
+  /** the checks (or schema issue kinds) that flagged it */
+  by: string[];
+}
+
+/**
+ * Each example's mutants through the contracts. Only examples whose correct answer passes are
+ * mutated, so any issue or certain fix on a mutant is the mutation's doing: it is caught.
+ */
+export function runMutants(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): MutantOutcome[] {
+  return examples.flatMap((e) => {
+    if (!validateValue(task, e.expected, { input: e.input, context: e.context }).valid) return [];
+    return mutantsOf(e.expected, e.sourceText).map((m) => {
+      const v = validateValue(task, m.output, { input: e.input, context: e.context });
+      const fixed = v.fixes.filter((f) => f.kind === 'check-fix');
+      const by = [...new Set([...(v.valid ? [] : v.issues.map((i) => i.check ?? i.kind)), ...fixed.map(() => 'check-fix')])];
+      return { id: e.id, mistake: m.mistake, path: m.path, value: m.value, caught: by.length > 0, by };
+    });
+  });
+}

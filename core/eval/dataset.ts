@@ -1,0 +1,80 @@
+/**
+ * Labelled datasets: JSONL, one example a line, `{"id", "input", "expected", "notes"?}`. The input
+ * is a pipeline input; `expected` the whole expected output or only some of its fields. A
+ * malformed line is an error naming the line and the field, and a file with any is refused
+ * whole, so nothing is half-run.
+ */
+import { z } from 'zod';
+
+export interface Example {
+  id: string;
+  input: unknown;
+  expected: Record<string, unknown>;
+  notes?: string;
+  /** kept out of every prompt, example and tuning; reported on its own */
+  heldOut: boolean;
+  line: number;
+}
+
+const Row = z.strictObject({
+  id: z.string().min(1).max(120),
+  input: z.unknown(),
+  expected: z.record(z.string(), z.unknown()),
+  notes: z.string().optional(),
+  split: z.enum(['dev', 'held-out']).default('dev'),
+});
+
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: ${problems.length} problem(s), nothing was run:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+export interface DatasetSchemas {
+  /** the pipeline's input schema */
+  input: z.ZodType<unknown>;
+  /** the fields an expected output may label */
+  fields: readonly string[];
+}
+
+/** Reads a dataset, or throws one DatasetError listing every malformed line. */
+export function parseDataset(file: string, text: string, schemas: DatasetSchemas): Example[] {
+  const problems: string[] = [];
+  const out: Example[] = [];
+  const ids = new Map<string, number>();
+  text.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      problems.push(`line ${line}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
+    const row = Row.safeParse(json);
+    if (!row.success) {
+      for (const issue of row.error.issues) problems.push(`line ${line}: ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+      return;
+    }
+    const r = row.data;
+    const seen = ids.get(r.id);
+    if (seen !== undefined) problems.push(`line ${line}: id: "${r.id}" is also the id of line ${seen}`);
+    ids.set(r.id, line);
+    const input = schemas.input.safeParse(r.input);
+    if (!input.success) {
+      for (const issue of input.error.issues) problems.push(`line ${line}: input.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    for (const key of Object.keys(r.expected)) {
+      if (!schemas.fields.includes(key)) problems.push(`line ${line}: expected.${key}: not a field of the output (fields: ${schemas.fields.join(', ')})`);
+    }
+    out.push({ id: r.id, input: r.input, expected: r.expected, ...(r.notes !== undefined ? { notes: r.notes } : {}), heldOut: r.split === 'held-out', line });
+  });
+  if (problems.length > 0) throw new DatasetError(file, problems);
+  if (out.length === 0) throw new DatasetError(file, ['no examples']);
+  return out;
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { goldAsModel, runMutants, type CalibrationExample } from '../../core/eval/calibrate.js';
+import { compareValue, scoreOutput } from '../../core/eval/compare.js';
+import { DatasetError, parseDataset } from '../../core/eval/dataset.js';
+import { mutantsOf } from '../../core/eval/mutants.js';
+import { getPipeline } from '../../pipelines/index.js';
+
+const invoices = getPipeline('invoice-extraction');
+const evaluation = invoices.evaluation!;
+const schemas = { input: invoices.input, fields: Object.keys(evaluation.comparators) };
+const DATASET = fileURLToPath(new URL('../../pipelines/invoice-extraction/eval/invoices.jsonl', import.meta.url));
+
+function calibrationSet(): CalibrationExample[] {
+  const step = invoices.steps.find((s) => s.id === evaluation.step)!;
+  return parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas).map((e) => {
+    const state = { input: invoices.input.parse(e.input), results: {} };
+    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context!(state), expected: e.expected, sourceText: JSON.stringify(e.input) };
+  });
+}
+
+describe('labelled datasets', () => {
+  it('reads examples with their split', () => {
+    const rows = parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas);
+    expect(rows.length).toBeGreaterThanOrEqual(8);
+    expect(rows.filter((r) => r.heldOut).map((r) => r.id)).toEqual(['au-gst-inline-lines', 'ca-catering-words-dates']);
+  });
+
+  it('refuses a file with any malformed line, naming every line and field', () => {
+    const text = [
+      '{"id":"a","input":{"text":"INVOICE 1 from Acme, total 10.00"},"expected":{"total":10}}',
+      'not json',
+      '{"id":"a","input":{"text":"short"},"expected":{"totl":10}}',
+      '{"id":"c","expected":{}, "extra": 1}',
+    ].join('\n');
+    let err: unknown;
+    try {
+      parseDataset('x.jsonl', text, schemas);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    const problems = (err as DatasetError).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^line 2: not JSON/),
+        'line 3: id: "a" is also the id of line 1',
+        expect.stringMatching(/^line 3: input\.text: /),
+        expect.stringMatching(/^line 3: expected\.totl: not a field of the output/),
+        expect.stringMatching(/^line 4: (\(root\)|extra): /),
+      ]),
+    );
+  });
+});
+
+describe('field comparators', () => {
+  it('score each kind of field', () => {
+    expect(compareValue('NW-2024-0417', 'nw 2024 0417', { kind: 'text' }).pass).toBe(true);
+    expect(compareValue('Northwind Office Supply', 'Northwind Office Supply Ltd.', { kind: 'contains' }).pass).toBe(true);
+    expect(compareValue(373.39, 373.4, { kind: 'number', tolerance: 0.01 }).pass).toBe(true);
+    expect(compareValue(373.39, 373.5, { kind: 'number', tolerance: 0.01 }).pass).toBe(false);
+    expect(compareValue('2024-04-03', '2024-03-04', { kind: 'date' }).pass).toBe(false);
+    expect(compareValue(null, null, { kind: 'date' }).pass).toBe(true);
+    expect(compareValue('the change was rolled back at 10:52', 'rolled back at 10:52 after an hour', { kind: 'overlap', threshold: 0.6 })).toMatchObject({ pass: true });
+  });
+
+  it('scores a list by precision and recall, matching items field by field', () => {
+    const c = { kind: 'set' as const, fields: { description: { kind: 'text' as const }, amount: { kind: 'number' as const } } };
+    const want = [{ description: 'Chair', amount: 10 }, { description: 'Desk', amount: 20 }];
+    expect(compareValue(want, [{ description: 'chair', amount: 10 }, { description: 'Desk', amount: 20 }], c)).toMatchObject({ pass: true, precision: 1, recall: 1 });
+    const r = compareValue(want, [{ description: 'Chair', amount: 10 }, { description: 'Desk', amount: 25 }, { description: 'Lamp', amount: 5 }], c);
+    expect(r).toMatchObject({ pass: false, precision: 1 / 3, recall: 1 / 2 });
+  });
+
+  it('scores only the labelled fields', () => {
+    const scores = scoreOutput({ vendor: 'Acme', total: 10 }, { vendor: 'ACME', total: 11, currency: 'USD' }, evaluation.comparators);
+    expect(scores.map((s) => [s.path, s.pass])).toEqual([
+      ['/vendor', true],
+      ['/total', false],
+    ]);
+  });
+});
+
+describe('contract calibration on the shipped invoices', () => {
+  it('accepts every correct answer (gold as model)', () => {
+    expect(goldAsModel(invoices.steps[0]!.task, calibrationSet())).toEqual([]);
+  });
+
+  it('makes each kind of mistake, and catches most of them; what it misses is listed', () => {
+    const outcomes = runMutants(invoices.steps[0]!.task, calibrationSet());
+    const kinds = new Set(outcomes.map((o) => o.mistake));
+    expect([...kinds].sort()).toEqual(['day-month-swapped', 'item-copied', 'number-from-other-item', 'other-span-of-input', 'value-not-in-input']);
+    const caught = outcomes.filter((o) => o.caught).length / outcomes.length;
+    expect(caught).toBeGreaterThan(0.8);
+    // every invented value and every number taken from another line is caught
+    expect(outcomes.filter((o) => o.mistake === 'value-not-in-input' || o.mistake === 'number-from-other-item').every((o) => o.caught)).toBe(true);
+  });
+
+  it('mutates a date only where day and month can be told apart', () => {
+    expect(mutantsOf({ d: '2024-04-03' }, '').map((m) => m.value)).toContain('2024-03-04');
+    expect(mutantsOf({ d: '2024-04-23' }, '').filter((m) => m.mistake === 'day-month-swapped')).toEqual([]);
+  });
+});
