@@ -5,6 +5,7 @@
  * pools whose base URL is the local default, the orchestration worker and one worker per pool.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,16 +68,44 @@ function modelServer(cmd: 'start' | 'stop' | 'status', pool: string): boolean {
   return res.status === 0;
 }
 
-function startProcess(name: string, args: string[]): void {
+const CODE_DIRS = ['core', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
+
+/**
+ * What a worker runs: the project's source, the registry and the lockfile. A worker started on
+ * other code (before a pull, an edit, a registry change) is restarted by `up`, so a run never
+ * goes to stale code.
+ */
+function codeFingerprint(config: AppConfig): string {
+  const h = createHash('sha256');
+  // the registry as parsed, with its environment overrides
+  h.update(JSON.stringify(config.registry));
+  const files = (dir: string): string[] =>
+    fs.existsSync(dir)
+      ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') || e.name.endsWith('.sql') || e.name.endsWith('.json') ? [path.join(dir, e.name)] : []))
+      : [];
+  for (const f of [...CODE_DIRS.flatMap((d) => files(path.join(ROOT, d))).sort(), path.join(ROOT, 'package-lock.json')]) {
+    if (!fs.existsSync(f)) continue;
+    h.update(path.relative(ROOT, f));
+    h.update(fs.readFileSync(f));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+async function startProcess(name: string, args: string[], fingerprint: string): Promise<void> {
   fs.mkdirSync(RUN_DIR, { recursive: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const pidFile = path.join(RUN_DIR, `${name}.pid`);
-  if (pidAlive(pidFile)) return;
+  if (pidAlive(pidFile)) {
+    const running = fs.readFileSync(pidFile, 'utf8').split('\n')[3];
+    if (running === fingerprint) return;
+    log(`${name}: the code or registry changed since it started; restarting it`);
+    await stopProcess(name);
+  }
   const out = fs.openSync(path.join(LOG_DIR, `${name}.log`), 'a');
   const identity = `${name}-${process.pid}-${Date.now()}@${os.hostname()}`;
   const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, WORKER_IDENTITY: identity } });
   child.unref();
-  fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n${args.join(' ')}\n`);
+  fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n${args.join(' ')}\n${fingerprint}\n`);
 }
 
 /** The identity the worker of this pid file polls with. */
@@ -135,8 +164,9 @@ export async function up(): Promise<AppConfig> {
   for (const pool of localPools(config)) {
     if (!modelServer('start', pool)) throw new Error(`the local model server for pool ${pool} did not start (log: .cache/model/)`);
   }
-  startProcess('worker-main', ['workers/main.ts']);
-  for (const pool of Object.keys(config.registry.pools)) startProcess(`worker-${pool}`, ['workers/pool.ts', pool]);
+  const fingerprint = codeFingerprint(config);
+  await startProcess('worker-main', ['workers/main.ts'], fingerprint);
+  for (const pool of Object.keys(config.registry.pools)) await startProcess(`worker-${pool}`, ['workers/pool.ts', pool], fingerprint);
   await waitForPollers(config, 'worker-main', ORCHESTRATION_QUEUE, 1, 120);
   for (const pool of Object.keys(config.registry.pools)) {
     await waitForPollers(config, `worker-${pool}`, config.snapshot.pools[pool]!.taskQueue, 2, 60);
