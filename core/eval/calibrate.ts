@@ -3,9 +3,9 @@
  * model), and typical mistakes made to them must be caught (mutants). Pure: the caller builds
  * each example's micro-task input and context.
  */
-import type { ContextBlock, MicroTask } from '../contract.js';
+import { guidedSchemaOf, type ContextBlock, type MicroTask } from '../contract.js';
 import type { Issue } from '../issues.js';
-import { validateValue } from '../validate.js';
+import { validateValue, zodIssues } from '../validate.js';
 import { mutantsOf, type Mistake } from './mutants.js';
 
 export interface CalibrationExample {
@@ -27,7 +27,13 @@ export interface GoldDefect {
 export function goldAsModel(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): GoldDefect[] {
   return examples.flatMap((e) => {
     const v = validateValue(task, e.expected, { input: e.input, context: e.context });
-    return v.valid ? [] : [{ id: e.id, issues: v.issues }];
+    const issues = v.valid ? [] : [...v.issues];
+    // guided decoding steers the model onto the guided schema: one that excludes the right answer makes it unreachable
+    if (task.guidedSchema) {
+      const guided = guidedSchemaOf(task, e.input, e.context).safeParse(e.expected);
+      if (!guided.success) for (const i of zodIssues(guided.error, e.expected)) issues.push({ ...i, check: 'guided-schema', message: `the guided schema rules the correct answer out: ${i.message}` });
+    }
+    return issues.length === 0 ? [] : [{ id: e.id, issues }];
   });
 }
 

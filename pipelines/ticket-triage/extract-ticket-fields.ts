@@ -20,7 +20,12 @@ export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput
 const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
 
 const ID_LIKE = /(?<![\w-])(?:[A-Z]{2,}[-#]?\d{3,}|#\d{4,})(?![\w-])/g;
-const MONEY_LIKE = /(?:[$€£]\s?\d[\d,]*(?:\.\d{2})?|\d[\d,]*(?:\.\d{2})?\s?(?:USD|EUR|GBP|CHF))/g;
+/** ISO 4217 codes from the runtime's own currency data, and the local prefixes tickets write ("Rp", "RM", "Rs.", "S$"). */
+const CURRENCY_CODES = Intl.supportedValuesOf('currency').join('|');
+const CURRENCY_PREFIX = `(?:\\p{Sc}|[A-Z]{1,2}\\$|\\b(?:Rp|RM|Rs\\.?|${CURRENCY_CODES})\\b)`;
+const CURRENCY_SUFFIX = `(?:\\p{Sc}|đ|\\b(?:${CURRENCY_CODES})\\b)`;
+const AMOUNT = '\\d[\\d.,]*\\d|\\d';
+const MONEY_LIKE = new RegExp(`${CURRENCY_PREFIX}\\s?(?:${AMOUNT})|(?:${AMOUNT})\\s?${CURRENCY_SUFFIX}`, 'gu');
 
 /** Order ids and amounts can only be what the ticket writes: guided decoding offers exactly those, or null. */
 function ticketCandidates(input: ExtractTicketFieldsInput): z.ZodType<ExtractTicketFieldsOutput> {
@@ -53,7 +58,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 2,
+  version: 3,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,

@@ -26,6 +26,10 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
   version: 1,
   description: 'Classifies a support ticket, extracts its fields, and drafts a reply that follows the reply policy.',
   input: TicketTriageInput,
+  evaluation: {
+    step: 'fields',
+    comparators: { orderId: { kind: 'text' }, product: { kind: 'text' }, amount: { kind: 'text' }, requestedAction: { kind: 'overlap', threshold: 0.6 } },
+  },
   steps: [
     {
       id: 'classification',

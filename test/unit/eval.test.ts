@@ -102,3 +102,18 @@ describe('contract calibration on the shipped invoices', () => {
     expect(mutantsOf({ d: '2024-04-23' }, '').filter((m) => m.mistake === 'day-month-swapped')).toEqual([]);
   });
 });
+
+describe('contract calibration on the shipped tickets', () => {
+  it('accepts every correct answer, under the guided schema too (rupee, ringgit and Singapore-dollar amounts are offered)', () => {
+    const tickets = getPipeline('ticket-triage');
+    const ev = tickets.evaluation!;
+    const step = tickets.steps.find((s) => s.id === ev.step)!;
+    const file = fileURLToPath(new URL('../../pipelines/ticket-triage/eval/tickets.jsonl', import.meta.url));
+    const set = parseDataset(file, readFileSync(file, 'utf8'), { input: tickets.input, fields: Object.keys(ev.comparators) }).map((e) => {
+      const state = { input: tickets.input.parse(e.input), results: {} };
+      return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
+    });
+    expect(set.length).toBeGreaterThanOrEqual(10);
+    expect(goldAsModel(step.task, set)).toEqual([]);
+  });
+});
