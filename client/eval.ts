@@ -1,8 +1,12 @@
 /**
- * Evaluation on a labelled dataset. Today: contract calibration, which needs no model.
- *   tsx client/eval.ts <dataset.jsonl> [--pipeline <name>] --gold-as-model   correct answers the contracts reject (exit 1 if any)
- *   tsx client/eval.ts <dataset.jsonl> [--pipeline <name>] --mutants         the share of typical mistakes the contracts catch
- *   add --json for the figures as JSON
+ * Evaluation on a labelled dataset.
+ *   tsx client/eval.ts <dataset.jsonl> --configs ladder,routed,large-only [--limit N] [--concurrency N] [--id EVAL] [--out report.json] [--configs-file my.json]
+ *       runs every example under each configuration as real workflows on the stack (started if down),
+ *       records each in eval_items, and prints accuracy, silent errors and cost side by side;
+ *       the same --id again finishes what is missing and repeats nothing
+ *   tsx client/eval.ts <dataset.jsonl> --gold-as-model   correct answers the contracts reject (exit 1 if any)
+ *   tsx client/eval.ts <dataset.jsonl> --mutants         the share of typical mistakes the contracts catch
+ *   add --json for the calibration figures as JSON
  * The pipeline defaults to the one whose folder holds the dataset (pipelines/<name>/eval/).
  */
 import fs from 'node:fs';
@@ -11,6 +15,7 @@ import { goldAsModel, runMutants, type CalibrationExample } from '../core/eval/c
 import { DatasetError, parseDataset } from '../core/eval/dataset.js';
 import { formatIssue } from '../core/issues.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
+import { ConfigsError, loadConfigs, runConfigurations } from './eval-run.js';
 
 class UsageError extends Error {}
 
@@ -18,25 +23,52 @@ function parseArgs(argv: string[]) {
   const positional: string[] = [];
   let pipeline: string | undefined;
   const flags = new Set<string>();
+  const values: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--pipeline') pipeline = argv[++i];
     else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --gold-as-model, --mutants, --json`);
+    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--configs-file'].includes(a)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      values[a.slice(2)] = v;
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --gold-as-model, --mutants, --json`);
     else positional.push(a);
   }
   const [file] = positional;
-  if (!file || (!flags.has('--gold-as-model') && !flags.has('--mutants'))) throw new UsageError('usage: eval <dataset.jsonl> [--pipeline <name>] --gold-as-model|--mutants [--json]');
+  const run = values.configs !== undefined;
+  if (!file || (!flags.has('--gold-as-model') && !flags.has('--mutants') && !run)) {
+    throw new UsageError('usage: eval <dataset.jsonl> [--pipeline <name>] (--configs a,b [--limit N] [--concurrency N] [--id EVAL] [--out f.json] | --gold-as-model | --mutants [--json])');
+  }
   const inferred = /pipelines[/\\]([^/\\]+)[/\\]eval[/\\]/.exec(path.resolve(file))?.[1];
   const name = pipeline ?? inferred;
   if (!name) throw new UsageError(`cannot tell the pipeline of ${file}; pass --pipeline (known: ${Object.keys(pipelines).join(', ')})`);
   if (!(name in pipelines)) throw new UsageError(`unknown pipeline "${name}"; known: ${Object.keys(pipelines).join(', ')}`);
-  return { file, pipeline: name, gold: flags.has('--gold-as-model'), mutants: flags.has('--mutants'), json: flags.has('--json') };
+  const int = (k: string, d: number) => {
+    if (values[k] === undefined) return d;
+    const n = Number(values[k]);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${k} takes a whole number above 0 (got ${JSON.stringify(values[k])})`);
+    return n;
+  };
+  if (values.id !== undefined && !/^[A-Za-z0-9_.-]{1,60}$/.test(values.id)) throw new UsageError('--id takes letters, digits, ".", "_" and "-"');
+  return {
+    file,
+    pipeline: name,
+    gold: flags.has('--gold-as-model'),
+    mutants: flags.has('--mutants'),
+    json: flags.has('--json'),
+    configs: run ? values.configs!.split(',').filter(Boolean) : [],
+    configsFile: values['configs-file'],
+    limit: int('limit', Number.MAX_SAFE_INTEGER),
+    concurrency: int('concurrency', 2),
+    id: values.id,
+    out: values.out,
+  };
 }
 
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(0)}% (${a}/${b})`);
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const pipeline = getPipeline(args.pipeline);
   const evaluation = pipeline.evaluation;
@@ -90,12 +122,17 @@ function main(): number {
     }
   }
   if (args.json) console.log(JSON.stringify(report, null, 2));
+  if (args.configs.length > 0) {
+    const configs = loadConfigs(args.configs, args.configsFile);
+    status = Math.max(status, await runConfigurations({ ...args, pipeline, evaluation, examples: examples.slice(0, args.limit), configs }));
+  }
   return status;
 }
 
-try {
-  process.exit(main());
-} catch (err) {
-  console.error(err instanceof UsageError || err instanceof DatasetError ? err.message : err);
-  process.exit(2);
-}
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof UsageError || err instanceof DatasetError || err instanceof ConfigsError ? err.message : err);
+    process.exit(2);
+  },
+);

@@ -11,7 +11,7 @@ export interface Route {
 export function choosePool(task: MicroTask<any, any>, promptChars: number, registry: RegistrySnapshot): Route {
   let pool = task.pool;
   let reason = `default pool of ${task.name}`;
-  const routed = registry.routes?.[task.name];
+  const routed = registry.routes?.[task.name] ?? registry.routes?.['*'];
   if (routed !== undefined && Object.hasOwn(registry.pools, routed)) {
     pool = routed;
     reason = `the registry routes ${task.name} to ${pool}`;
@@ -31,6 +31,23 @@ export function choosePool(task: MicroTask<any, any>, promptChars: number, regis
     pool = next;
   }
   return { pool, reason };
+}
+
+/** How one run is routed, when it is not as the registry says: an evaluation configuration, say. */
+export interface RunRouting {
+  /** replaces the registry's routes; "*" routes every task */
+  routes?: Record<string, string>;
+  /** false: no pool escalates to another */
+  escalate?: boolean;
+}
+
+/** The registry as one run sees it under its routing. */
+export function routedRegistry(registry: RegistrySnapshot, routing: RunRouting | undefined): RegistrySnapshot {
+  if (!routing) return registry;
+  const pools = Object.fromEntries(
+    Object.entries(registry.pools).map(([name, p]) => [name, routing.escalate === false ? { ...p, escalateTo: undefined } : p]),
+  );
+  return { ...registry, pools, ...(routing.routes ? { routes: { ...routing.routes } } : {}) };
 }
 
 /** The larger pool an escalation goes to, unless it was already tried. */

@@ -177,3 +177,44 @@ export const endpointProbes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.endpoint, t.model, t.declaredMode] })],
 );
+
+/** One evaluation: a labelled dataset run through configurations side by side. */
+export const evalRuns = pgTable('eval_runs', {
+  id: text('id').primaryKey(),
+  dataset: text('dataset').notNull(),
+  pipeline: text('pipeline').notNull(),
+  configs: jsonb('configs').notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * One example under one configuration: the workflow that ran it and how its labelled fields
+ * scored. Keyed by (evaluation, configuration, example), so a resumed evaluation repeats nothing.
+ */
+export const evalItems = pgTable(
+  'eval_items',
+  {
+    evalId: text('eval_id').notNull(),
+    config: text('config').notNull(),
+    exampleId: text('example_id').notNull(),
+    heldOut: boolean('held_out').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    /** the labelled step's outcome: valid, partial, failed */
+    status: text('status').notNull(),
+    fieldsScored: integer('fields_scored').notNull(),
+    fieldsCorrect: integer('fields_correct').notNull(),
+    /** wrong fields in an output the contracts accepted */
+    silentErrors: integer('silent_errors').notNull(),
+    scores: jsonb('scores').notNull(),
+    attempts: integer('attempts').notNull(),
+    repairs: integer('repairs').notNull(),
+    escalations: integer('escalations').notNull(),
+    promptTokens: integer('prompt_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    costUsd: doublePrecision('cost_usd').notNull(),
+    referenceCostUsd: doublePrecision('reference_cost_usd').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.evalId, t.config, t.exampleId] })],
+);

@@ -3,6 +3,7 @@ import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
+import { routedRegistry, type RunRouting } from '../core/routing.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline } from '../pipelines/index.js';
 import { records, runMicroTask, type MicroTaskOutcome, type RunRules } from './micro-task.js';
@@ -34,6 +35,8 @@ export interface RunPipelineInput {
   budget?: Partial<LadderBudget>;
   /** the most this run may spend on model calls, in USD */
   costBudgetUsd?: number;
+  /** routing other than the registry's for this run (evaluation configurations) */
+  routing?: RunRouting;
 }
 
 export interface StepProgress {
@@ -89,7 +92,7 @@ export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult
   } catch (err) {
     throw invalid(err);
   }
-  return executePipeline(pipeline, req.input, req.budget, req.costBudgetUsd);
+  return executePipeline(pipeline, req.input, req.budget, req.costBudgetUsd, req.routing);
 }
 
 export interface RunTaskInput {
@@ -124,9 +127,10 @@ async function executePipeline(
   rawInput: unknown,
   budgetOverrides: Partial<LadderBudget> | undefined,
   costBudgetUsd: number | undefined,
+  routing?: RunRouting,
 ): Promise<PipelineResult> {
   const info = workflowInfo();
-  const req = { input: rawInput, budget: budgetOverrides };
+  const req = { input: rawInput, budget: budgetOverrides, routing };
   const parsedInput = pipeline.input.safeParse(req.input);
   if (!parsedInput.success) {
     const issues = zodIssues(parsedInput.error, req.input);
@@ -163,7 +167,7 @@ async function executePipeline(
     { key: OutcomeKey, value: 'running' },
   ]);
 
-  const registry = await records.loadRegistry();
+  const registry = routedRegistry(await records.loadRegistry(), req.routing);
   await records.recordRunStarted({
     workflowId: info.workflowId,
     runId: info.runId,

@@ -114,6 +114,14 @@ describe('product-review on the real Temporal server and Postgres', () => {
     expect(tasks.find((t) => t.task === 'generate-keywords')).toMatchObject({ status: 'valid', attempts: 2, repairs: 1 });
   });
 
+  it('routes one run as its input says, as an evaluation configuration does', async () => {
+    const { workflowId, result } = await h.run('product-review', review, { routing: { routes: { '*': 'large' }, escalate: false } });
+    expect(result.status).toBe('completed');
+    const { attempts } = await h.rows(workflowId);
+    expect(attempts.map((a) => a.pool)).toEqual(['large', 'large', 'large', 'large']);
+    expect(attempts[0]!.routeReason).toBe('the registry routes extract-features to large');
+  });
+
   it('fails with a typed, non-retryable error naming the pipeline, task, paths and attempts when nothing fixes the output', async () => {
     const wrong = { ...productReviewOutputs.write_advice, verdict: 'maybe' };
     h.model.otherwise('write_advice', { content: JSON.stringify(wrong) });

@@ -5,6 +5,8 @@ import { goldAsModel, runMutants, type CalibrationExample } from '../../core/eva
 import { compareValue, scoreOutput } from '../../core/eval/compare.js';
 import { DatasetError, parseDataset } from '../../core/eval/dataset.js';
 import { mutantsOf } from '../../core/eval/mutants.js';
+import { figuresOf, figuresTable, type EvalItem } from '../../core/eval/report.js';
+import { loadConfigs } from '../../client/eval-run.js';
 import { getPipeline } from '../../pipelines/index.js';
 
 const invoices = getPipeline('invoice-extraction');
@@ -115,5 +117,33 @@ describe('contract calibration on the shipped tickets', () => {
     });
     expect(set.length).toBeGreaterThanOrEqual(10);
     expect(goldAsModel(step.task, set)).toEqual([]);
+  });
+});
+
+describe('evaluation figures', () => {
+  const item = (over: Partial<EvalItem>): EvalItem => ({
+    config: 'ladder', exampleId: 'a', heldOut: false, status: 'valid', fieldsScored: 4, fieldsCorrect: 4, silentErrors: 0,
+    scores: [{ path: '/vendor', pass: true }, { path: '/total', pass: true }, { path: '/issueDate', pass: true }, { path: '/lines', pass: true }],
+    repairs: 0, escalations: 0, promptTokens: 100, completionTokens: 50, costUsd: 0.001, referenceCostUsd: 0.01, latencyMs: 1000, ...over,
+  });
+
+  it('counts wrong fields of accepted outputs as silent errors, and partial or failed runs as flagged', () => {
+    const items = [
+      item({}),
+      item({ exampleId: 'b', fieldsCorrect: 3, silentErrors: 1, scores: [{ path: '/vendor', pass: false }, { path: '/total', pass: true }, { path: '/issueDate', pass: true }, { path: '/lines', pass: true }] }),
+      item({ exampleId: 'c', status: 'partial', fieldsCorrect: 2, scores: [{ path: '/vendor', pass: true }, { path: '/total', pass: false }, { path: '/issueDate', pass: false }, { path: '/lines', pass: true }], latencyMs: 5000 }),
+      item({ config: 'large-only', costUsd: 0.01 }),
+    ];
+    const f = figuresOf(items, 'ladder');
+    expect(f).toMatchObject({ examples: 3, valid: 2, silentErrors: 1, flagged: 1, latencyP50Ms: 1000, latencyP95Ms: 5000 });
+    expect(f.accuracy).toBeCloseTo(9 / 12, 10);
+    expect(f.perField['/vendor']).toBeCloseTo(2 / 3, 10);
+    expect(f.accuracyPerUsd).toBeCloseTo((100 * 9) / 12 / 0.003, 6);
+    expect(figuresTable([f])).toContain('| ladder | 3 | 2 | 75.0% | 1 (8.3%) | 1 |');
+  });
+
+  it('takes configurations as data, and names an unknown one', () => {
+    expect(Object.keys(loadConfigs(['ladder', 'routed'], undefined))).toEqual(['ladder', 'routed']);
+    expect(() => loadConfigs(['ladder', 'gpt-5'], undefined)).toThrow(/unknown configuration\(s\) gpt-5; known: micro-tasks, ladder, routed, large-only/);
   });
 });

@@ -1,0 +1,168 @@
+/**
+ * Runs a labelled dataset under configurations side by side, as real workflows on the stack, and
+ * scores each example's labelled step. Every item lands in eval_items; an item already there is
+ * not run again, so the same evaluation id resumes.
+ */
+import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { SingleBar } from 'cli-progress';
+import { and, desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Pipeline } from '../core/contract.js';
+import { scoreOutput, type Comparator } from '../core/eval/compare.js';
+import type { Example } from '../core/eval/dataset.js';
+import { figuresOf, figuresTable, type EvalItem } from '../core/eval/report.js';
+import type { LadderBudget } from '../core/ladder.js';
+import type { RunRouting } from '../core/routing.js';
+import { createDb, createPool } from '../db/client.js';
+import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';
+import { up } from '../infra/stack.js';
+import { ORCHESTRATION_QUEUE } from '../workers/config.js';
+import { runPipeline } from '../workflows/pipeline.js';
+
+export class ConfigsError extends Error {
+  override name = 'ConfigsError';
+}
+
+/** A configuration is data: how the runs are routed and what the ladder may do. */
+export const EvalConfig = z.strictObject({
+  description: z.string(),
+  budget: z.record(z.string(), z.unknown()).optional(),
+  routing: z.strictObject({ routes: z.record(z.string(), z.string()).optional(), escalate: z.boolean().optional() }).optional(),
+});
+export type EvalConfig = z.infer<typeof EvalConfig>;
+
+/** The shipped configurations, for the shipped registry's pools `small` and `large`. */
+export const BUILT_IN_CONFIGS: Record<string, EvalConfig> = {
+  'micro-tasks': { description: 'micro-tasks with contracts on the small pool, no repair', budget: { maxAttempts: 1 }, routing: { routes: { '*': 'small' }, escalate: false } },
+  ladder: { description: 'the full repair ladder on the small pool, no escalation', routing: { routes: { '*': 'small' }, escalate: false } },
+  routed: { description: "the registry's routes and escalation, as shipped" },
+  'large-only': { description: 'every call on the large pool', routing: { routes: { '*': 'large' }, escalate: false } },
+};
+
+export function loadConfigs(names: readonly string[], file: string | undefined): Record<string, EvalConfig> {
+  let all: Record<string, EvalConfig> = { ...BUILT_IN_CONFIGS };
+  if (file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigsError(`cannot read the configurations file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const parsed = z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), EvalConfig).safeParse(json);
+    if (!parsed.success) throw new ConfigsError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    all = { ...all, ...parsed.data };
+  }
+  const unknown = names.filter((n) => !(n in all));
+  if (unknown.length > 0) throw new ConfigsError(`unknown configuration(s) ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
+  return Object.fromEntries(names.map((n) => [n, all[n]!]));
+}
+
+interface RunArgs {
+  file: string;
+  pipeline: Pipeline;
+  evaluation: { step: string; comparators: Readonly<Record<string, Comparator>> };
+  examples: readonly Example[];
+  configs: Record<string, EvalConfig>;
+  concurrency: number;
+  id: string | undefined;
+  out: string | undefined;
+}
+
+export async function runConfigurations(args: RunArgs): Promise<number> {
+  const config = await up();
+  for (const [name, c] of Object.entries(args.configs)) {
+    for (const pool of Object.values(c.routing?.routes ?? {})) {
+      if (!Object.hasOwn(config.registry.pools, pool)) throw new ConfigsError(`configuration ${name} routes to pool "${pool}", which the registry (${config.registryPath}) does not have`);
+    }
+  }
+  const evalId = args.id ?? `${args.pipeline.name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+  const pg = createPool(config.databaseUrl);
+  const db = createDb(pg);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  try {
+    await db.insert(evalRuns).values({ id: evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs }).onConflictDoNothing();
+    const done = new Set((await db.select({ c: evalItems.config, e: evalItems.exampleId }).from(evalItems).where(eq(evalItems.evalId, evalId))).map((r) => `${r.c}\u0000${r.e}`));
+    const todo = Object.keys(args.configs).flatMap((c) => args.examples.filter((e) => !done.has(`${c}\u0000${e.id}`)).map((e) => ({ config: c, example: e })));
+    console.error(`evaluation ${evalId}: ${args.examples.length} example(s) x ${Object.keys(args.configs).length} configuration(s); ${done.size} done before, ${todo.length} to run`);
+    const bar = new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | {last}', hideCursor: true, stream: process.stderr, barCompleteChar: '#', barIncompleteChar: '-', noTTYOutput: true, notTTYSchedule: 10_000 });
+    bar.start(todo.length, 0, { last: '' });
+    let next = 0;
+    const lane = async () => {
+      for (let k = next++; k < todo.length; k = next++) {
+        const { config: name, example } = todo[k]!;
+        const item = await runOne(client, db, evalId, name, args.configs[name]!, example, args);
+        await db.insert(evalItems).values({ evalId, ...item, config: name, exampleId: example.id, workflowId: item.workflowId }).onConflictDoNothing();
+        bar.increment(1, { last: `${name} ${example.id}: ${item.status}, ${item.fieldsCorrect}/${item.fieldsScored} fields right` });
+      }
+    };
+    await Promise.all(Array.from({ length: args.concurrency }, lane));
+    bar.stop();
+
+    const rows = (await db.select().from(evalItems).where(eq(evalItems.evalId, evalId))) as unknown as EvalItem[];
+    const all = Object.keys(args.configs).map((c) => figuresOf(rows, c));
+    const heldOut = Object.keys(args.configs).map((c) => figuresOf(rows.filter((r) => r.heldOut), c));
+    console.log(`\nevaluation ${evalId} of ${args.file} (${args.pipeline.name}, step ${args.evaluation.step})\n`);
+    console.log(figuresTable(all));
+    if (heldOut.some((f) => f.examples > 0)) {
+      console.log('\nheld-out examples only:\n');
+      console.log(figuresTable(heldOut));
+    }
+    console.log('\naccuracy per field:');
+    for (const f of all) console.log(`  ${f.config}: ${Object.entries(f.perField).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`);
+    if (args.out) fs.writeFileSync(args.out, JSON.stringify({ evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs, figures: all, heldOut, items: rows }, null, 2));
+    return 0;
+  } finally {
+    await connection.close();
+    await pg.end();
+  }
+}
+
+async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: string, name: string, c: EvalConfig, example: Example, args: RunArgs) {
+  const workflowId = `eval-${evalId}-${name}-${example.id}`;
+  try {
+    await client.workflow.start(runPipeline, {
+      taskQueue: ORCHESTRATION_QUEUE,
+      workflowId,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [{ pipeline: args.pipeline.name, input: example.input, ...(c.budget ? { budget: c.budget as Partial<LadderBudget> } : {}), ...(c.routing ? { routing: c.routing as RunRouting } : {}) }],
+    });
+  } catch (err) {
+    // a resumed evaluation attaches to the run it started before
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch(() => undefined);
+  const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.workflowId, workflowId)).limit(1);
+  const [task] = await db
+    .select()
+    .from(taskResults)
+    .where(and(eq(taskResults.workflowId, workflowId), eq(taskResults.step, args.evaluation.step)))
+    .orderBy(desc(taskResults.id))
+    .limit(1);
+  const status = task?.status ?? 'failed';
+  const scores = scoreOutput(example.expected, task?.output ?? null, args.evaluation.comparators);
+  const correct = scores.filter((s) => s.pass).length;
+  const latencyMs = run?.finishedAt && run.startedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : 0;
+  return {
+    workflowId,
+    heldOut: example.heldOut,
+    status,
+    fieldsScored: scores.length,
+    fieldsCorrect: correct,
+    silentErrors: status === 'valid' ? scores.length - correct : 0,
+    scores: scores.map((s) => ({ path: s.path, pass: s.pass, score: s.score, expected: s.expected, actual: s.actual })),
+    attempts: run?.attempts ?? 0,
+    repairs: run?.repairs ?? 0,
+    escalations: run?.escalations ?? 0,
+    promptTokens: run?.promptTokens ?? 0,
+    completionTokens: run?.completionTokens ?? 0,
+    costUsd: run?.costUsd ?? 0,
+    referenceCostUsd: run?.referenceCostUsd ?? 0,
+    latencyMs,
+  };
+}
