@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Pipeline } from '../core/contract.js';
 import { scoreOutput, type Comparator } from '../core/eval/compare.js';
 import type { Example } from '../core/eval/dataset.js';
-import { figuresOf, figuresTable, type EvalItem } from '../core/eval/report.js';
+import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem, type Gate } from '../core/eval/report.js';
 import type { LadderBudget } from '../core/ladder.js';
 import type { RunRouting } from '../core/routing.js';
 import { createDb, createPool } from '../db/client.js';
@@ -68,6 +68,9 @@ interface RunArgs {
   concurrency: number;
   id: string | undefined;
   out: string | undefined;
+  /** an earlier evaluation id to compare with */
+  compare: string | undefined;
+  gate: Gate;
 }
 
 export async function runConfigurations(args: RunArgs): Promise<number> {
@@ -112,8 +115,18 @@ export async function runConfigurations(args: RunArgs): Promise<number> {
     }
     console.log('\naccuracy per field:');
     for (const f of all) console.log(`  ${f.config}: ${Object.entries(f.perField).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`);
+    if (args.compare) {
+      const before = (await db.select().from(evalItems).where(eq(evalItems.evalId, args.compare))) as unknown as EvalItem[];
+      if (before.length === 0) console.log(`\nno evaluation ${args.compare} to compare with`);
+      else {
+        console.log(`\nagainst evaluation ${args.compare}:`);
+        for (const line of comparison(all, Object.keys(args.configs).map((c) => figuresOf(before, c)))) console.log(`  ${line}`);
+      }
+    }
+    const failed = gateFailures(all, args.gate);
+    for (const f of failed) console.error(`gate: ${f}`);
     if (args.out) fs.writeFileSync(args.out, JSON.stringify({ evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs, figures: all, heldOut, items: rows }, null, 2));
-    return 0;
+    return failed.length > 0 ? 1 : 0;
   } finally {
     await connection.close();
     await pg.end();

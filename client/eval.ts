@@ -28,11 +28,11 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--pipeline') pipeline = argv[++i];
     else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
-    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--configs-file'].includes(a)) {
+    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
       values[a.slice(2)] = v;
-    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --gold-as-model, --mutants, --json`);
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
     else positional.push(a);
   }
   const [file] = positional;
@@ -51,6 +51,12 @@ function parseArgs(argv: string[]) {
     return n;
   };
   if (values.id !== undefined && !/^[A-Za-z0-9_.-]{1,60}$/.test(values.id)) throw new UsageError('--id takes letters, digits, ".", "_" and "-"');
+  const share = (k: string) => {
+    if (values[k] === undefined) return undefined;
+    const n = Number(values[k]);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${k} takes a share from 0 to 1 (got ${JSON.stringify(values[k])})`);
+    return n;
+  };
   return {
     file,
     pipeline: name,
@@ -63,6 +69,8 @@ function parseArgs(argv: string[]) {
     concurrency: int('concurrency', 2),
     id: values.id,
     out: values.out,
+    compare: values.compare,
+    gate: { ...(share('min-accuracy') !== undefined ? { minAccuracy: share('min-accuracy')! } : {}), ...(share('max-silent-errors') !== undefined ? { maxSilentErrors: share('max-silent-errors')! } : {}) },
   };
 }
 

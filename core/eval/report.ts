@@ -99,3 +99,30 @@ export function figuresTable(rows: readonly ConfigFigures[]): string {
   }
   return lines.join('\n');
 }
+
+export interface Gate {
+  /** 0..1 */
+  minAccuracy?: number;
+  /** silent errors per labelled field, 0..1 */
+  maxSilentErrors?: number;
+}
+
+/** The configurations below the gate, each with why: a CI step fails on any. */
+export function gateFailures(rows: readonly ConfigFigures[], gate: Gate): string[] {
+  return rows.flatMap((r) => [
+    ...(gate.minAccuracy !== undefined && r.accuracy < gate.minAccuracy ? [`${r.config}: accuracy ${(100 * r.accuracy).toFixed(1)}% is below ${(100 * gate.minAccuracy).toFixed(1)}%`] : []),
+    ...(gate.maxSilentErrors !== undefined && r.silentErrorRate > gate.maxSilentErrors
+      ? [`${r.config}: silent errors ${(100 * r.silentErrorRate).toFixed(1)}% of labelled fields are above ${(100 * gate.maxSilentErrors).toFixed(1)}%`]
+      : []),
+  ]);
+}
+
+/** What changed against an earlier evaluation of the same dataset, per configuration both have. */
+export function comparison(now: readonly ConfigFigures[], before: readonly ConfigFigures[]): string[] {
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} pts`;
+  return now.flatMap((r) => {
+    const b = before.find((x) => x.config === r.config);
+    if (!b) return [];
+    return [`${r.config}: accuracy ${pts(r.accuracy - b.accuracy)}, silent errors ${pts(r.silentErrorRate - b.silentErrorRate)}, flagged ${r.flagged - b.flagged >= 0 ? '+' : ''}${r.flagged - b.flagged}, cost ${r.costUsd - b.costUsd >= 0 ? '+' : ''}$${(r.costUsd - b.costUsd).toFixed(6)}`];
+  });
+}

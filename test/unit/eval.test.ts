@@ -5,7 +5,7 @@ import { goldAsModel, runMutants, type CalibrationExample } from '../../core/eva
 import { compareValue, scoreOutput } from '../../core/eval/compare.js';
 import { DatasetError, parseDataset } from '../../core/eval/dataset.js';
 import { mutantsOf } from '../../core/eval/mutants.js';
-import { figuresOf, figuresTable, type EvalItem } from '../../core/eval/report.js';
+import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem } from '../../core/eval/report.js';
 import { loadConfigs } from '../../client/eval-run.js';
 import { getPipeline } from '../../pipelines/index.js';
 
@@ -145,5 +145,22 @@ describe('evaluation figures', () => {
   it('takes configurations as data, and names an unknown one', () => {
     expect(Object.keys(loadConfigs(['ladder', 'routed'], undefined))).toEqual(['ladder', 'routed']);
     expect(() => loadConfigs(['ladder', 'gpt-5'], undefined)).toThrow(/unknown configuration\(s\) gpt-5; known: micro-tasks, ladder, routed, large-only/);
+  });
+});
+
+describe('the evaluation gate and comparison', () => {
+  const f = (config: string, accuracy: number, silentErrorRate: number) => ({ ...figuresOf([], config), config, accuracy, silentErrorRate });
+
+  it('names each configuration below the gate, and passes the others', () => {
+    const rows = [f('ladder', 0.75, 0.03), f('large-only', 0.92, 0.08)];
+    expect(gateFailures(rows, { minAccuracy: 0.8, maxSilentErrors: 0.05 })).toEqual([
+      'ladder: accuracy 75.0% is below 80.0%',
+      'large-only: silent errors 8.0% of labelled fields are above 5.0%',
+    ]);
+    expect(gateFailures(rows, {})).toEqual([]);
+  });
+
+  it('says what changed against an earlier evaluation', () => {
+    expect(comparison([f('ladder', 0.8, 0.02)], [f('ladder', 0.75, 0.03), f('routed', 0.7, 0)])).toEqual(['ladder: accuracy +5.0 pts, silent errors -1.0 pts, flagged +0, cost +$0.000000']);
   });
 });
