@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Pipeline } from '../core/contract.js';
 import { scoreOutput, type Comparator } from '../core/eval/compare.js';
 import type { Example } from '../core/eval/dataset.js';
+import { reportHtml } from '../core/eval/html.js';
 import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem, type Gate } from '../core/eval/report.js';
 import type { LadderBudget } from '../core/ladder.js';
 import type { RunRouting } from '../core/routing.js';
@@ -68,6 +69,7 @@ interface RunArgs {
   concurrency: number;
   id: string | undefined;
   out: string | undefined;
+  html: string | undefined;
   /** an earlier evaluation id to compare with */
   compare: string | undefined;
   gate: Gate;
@@ -115,13 +117,36 @@ export async function runConfigurations(args: RunArgs): Promise<number> {
     }
     console.log('\naccuracy per field:');
     for (const f of all) console.log(`  ${f.config}: ${Object.entries(f.perField).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`);
+    let compared: string[] | undefined;
     if (args.compare) {
       const before = (await db.select().from(evalItems).where(eq(evalItems.evalId, args.compare))) as unknown as EvalItem[];
       if (before.length === 0) console.log(`\nno evaluation ${args.compare} to compare with`);
       else {
+        compared = comparison(all, Object.keys(args.configs).map((c) => figuresOf(before, c)));
         console.log(`\nagainst evaluation ${args.compare}:`);
-        for (const line of comparison(all, Object.keys(args.configs).map((c) => figuresOf(before, c)))) console.log(`  ${line}`);
+        for (const line of compared) console.log(`  ${line}`);
       }
+    }
+    if (args.html) {
+      const ui = (wid: string) => `${config.temporalUiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(wid)}`;
+      const worst = [...(rows as unknown as (EvalItem & { workflowId: string })[])]
+        .sort((a, b) => a.fieldsCorrect / Math.max(1, a.fieldsScored) - b.fieldsCorrect / Math.max(1, b.fieldsScored))
+        .slice(0, 10)
+        .map((r) => ({ config: r.config, exampleId: r.exampleId, status: r.status, fieldsCorrect: r.fieldsCorrect, fieldsScored: r.fieldsScored, link: ui(r.workflowId) }));
+      fs.writeFileSync(
+        args.html,
+        reportHtml({
+          evalId,
+          dataset: args.file,
+          pipeline: args.pipeline.name,
+          generatedAt: new Date().toISOString(),
+          figures: all,
+          heldOut,
+          worst,
+          ...(compared && args.compare ? { comparison: { against: args.compare, lines: compared } } : {}),
+        }),
+      );
+      console.log(`\nreport page: ${args.html}`);
     }
     const failed = gateFailures(all, args.gate);
     for (const f of failed) console.error(`gate: ${f}`);

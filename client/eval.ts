@@ -1,6 +1,6 @@
 /**
  * Evaluation on a labelled dataset.
- *   tsx client/eval.ts <dataset.jsonl> --configs ladder,routed,large-only [--limit N] [--concurrency N] [--id EVAL] [--out report.json] [--configs-file my.json]
+ *   tsx client/eval.ts <dataset.jsonl> --configs ladder,routed,large-only [--limit N] [--concurrency N] [--id EVAL] [--out report.json] [--html report.html] [--compare EARLIER] [--min-accuracy X] [--max-silent-errors Y] [--configs-file my.json]
  *       runs every example under each configuration as real workflows on the stack (started if down),
  *       records each in eval_items, and prints accuracy, silent errors and cost side by side;
  *       the same --id again finishes what is missing and repeats nothing
@@ -28,11 +28,11 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--pipeline') pipeline = argv[++i];
     else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
-    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
+    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--html', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
       values[a.slice(2)] = v;
-    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --html, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
     else positional.push(a);
   }
   const [file] = positional;
@@ -69,6 +69,7 @@ function parseArgs(argv: string[]) {
     concurrency: int('concurrency', 2),
     id: values.id,
     out: values.out,
+    html: values.html,
     compare: values.compare,
     gate: { ...(share('min-accuracy') !== undefined ? { minAccuracy: share('min-accuracy')! } : {}), ...(share('max-silent-errors') !== undefined ? { maxSilentErrors: share('max-silent-errors')! } : {}) },
   };
