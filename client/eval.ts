@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { goldAsModel, runMutants, type CalibrationExample } from '../core/eval/calibrate.js';
+import { calibrationExamples, goldAsModel, runMutants } from '../core/eval/calibrate.js';
 import { DatasetError, parseDataset } from '../core/eval/dataset.js';
 import { formatIssue } from '../core/issues.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
@@ -94,10 +94,7 @@ async function main(): Promise<number> {
   const examples = parseDataset(args.file, text, { input: pipeline.input, fields });
   // calibration feeds the labelled step's own contract, so a label must hold every field of it
   const whole = examples.filter((e) => fields.every((f) => f in e.expected));
-  const calibration: CalibrationExample[] = whole.map((e) => {
-    const state = { input: pipeline.input.parse(e.input), results: {} };
-    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
-  });
+  const calibration = calibrationExamples(pipeline.input, step, whole);
   const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, task: step.task.name, examples: examples.length, wholeLabels: whole.length };
   let status = 0;
   if (args.gold) {

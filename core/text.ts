@@ -72,7 +72,8 @@ export function quote(s: string, max = 60): string {
   return JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
 }
 
-const WORDS = new Intl.Segmenter('und', { granularity: 'word' });
+/** Unicode word boundaries in any script; shared, since building one is not free. */
+export const WORD_SEGMENTER = new Intl.Segmenter('und', { granularity: 'word' });
 
 /**
  * The words of a text in any script, by Unicode word boundaries (Intl.Segmenter), so Chinese or
@@ -80,7 +81,7 @@ const WORDS = new Intl.Segmenter('und', { granularity: 'word' });
  */
 export function wordsOf(text: string): string[] {
   const out: string[] = [];
-  for (const s of WORDS.segment(text.normalize('NFKC').toLowerCase())) if (s.isWordLike) out.push(s.segment);
+  for (const s of WORD_SEGMENTER.segment(text.normalize('NFKC').toLowerCase())) if (s.isWordLike) out.push(s.segment);
   return out;
 }
 

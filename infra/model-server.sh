@@ -99,8 +99,10 @@ running_pid() { # prints pid if our server process is alive
 }
 
 # installed: the marker of this manifest, and both assembled files (a deleted or failed one is assembled again)
-installed() { [[ -f "$MARKER" && -x "$VPY" && -f "$MODEL_DIR/models/$(model_file small)" && -f "$MODEL_DIR/models/$(model_file large)" ]]; }
-model_file() { sed -n "/\"$1\": {/,/\"file\"/s/.*\"file\": \"\([^\"]*\)\".*/\1/p" "$MANIFEST"; }
+installed() {
+  [[ -f "$MARKER" && -x "$VPY" ]] || return 1
+  local n; for n in small large; do [[ -f "$("$VPY" "$FILES" path "$n" "$MODEL_DIR/models")" ]] || return 1; done
+}
 
 cmd_install() {
   if installed; then return 0; fi

@@ -1,7 +1,7 @@
 import { renderContext, type Check, type ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
 import { meaningWords, quote, wordsOf } from '../text.js';
-import { select, selectStrings } from './select.js';
+import { select, selectStrings, stringLeaves } from './select.js';
 
 export interface DistinctOptions<I> {
   /** JSON pointer of the list; `*` may stand for the index of an outer list */
@@ -24,12 +24,6 @@ export interface DistinctOptions<I> {
   dropWhileAtLeast?: number;
   /** a repeat opens its whole item for repair, not only the field (a scenario on a repeated feature needs a new title and description too) */
   repairItem?: boolean;
-}
-
-function stringsOf(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (value === null || typeof value !== 'object') return [];
-  return Object.values(value).flatMap(stringsOf);
 }
 
 /** Length of the longest run of words the two sequences share, and the run itself. */
@@ -86,7 +80,10 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
   const copied = o.copiedWords ?? 8;
   return (output, { input, context }) => {
     const ignore = o.ignore?.(input) ?? [];
-    const quoted = ` ${(o.sources ? o.sources(input, context) : [renderContext(context), ...stringsOf(input)]).map((t) => withoutPhrases(t, ignore)).join(' | ')} `;
+    // the sources' words, read only once some item shares a long run with another
+    let quotedText: string | undefined;
+    const quoted = () =>
+      (quotedText ??= ` ${(o.sources ? o.sources(input, context) : [renderContext(context), ...stringLeaves(input).map((l) => l.text)]).map((t) => withoutPhrases(t, ignore)).join(' | ')} `);
     const issues: Issue[] = [];
     for (const list of select(output, o.list)) {
       if (!Array.isArray(list.value)) continue;
@@ -114,7 +111,7 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
         }
         for (const a of earlier) {
           const run = longestSharedRun(a.words, b.words);
-          if (run.length >= copied && !quoted.includes(` ${run.join(' ')} `)) {
+          if (run.length >= copied && !quoted().includes(` ${run.join(' ')} `)) {
             issues.push({ kind: 'semantic', check: 'distinct-items', path, message: `${o.noun} ${b.i + 1} copies ${quote(run.join(' '), 80)} from ${o.noun} ${a.i + 1}; say something of its own` });
             break;
           }

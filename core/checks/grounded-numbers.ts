@@ -1,7 +1,7 @@
 import { renderContext, type Check, type ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
 import { readings, sameAmount } from '../numbers.js';
-import { quote } from '../text.js';
+import { quote, WORD_SEGMENTER } from '../text.js';
 import { NUMBER_WORDS, SCALES, unitOf } from '../units.js';
 import { selectStrings, stringLeaves } from './select.js';
 
@@ -18,12 +18,11 @@ export interface NumberMention {
   whole: boolean;
 }
 
-const SEGMENTS = new Intl.Segmenter('und', { granularity: 'word' });
 
 /** Numbers a source spells out ("seventeen minutes after"), so a summary may write them as digits. */
 function spelledNumbers(text: string): NumberMention[] {
   const out: NumberMention[] = [];
-  const segments = [...SEGMENTS.segment(text.toLowerCase())].filter((s) => s.isWordLike);
+  const segments = [...WORD_SEGMENTER.segment(text.toLowerCase())].filter((s) => s.isWordLike);
   segments.forEach((s, i) => {
     const value = NUMBER_WORDS.get(s.segment);
     if (value === undefined) return;
@@ -82,14 +81,15 @@ export function numberMentions(text: string, spelled = false): NumberMention[] {
 
 /** The word a text starts with, if it starts with one (no space before it). */
 function firstWord(text: string): string | undefined {
-  const first = SEGMENTS.segment(text)[Symbol.iterator]().next().value;
+  const first = WORD_SEGMENTER.segment(text)[Symbol.iterator]().next().value;
   return first && first.index === 0 && first.isWordLike ? first.segment : undefined;
 }
 
 /** The text with the invented figure blanked out, for the model to fill from the facts or drop: it keeps the rest of the text. */
 function blanked(text: string, written: string): string {
-  const at = text.normalize('NFKC').indexOf(written);
-  const gap = at >= 0 ? `${text.normalize('NFKC').slice(0, at)}___${text.normalize('NFKC').slice(at + written.length)}` : text;
+  const norm = text.normalize('NFKC');
+  const at = norm.indexOf(written);
+  const gap = at >= 0 ? `${norm.slice(0, at)}___${norm.slice(at + written.length)}` : text;
   return `this text with the blank filled by a figure the facts state, with its unit, or with the blank left out: ${quote(gap, 400)}`;
 }
 

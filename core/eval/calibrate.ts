@@ -3,7 +3,8 @@
  * model), and typical mistakes made to them must be caught (mutants). Pure: the caller builds
  * each example's micro-task input and context.
  */
-import { guidedSchemaOf, type ContextBlock, type MicroTask } from '../contract.js';
+import { guidedSchemaOf, type ContextBlock, type MicroTask, type StepDefinition } from '../contract.js';
+import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
 import { validateValue, zodIssues } from '../validate.js';
 import { mutantsOf, type Mistake } from './mutants.js';
@@ -16,6 +17,17 @@ export interface CalibrationExample {
   expected: unknown;
   /** the text mutants take other spans from */
   sourceText: string;
+}
+
+/**
+ * Labelled examples as calibration examples of a pipeline's first-layer step: its micro-task input
+ * and context built from the pipeline input, as the workflow builds them.
+ */
+export function calibrationExamples(pipelineInput: { parse: (v: unknown) => unknown }, step: StepDefinition<any>, examples: readonly Example[]): CalibrationExample[] {
+  return examples.map((e) => {
+    const state = { input: pipelineInput.parse(e.input), results: {} };
+    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
+  });
 }
 
 export interface GoldDefect {

@@ -30,7 +30,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const usd = (x: number) => `$${x.toFixed(6)}`;
 
-function figuresTable(rows: readonly ConfigFigures[], id: string): string {
+function figuresHtml(rows: readonly ConfigFigures[], id: string): string {
   const head = ['configuration', 'examples', 'valid', 'accuracy', 'silent errors', 'flagged', 'repairs', 'escalations', 'tokens in / out', 'latency p50 / p95', 'cost', 'reference cost', 'accuracy pts per $'];
   const body = rows
     .map(
@@ -102,10 +102,10 @@ svg{max-width:680px;background:#fff;border:1px solid #d0d7de}svg text{font-size:
 <h1>Evaluation ${esc(p.evalId)}</h1>
 <p class="meta">${esc(p.pipeline)} on ${esc(p.dataset)}, ${esc(p.generatedAt)}. Accuracy counts the labelled fields a run got right (a failed run's fields count as wrong). Silent errors are wrong fields in outputs every contract accepted; flagged runs ended partial or failed and wait for a person.</p>
 <h2>Configurations</h2>
-${figuresTable(p.figures, 'figures')}
+${figuresHtml(p.figures, 'figures')}
 <h2>Cost against accuracy</h2>
 ${costAccuracyChart(p.figures)}
-${p.heldOut.some((f) => f.examples > 0) ? `<h2>Held-out examples only</h2>\n${figuresTable(p.heldOut, 'held-out')}` : ''}
+${p.heldOut.some((f) => f.examples > 0) ? `<h2>Held-out examples only</h2>\n${figuresHtml(p.heldOut, 'held-out')}` : ''}
 <h2>Accuracy per field</h2>
 ${perFieldTable(p.figures)}
 <h2>Worst items</h2>

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { goldAsModel, runMutants, type CalibrationExample } from '../../core/eval/calibrate.js';
+import { calibrationExamples, goldAsModel, runMutants, type CalibrationExample } from '../../core/eval/calibrate.js';
 import { compareValue, scoreOutput } from '../../core/eval/compare.js';
 import { DatasetError, parseDataset } from '../../core/eval/dataset.js';
 import { mutantsOf } from '../../core/eval/mutants.js';
@@ -16,10 +16,7 @@ const DATASET = fileURLToPath(new URL('../../pipelines/invoice-extraction/eval/i
 
 function calibrationSet(): CalibrationExample[] {
   const step = invoices.steps.find((s) => s.id === evaluation.step)!;
-  return parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas).map((e) => {
-    const state = { input: invoices.input.parse(e.input), results: {} };
-    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context!(state), expected: e.expected, sourceText: JSON.stringify(e.input) };
-  });
+  return calibrationExamples(invoices.input, step, parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas));
 }
 
 describe('labelled datasets', () => {
@@ -111,10 +108,7 @@ describe('contract calibration on the shipped tickets', () => {
     const ev = tickets.evaluation!;
     const step = tickets.steps.find((s) => s.id === ev.step)!;
     const file = fileURLToPath(new URL('../../pipelines/ticket-triage/eval/tickets.jsonl', import.meta.url));
-    const set = parseDataset(file, readFileSync(file, 'utf8'), { input: tickets.input, fields: Object.keys(ev.comparators) }).map((e) => {
-      const state = { input: tickets.input.parse(e.input), results: {} };
-      return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
-    });
+    const set = calibrationExamples(tickets.input, step, parseDataset(file, readFileSync(file, 'utf8'), { input: tickets.input, fields: Object.keys(ev.comparators) }));
     expect(set.length).toBeGreaterThanOrEqual(10);
     expect(goldAsModel(step.task, set)).toEqual([]);
   });
