@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const examples = parseDataset(args.file, text, { input: pipeline.input, fields });
   // calibration feeds the labelled step's own contract, so a label must hold every field of it
   const whole = examples.filter((e) => fields.every((f) => f in e.expected));
-  const calibration = calibrationExamples(pipeline.input, step, whole);
+  const calibration = calibrationExamples(pipeline.input, step, whole, evaluation.upstream);
   const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, task: step.task.name, examples: examples.length, wholeLabels: whole.length };
   let status = 0;
   if (args.gold) {

@@ -76,7 +76,17 @@ export interface Pipeline<PI = any, PO = any> {
   steps: readonly StepDefinition<PI>[];
   assemble: (state: StepState<PI>) => PO;
   /** how labelled examples are scored: the step whose output they label, and a comparator per field */
-  evaluation?: { step: string; comparators: Readonly<Record<string, Comparator>> };
+  evaluation?: PipelineEvaluation<PI>;
+}
+
+export interface PipelineEvaluation<PI> {
+  step: string;
+  comparators: Readonly<Record<string, Comparator>>;
+  /**
+   * For a labelled step fed by earlier steps: the earlier results contract calibration stands in
+   * for them, built from the pipeline input alone (a live run has the models' own results).
+   */
+  upstream?: (input: PI) => Record<string, unknown>;
 }
 
 /** The schema sent for guided decoding of this input. */

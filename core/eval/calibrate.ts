@@ -3,7 +3,7 @@
  * model), and typical mistakes made to them must be caught (mutants). Pure: the caller builds
  * each example's micro-task input and context.
  */
-import { guidedSchemaOf, type ContextBlock, type MicroTask, type StepDefinition } from '../contract.js';
+import { guidedSchemaOf, type ContextBlock, type MicroTask, type PipelineEvaluation, type StepDefinition } from '../contract.js';
 import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
 import { validateValue, zodIssues } from '../validate.js';
@@ -20,12 +20,19 @@ export interface CalibrationExample {
 }
 
 /**
- * Labelled examples as calibration examples of a pipeline's first-layer step: its micro-task input
- * and context built from the pipeline input, as the workflow builds them.
+ * Labelled examples as calibration examples of a pipeline's labelled step: its micro-task input
+ * and context built from the pipeline input as the workflow builds them, with the evaluation's
+ * stand-in results for the steps before it.
  */
-export function calibrationExamples(pipelineInput: { parse: (v: unknown) => unknown }, step: StepDefinition<any>, examples: readonly Example[]): CalibrationExample[] {
+export function calibrationExamples(
+  pipelineInput: { parse: (v: unknown) => unknown },
+  step: StepDefinition<any>,
+  examples: readonly Example[],
+  upstream?: PipelineEvaluation<any>['upstream'],
+): CalibrationExample[] {
   return examples.map((e) => {
-    const state = { input: pipelineInput.parse(e.input), results: {} };
+    const input = pipelineInput.parse(e.input);
+    const state = { input, results: upstream ? upstream(input) : {} };
     return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
   });
 }

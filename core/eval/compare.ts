@@ -13,8 +13,11 @@ export type Comparator =
   | { kind: 'number'; tolerance?: number }
   /** the same calendar date, from YYYY-MM-DD */
   | { kind: 'date' }
-  /** a list scored by precision and recall; items match by `item`, or field by field of `fields` */
-  | { kind: 'set'; item?: Comparator; fields?: Record<string, Comparator> }
+  /**
+   * a list scored by precision and recall (score: their F1); items match by `item`, or field by
+   * field of `fields`; passes at F1 `pass` (default 1: every item and no other)
+   */
+  | { kind: 'set'; item?: Comparator; fields?: Record<string, Comparator>; pass?: number }
   /** share of the label's words the output has; passes at `threshold` (default 0.5) */
   | { kind: 'overlap'; threshold?: number };
 
@@ -83,7 +86,7 @@ export function compareValue(expected: unknown, actual: unknown, c: Comparator):
       const precision = actual.length === 0 ? (expected.length === 0 ? 1 : 0) : hit / actual.length;
       const recall = expected.length === 0 ? 1 : hit / expected.length;
       const score = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-      return { score, pass: precision === 1 && recall === 1, precision, recall };
+      return { score, pass: c.pass === undefined ? precision === 1 && recall === 1 : score >= c.pass, precision, recall };
     }
   }
 }

@@ -8,6 +8,8 @@ import { SummarizeChunkOutput, summarizeChunk, type SummarizeChunkInput } from '
 export { chunkText } from './chunk.js';
 
 export const CHUNK_CHARS = 800;
+/** the longest part summary summarize-chunk may return */
+const SUMMARY_PIECE_CHARS = 400;
 
 export const DocumentSummaryInput = z.object({
   title: z.string().min(1).max(200),
@@ -50,6 +52,17 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
       context: ({ input }) => [documentBlock(input, chunkText(input.text, CHUNK_CHARS).length)],
     },
   ],
+  // labels are for the combined summary: a reference paragraph and the facts a reader must get
+  evaluation: {
+    step: 'combined',
+    comparators: {
+      summary: { kind: 'overlap', threshold: 0.4 },
+      keyPoints: { kind: 'set', item: { kind: 'overlap', threshold: 0.4 }, pass: 0.5 },
+    },
+    // calibration has no model to summarize the parts: the document's own sentences, in pieces a
+    // part summary may hold, stand in for perfect part summaries
+    upstream: (input) => ({ parts: chunkText(input.text, SUMMARY_PIECE_CHARS).map((summary) => ({ summary })) }),
+  },
   assemble: (state) => {
     const combined = resultOf(state, 'combined', CombineSummariesOutput);
     return {

@@ -60,6 +60,12 @@ export const productReview = definePipeline<ProductReviewInput, ProductReview>({
       context: ({ input }) => [productBlock(input)],
     },
   ],
+  // the features are the step with a right answer: which spec facts matter to a buyer; the names
+  // are spec keys (guided decoding allows no other), so a name matches as text
+  evaluation: {
+    step: 'features',
+    comparators: { features: { kind: 'set', fields: { name: { kind: 'text' } }, pass: 0.6 } },
+  },
   assemble: (state) => {
     const { input } = state;
     const advice = resultOf(state, 'advice', WriteAdviceOutput);
