@@ -1,8 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
-import { modelAttempts, pipelineRuns, priceVersions, taskResults } from '../db/schema.js';
-import type { RunFinishRecord, RunStartRecord, TaskResultRecord, ValidationRecord } from './types.js';
+import { modelAttempts, pipelineRuns, priceVersions, shadowResults, taskResults } from '../db/schema.js';
+import type { RunFinishRecord, RunStartRecord, ShadowRecord, TaskResultRecord, ValidationRecord } from './types.js';
 
 /**
  * Records each pool's current price under its version; a version seen before keeps its first
@@ -125,6 +125,14 @@ export function createRecordActivities(deps: RecordActivityDeps) {
           finishedAt: new Date(r.at),
         })
         .where(and(eq(pipelineRuns.workflowId, r.workflowId), eq(pipelineRuns.runId, r.runId)));
+    },
+
+    async recordShadow(r: ShadowRecord): Promise<void> {
+      const { at, ...row } = r;
+      await db
+        .insert(shadowResults)
+        .values({ ...row, agreed: r.shadowStatus === 'valid' && Object.values(r.fields).every(Boolean), createdAt: new Date(at) })
+        .onConflictDoNothing();
     },
   };
 }

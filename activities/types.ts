@@ -104,3 +104,19 @@ export const FailureTypes = {
   costBudgetExceeded: 'CostBudgetExceeded',
   unknownTask: 'UnknownMicroTask',
 } as const;
+
+export interface ShadowRecord {
+  shadowWorkflowId: string;
+  workflowId: string;
+  pipeline: string;
+  step: string;
+  itemIndex: number;
+  task: string;
+  taskVersion: number;
+  livePool: string;
+  shadowPool: string;
+  shadowStatus: 'valid' | 'partial' | 'failed';
+  fields: Record<string, boolean>;
+  costUsd: number;
+  at: number;
+}

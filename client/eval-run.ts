@@ -19,6 +19,7 @@ import type { RunRouting } from '../core/routing.js';
 import { createDb, createPool } from '../db/client.js';
 import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';
 import { up } from '../infra/stack.js';
+import { SINGLE_PROMPT_STEP } from '../core/single-prompt.js';
 import { ORCHESTRATION_QUEUE } from '../workers/config.js';
 import { runPipeline } from '../workflows/pipeline.js';
 
@@ -26,20 +27,27 @@ export class ConfigsError extends Error {
   override name = 'ConfigsError';
 }
 
-/** A configuration is data: how the runs are routed and what the ladder may do. */
+/** A configuration is data: how the job is run, how the runs are routed and what the ladder may do. */
 export const EvalConfig = z.strictObject({
   description: z.string(),
+  /** `single-prompt`: the whole job in one call, no contracts, no repairs */
+  strategy: z.enum(['micro-tasks', 'single-prompt']).optional(),
   budget: z.record(z.string(), z.unknown()).optional(),
   routing: z.strictObject({ routes: z.record(z.string(), z.string()).optional(), escalate: z.boolean().optional() }).optional(),
 });
 export type EvalConfig = z.infer<typeof EvalConfig>;
 
+/** The pool the `reference` configuration runs on, when the registry has one (a frontier model's endpoint, say). */
+export const REFERENCE_POOL = 'reference';
+
 /** The shipped configurations, for the shipped registry's pools `small` and `large`. */
 export const BUILT_IN_CONFIGS: Record<string, EvalConfig> = {
+  'single-prompt': { description: 'the whole job in one call to the small pool, parsed leniently, no contracts or repairs', strategy: 'single-prompt', routing: { routes: { '*': 'small' }, escalate: false } },
   'micro-tasks': { description: 'micro-tasks with contracts on the small pool, no repair', budget: { maxAttempts: 1 }, routing: { routes: { '*': 'small' }, escalate: false } },
   ladder: { description: 'the full repair ladder on the small pool, no escalation', routing: { routes: { '*': 'small' }, escalate: false } },
   routed: { description: "the registry's routes and escalation, as shipped" },
   'large-only': { description: 'every call on the large pool', routing: { routes: { '*': 'large' }, escalate: false } },
+  reference: { description: `every call on the reference endpoint: the registry's pool named "${REFERENCE_POOL}"`, routing: { routes: { '*': REFERENCE_POOL }, escalate: false } },
 };
 
 export function loadConfigs(names: readonly string[], file: string | undefined): Record<string, EvalConfig> {
@@ -79,7 +87,12 @@ export async function runConfigurations(args: RunArgs): Promise<number> {
   const config = await up();
   for (const [name, c] of Object.entries(args.configs)) {
     for (const pool of Object.values(c.routing?.routes ?? {})) {
-      if (!Object.hasOwn(config.registry.pools, pool)) throw new ConfigsError(`configuration ${name} routes to pool "${pool}", which the registry (${config.registryPath}) does not have`);
+      if (!Object.hasOwn(config.registry.pools, pool)) {
+        throw new ConfigsError(
+          `configuration ${name} routes to pool "${pool}", which the registry (${config.registryPath}) does not have` +
+            (pool === REFERENCE_POOL ? `; add a pool named "${REFERENCE_POOL}" with your reference endpoint's baseUrl and model to compare with it` : ''),
+        );
+      }
     }
   }
   const evalId = args.id ?? `${args.pipeline.name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
@@ -165,7 +178,16 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
       taskQueue: ORCHESTRATION_QUEUE,
       workflowId,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      args: [{ pipeline: args.pipeline.name, input: example.input, ...(c.budget ? { budget: c.budget as Partial<LadderBudget> } : {}), ...(c.routing ? { routing: c.routing as RunRouting } : {}) }],
+      args: [
+        {
+          pipeline: args.pipeline.name,
+          input: example.input,
+          ...(c.budget ? { budget: c.budget as Partial<LadderBudget> } : {}),
+          // an evaluation's runs are not live traffic: they take no shadow samples
+          routing: { ...(c.routing as RunRouting | undefined), shadow: false },
+          ...(c.strategy ? { strategy: c.strategy } : {}),
+        },
+      ],
     });
   } catch (err) {
     // a resumed evaluation attaches to the run it started before
@@ -176,14 +198,23 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
     .result()
     .catch(() => undefined);
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.workflowId, workflowId)).limit(1);
+  const single = c.strategy === 'single-prompt';
   const [task] = await db
     .select()
     .from(taskResults)
-    .where(and(eq(taskResults.workflowId, workflowId), eq(taskResults.step, args.evaluation.step)))
+    .where(and(eq(taskResults.workflowId, workflowId), eq(taskResults.step, single ? SINGLE_PROMPT_STEP : args.evaluation.step)))
     .orderBy(desc(taskResults.id))
     .limit(1);
-  const status = task?.status ?? 'failed';
-  const scores = scoreOutput(example.expected, task?.output ?? null, args.evaluation.comparators);
+  let status: string = task?.status ?? 'failed';
+  let output: unknown = task?.output ?? null;
+  if (single && task?.output) {
+    // the labelled step's part of the one answer; valid is what its output schema alone accepts,
+    // all a user with no contract would have to go on
+    output = (task.output as Record<string, unknown>)[args.evaluation.step] ?? null;
+    const step = args.pipeline.steps.find((s) => s.id === args.evaluation.step)!;
+    status = step.task.output.safeParse(output).success ? 'valid' : 'failed';
+  }
+  const scores = scoreOutput(example.expected, output, args.evaluation.comparators);
   const correct = scores.filter((s) => s.pass).length;
   const latencyMs = run?.finishedAt && run.startedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : 0;
   return {

@@ -1,18 +1,20 @@
 /**
  * Evaluation on a labelled dataset.
- *   tsx client/eval.ts <dataset.jsonl> --configs ladder,routed,large-only [--limit N] [--concurrency N] [--id EVAL] [--out report.json] [--html report.html] [--compare EARLIER] [--min-accuracy X] [--max-silent-errors Y] [--configs-file my.json]
+ *   tsx client/eval.ts <dataset.jsonl> --configs ladder,routed,large-only [--limit N | --sample N] [--concurrency N] [--id EVAL] [--out report.json] [--html report.html] [--compare EARLIER] [--min-accuracy X] [--max-silent-errors Y] [--configs-file my.json]
  *       runs every example under each configuration as real workflows on the stack (started if down),
  *       records each in eval_items, and prints accuracy, silent errors and cost side by side;
  *       the same --id again finishes what is missing and repeats nothing
  *   tsx client/eval.ts <dataset.jsonl> --gold-as-model   correct answers the contracts reject (exit 1 if any)
  *   tsx client/eval.ts <dataset.jsonl> --mutants         the share of typical mistakes the contracts catch
  *   add --json for the calibration figures as JSON
+ * --limit N takes the first N examples; --sample N takes N spread over the file with the held-out
+ * part in its share.
  * The pipeline defaults to the one whose folder holds the dataset (pipelines/<name>/eval/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { calibrationExamples, goldAsModel, runMutants } from '../core/eval/calibrate.js';
-import { DatasetError, parseDataset } from '../core/eval/dataset.js';
+import { DatasetError, parseDataset, sampleExamples } from '../core/eval/dataset.js';
 import { formatIssue } from '../core/issues.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
 import { ConfigsError, loadConfigs, runConfigurations } from './eval-run.js';
@@ -28,11 +30,11 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--pipeline') pipeline = argv[++i];
     else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
-    else if (['--configs', '--limit', '--concurrency', '--id', '--out', '--html', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
+    else if (['--configs', '--limit', '--sample', '--concurrency', '--id', '--out', '--html', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
       values[a.slice(2)] = v;
-    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --concurrency, --id, --out, --html, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --sample, --concurrency, --id, --out, --html, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
     else positional.push(a);
   }
   const [file] = positional;
@@ -66,6 +68,7 @@ function parseArgs(argv: string[]) {
     configs: run ? values.configs!.split(',').filter(Boolean) : [],
     configsFile: values['configs-file'],
     limit: int('limit', Number.MAX_SAFE_INTEGER),
+    sample: values.sample === undefined ? undefined : int('sample', 1),
     concurrency: int('concurrency', 2),
     id: values.id,
     out: values.out,
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
   if (args.json) console.log(JSON.stringify(report, null, 2));
   if (args.configs.length > 0) {
     const configs = loadConfigs(args.configs, args.configsFile);
-    status = Math.max(status, await runConfigurations({ ...args, pipeline, evaluation, examples: examples.slice(0, args.limit), configs }));
+    status = Math.max(status, await runConfigurations({ ...args, pipeline, evaluation, examples: args.sample !== undefined ? sampleExamples(examples, args.sample) : examples.slice(0, args.limit), configs }));
   }
   return status;
 }

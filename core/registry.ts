@@ -52,6 +52,12 @@ export const RegistryConfig = z
     /** a micro-task's first attempt goes to this pool instead of the one its definition names: routing measured on this deployment's models */
     routes: z.record(z.string().min(1), z.string()).default({}),
     reference: z.strictObject({ model: z.string(), price: PriceConfig }),
+    /**
+     * Shadow sampling, by micro-task ("*": every one): this share of its live runs is run again on
+     * `pool`, after the run's result is settled and off its critical path; the agreement per field
+     * lands in shadow_results (view shadow_agreement)
+     */
+    shadow: z.record(z.string().min(1), z.strictObject({ pool: z.string(), share: z.number().min(0).max(1) })).default({}),
   })
   .superRefine((r, ctx) => {
     if (!(r.defaultPool in r.pools)) ctx.addIssue({ code: 'custom', path: ['defaultPool'], message: `no pool named "${r.defaultPool}"` });
@@ -62,6 +68,9 @@ export const RegistryConfig = z
     }
     for (const [task, pool] of Object.entries(r.routes)) {
       if (!Object.hasOwn(r.pools, pool)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });
+    }
+    for (const [task, s] of Object.entries(r.shadow)) {
+      if (!Object.hasOwn(r.pools, s.pool)) ctx.addIssue({ code: 'custom', path: ['shadow', task, 'pool'], message: `no pool named "${s.pool}"` });
     }
   });
 export type RegistryConfig = z.infer<typeof RegistryConfig>;
@@ -96,6 +105,8 @@ export interface RegistrySnapshot {
   pools: Record<string, PoolInfo>;
   /** task name -> pool; absent in snapshots taken before routes existed */
   routes?: Record<string, string>;
+  /** task name ("*": any) -> shadow pool and share; absent in snapshots taken before shadow sampling */
+  shadow?: Record<string, { pool: string; share: number }>;
   reference: { model: string; price: Price };
 }
 
@@ -140,6 +151,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
     poolWaitSeconds: config.poolWaitSeconds,
     pools,
     routes: { ...config.routes },
+    shadow: { ...config.shadow },
     reference: { model: config.reference.model, price: toPrice(config.reference.price) },
   };
 }

@@ -39,6 +39,8 @@ export interface RunRouting {
   routes?: Record<string, string>;
   /** false: no pool escalates to another */
   escalate?: boolean;
+  /** false: no shadow sampling (an evaluation's runs are not live traffic) */
+  shadow?: boolean;
 }
 
 /** The registry as one run sees it under its routing. */

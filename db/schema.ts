@@ -218,3 +218,30 @@ export const evalItems = pgTable(
   },
   (t) => [primaryKey({ columns: [t.evalId, t.config, t.exampleId] })],
 );
+
+/**
+ * One shadow run: a sampled live micro-task run again on the shadow pool after its run settled,
+ * and whether each field agreed. Keyed by the shadow's workflow id, so a retried write adds nothing.
+ */
+export const shadowResults = pgTable(
+  'shadow_results',
+  {
+    shadowWorkflowId: text('shadow_workflow_id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    pipeline: text('pipeline').notNull(),
+    step: text('step').notNull(),
+    itemIndex: integer('item_index').notNull(),
+    task: text('task').notNull(),
+    taskVersion: integer('task_version').notNull(),
+    livePool: text('live_pool').notNull(),
+    shadowPool: text('shadow_pool').notNull(),
+    /** the shadow's outcome: valid, partial, failed; agreement is only taken on valid ones */
+    shadowStatus: text('shadow_status').notNull(),
+    /** field -> agreed */
+    fields: jsonb('fields').notNull(),
+    agreed: boolean('agreed').notNull(),
+    costUsd: doublePrecision('cost_usd').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('shadow_results_task_created_idx').on(t.task, t.createdAt)],
+);

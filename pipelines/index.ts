@@ -1,4 +1,5 @@
 import type { MicroTask, Pipeline } from '../core/contract.js';
+import { singlePromptTask } from '../core/single-prompt.js';
 import { documentSummary } from './document-summary/index.js';
 import { invoiceExtraction } from './invoice-extraction/index.js';
 import { productReview } from './product-review/index.js';
@@ -22,7 +23,11 @@ function collectTasks(all: readonly Pipeline[]): Record<string, MicroTask<any, a
 }
 
 /** Every micro-task of every pipeline by name, so a worker can find the contract of any attempt it is given. */
-export const microTasks: Record<string, MicroTask<any, any>> = collectTasks(Object.values(pipelines));
+export const microTasks: Record<string, MicroTask<any, any>> = {
+  ...collectTasks(Object.values(pipelines)),
+  // evaluation's single-prompt baseline of each pipeline, which a pool worker must be able to serve
+  ...Object.fromEntries(Object.values(pipelines).map((p) => [singlePromptTask(p).name, singlePromptTask(p)])),
+};
 
 export function getPipeline(name: string): Pipeline {
   const p = pipelines[name];

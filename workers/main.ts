@@ -10,8 +10,10 @@ import { createOrchestrationWorker } from './factory.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   // a route for a task no pipeline has is a typo that would silently route nothing
-  const unknown = Object.keys(config.registry.routes).filter((t) => t !== '*' && !Object.hasOwn(microTasks, t));
-  if (unknown.length > 0) throw new Error(`${config.registryPath}: routes name no micro-task: ${unknown.join(', ')}; known: ${Object.keys(microTasks).join(', ')}`);
+  for (const key of ['routes', 'shadow'] as const) {
+    const unknown = Object.keys(config.registry[key]).filter((t) => t !== '*' && !Object.hasOwn(microTasks, t));
+    if (unknown.length > 0) throw new Error(`${config.registryPath}: ${key} name no micro-task: ${unknown.join(', ')}; known: ${Object.keys(microTasks).join(', ')}`);
+  }
   await migrateDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl);
   await recordPrices(createDb(pool), config.snapshot);

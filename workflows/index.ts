@@ -1,1 +1,1 @@
-export { runPipeline, runTask, progressQuery } from './pipeline.js';
+export { runPipeline, runTask, shadowMicroTask, progressQuery } from './pipeline.js';

@@ -1,11 +1,13 @@
-import { ApplicationFailure, defineQuery, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
 import { routedRegistry, type RunRouting } from '../core/routing.js';
+import { singlePromptPipeline } from '../core/single-prompt.js';
 import { zodIssues } from '../core/validate.js';
-import { getMicroTask, getPipeline } from '../pipelines/index.js';
+import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
+import { fieldAgreement, shadowRule } from '../core/shadow.js';
 import { records, runMicroTask, type MicroTaskOutcome, type RunRules } from './micro-task.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
@@ -28,6 +30,27 @@ const LADDER_PATCHES = {
   repairAgainOnNewIssue: 'ladder-repair-again-on-new-issue',
 } as const;
 
+/** Sampled micro-task runs start a shadow run on another pool once the run has settled. */
+const SHADOW_PATCH = 'shadow-sampling';
+
+/** The ladder's budget defaults and rules as the patches in this run's history say. */
+function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: RunRules } {
+  // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
+  const ladderDefaults: LadderBudget = {
+    ...(patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true }),
+    repairAgainOnNewIssue: patched(LADDER_PATCHES.repairAgainOnNewIssue),
+  };
+  return {
+    budget: { ...ladderDefaults, ...overrides },
+    rules: {
+      loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway),
+      repairAt: patched(LADDER_PATCHES.repairAt),
+      closedCutsAndPartialObjects: patched(LADDER_PATCHES.closedCutsAndPartialObjects),
+      enumSpelling: patched(LADDER_PATCHES.enumSpelling),
+    },
+  };
+}
+
 export interface RunPipelineInput {
   pipeline: string;
   input: unknown;
@@ -37,6 +60,11 @@ export interface RunPipelineInput {
   costBudgetUsd?: number;
   /** routing other than the registry's for this run (evaluation configurations) */
   routing?: RunRouting;
+  /**
+   * `single-prompt`: the whole job in one call, held to no contract and never repaired (the
+   * evaluation baseline); default `micro-tasks`
+   */
+  strategy?: 'micro-tasks' | 'single-prompt';
 }
 
 export interface StepProgress {
@@ -92,6 +120,9 @@ export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult
   } catch (err) {
     throw invalid(err);
   }
+  if (req.strategy === 'single-prompt') {
+    return executePipeline(singlePromptPipeline(pipeline), req.input, { ...req.budget, maxAttempts: 1 }, req.costBudgetUsd, { ...req.routing, escalate: false });
+  }
   return executePipeline(pipeline, req.input, req.budget, req.costBudgetUsd, req.routing);
 }
 
@@ -141,18 +172,9 @@ async function executePipeline(
       details: [issues],
     });
   }
-  // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
-  const ladderDefaults: LadderBudget = {
-    ...(patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true }),
-    repairAgainOnNewIssue: patched(LADDER_PATCHES.repairAgainOnNewIssue),
-  };
-  const budget: LadderBudget = { ...ladderDefaults, ...req.budget };
-  const rules: RunRules = {
-    loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway),
-    repairAt: patched(LADDER_PATCHES.repairAt),
-    closedCutsAndPartialObjects: patched(LADDER_PATCHES.closedCutsAndPartialObjects),
-    enumSpelling: patched(LADDER_PATCHES.enumSpelling),
-  };
+  const { budget, rules } = ladderSetup(req.budget);
+  const shadowing = patched(SHADOW_PATCH) && req.routing?.shadow !== false;
+  const shadows: ShadowInput[] = [];
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
   const progress: PipelineProgress = {
     pipeline: pipeline.name,
@@ -221,6 +243,22 @@ async function executePipeline(
         });
         sp.done++;
         addTotals(totals, outcome);
+        const rule = shadowing ? shadowRule(registry, step.task.name) : undefined;
+        // Math.random is the workflow's seeded one: a replay samples the same runs
+        if (rule && outcome.status === 'valid' && rule.pool !== outcome.finalPool && Math.random() < rule.share) {
+          shadows.push({
+            workflowId: info.workflowId,
+            pipeline: pipeline.name,
+            step: step.id,
+            itemIndex: step.forEach ? index : -1,
+            task: step.task.name,
+            input: step.forEach ? step.input(state, item, index) : step.input(state),
+            context,
+            livePool: outcome.finalPool,
+            liveValue: outcome.value,
+            pool: rule.pool,
+          });
+        }
         return outcome;
       };
       // at most as many items at once as the pool serves, so queued calls are not mistaken for a pool with no worker;
@@ -248,6 +286,16 @@ async function executePipeline(
     const output = pipeline.assemble(state);
     const status = Object.keys(unresolved).length > 0 ? 'partial' : 'completed';
     await finishRun(status, output, null);
+    // the shadows outlive this run and are not waited for: only their start is
+    await Promise.all(
+      shadows.map((s) =>
+        startChild(shadowMicroTask, {
+          workflowId: `${info.workflowId}/shadow/${s.step}/${s.itemIndex}`,
+          args: [s],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }),
+      ),
+    );
     return { pipeline: pipeline.name, status, output, unresolved, totals };
   } catch (err) {
     // an error in a step's input builder or a check would otherwise retry the workflow task forever
@@ -266,4 +314,71 @@ function addTotalsFromFailure(totals: Totals, reason: unknown): void {
     const d = (reason.details?.[0] ?? {}) as { totals?: Totals };
     if (d.totals) addTotals(totals, d.totals);
   }
+}
+
+export interface ShadowInput {
+  /** the live run */
+  workflowId: string;
+  pipeline: string;
+  step: string;
+  itemIndex: number;
+  task: string;
+  input: unknown;
+  context: ContextBlock[];
+  livePool: string;
+  liveValue: unknown;
+  /** the pool the shadow runs on */
+  pool: string;
+}
+
+/**
+ * A sampled live micro-task run again on the shadow pool, with the full ladder there and no
+ * escalation, and its answer compared with the live one field by field.
+ */
+export async function shadowMicroTask(req: ShadowInput): Promise<{ status: 'valid' | 'partial' | 'failed'; fields: Record<string, boolean> }> {
+  const info = workflowInfo();
+  const task = getMicroTask(req.task);
+  const registry = routedRegistry(await records.loadRegistry(), { routes: { [task.name]: req.pool }, escalate: false });
+  const { budget, rules } = ladderSetup(undefined);
+  let status: 'valid' | 'partial' | 'failed' = 'failed';
+  let value: unknown;
+  const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
+  try {
+    const outcome = await runMicroTask({
+      origin: { workflowId: info.workflowId, runId: info.runId, pipeline: `shadow:${req.pipeline}`, step: req.step, itemIndex: req.itemIndex },
+      task,
+      input: req.input,
+      context: req.context,
+      registry,
+      budget,
+      rules,
+      downPools: new Set(),
+      spend: { costUsd: 0, limitUsd: undefined, reservedUsd: 0 },
+      onAttempt: () => undefined,
+    });
+    addTotals(totals, outcome);
+    // a shadow that fell back to another pool (none polled the shadow pool) compares nothing
+    status = outcome.finalPool === req.pool ? outcome.status : 'failed';
+    value = outcome.value;
+  } catch (err) {
+    addTotalsFromFailure(totals, err);
+  }
+  const evaluation = Object.hasOwn(pipelines, req.pipeline) ? pipelines[req.pipeline]!.evaluation : undefined;
+  const fields = status === 'valid' ? fieldAgreement(req.liveValue, value, evaluation?.step === req.step ? evaluation.comparators : {}) : {};
+  await records.recordShadow({
+    shadowWorkflowId: info.workflowId,
+    workflowId: req.workflowId,
+    pipeline: req.pipeline,
+    step: req.step,
+    itemIndex: req.itemIndex,
+    task: task.name,
+    taskVersion: task.version,
+    livePool: req.livePool,
+    shadowPool: req.pool,
+    shadowStatus: status,
+    fields,
+    costUsd: totals.costUsd,
+    at: Date.now(),
+  });
+  return { status, fields };
 }

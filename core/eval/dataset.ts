@@ -78,3 +78,17 @@ export function parseDataset(file: string, text: string, schemas: DatasetSchemas
   if (out.length === 0) throw new DatasetError(file, ['no examples']);
   return out;
 }
+
+/**
+ * `n` examples spread evenly over the file, the held-out part in its share (at least one when
+ * there is any): deterministic, so the same evaluation id resumes the same sample.
+ */
+export function sampleExamples(examples: readonly Example[], n: number): Example[] {
+  if (n >= examples.length) return [...examples];
+  const held = examples.filter((e) => e.heldOut);
+  const dev = examples.filter((e) => !e.heldOut);
+  const wantHeld = held.length === 0 ? 0 : Math.min(held.length, Math.max(1, Math.round((n * held.length) / examples.length)));
+  const spread = (from: readonly Example[], k: number) => Array.from({ length: Math.min(k, from.length) }, (_, i) => from[Math.floor((i * from.length) / Math.min(k, from.length))]!);
+  const picked = new Set([...spread(held, wantHeld), ...spread(dev, n - wantHeld)]);
+  return examples.filter((e) => picked.has(e));
+}

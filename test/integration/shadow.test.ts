@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { invoiceOutputs, sample } from '../support/fixtures.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+const invoice = sample('invoice-extraction', 'uk-office-supplies');
+const right = invoiceOutputs.uk;
+
+describe('shadow sampling', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ adjust: (r) => void (r.shadow = { 'extract-invoice': { pool: 'large', share: 1 } }) });
+  });
+  afterAll(async () => h?.stop());
+  beforeEach(() => h.model.reset());
+
+  /** The shadow rows of a live run, once its shadow has recorded (it is not waited for by the run). */
+  async function shadowRows(workflowId: string, timeoutMs = 20_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await h.pgPool.query(`select * from shadow_results where workflow_id = $1`, [workflowId]);
+      if (rows.length > 0 || Date.now() > until) return rows;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('runs a sampled micro-task again on the shadow pool after the result, and records field agreement', async () => {
+    // the large pool reads the due date wrongly as absent, and answers slowly
+    h.model.otherwise('extract_invoice', (body) =>
+      body.model === 'scripted-large' ? { content: JSON.stringify({ ...right, dueDate: null }), delayMs: 2500 } : { content: JSON.stringify(right) },
+    );
+    const started = Date.now();
+    const { workflowId, result } = await h.run('invoice-extraction', invoice);
+    // the caller's result did not wait for the slow shadow call
+    expect(result.status).toBe('completed');
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect((await h.pgPool.query(`select 1 from shadow_results where workflow_id = $1`, [workflowId])).rowCount).toBe(0);
+
+    const [row] = await shadowRows(workflowId);
+    expect(row).toMatchObject({ task: 'extract-invoice', live_pool: 'small', shadow_pool: 'large', shadow_status: 'valid', agreed: false, step: 'invoice', item_index: -1 });
+    expect(row.fields).toMatchObject({ vendor: true, invoiceNumber: true, total: true, lines: true, dueDate: false });
+    expect(row.cost_usd).toBeGreaterThan(0);
+    // the shadow's own call is recorded, under its own workflow and a pipeline name analysts can exclude
+    const calls = await h.pgPool.query(`select pool, pipeline from model_attempts where workflow_id = $1`, [row.shadow_workflow_id]);
+    expect(calls.rows).toEqual([{ pool: 'large', pipeline: 'shadow:invoice-extraction' }]);
+    // the live run's totals hold only its own call
+    const { run } = await h.rows(workflowId);
+    expect(run!.attempts).toBe(1);
+  });
+
+  it('aggregates agreement per task, day and field in shadow_agreement', async () => {
+    h.model.otherwise('extract_invoice', { content: JSON.stringify(right) });
+    const { workflowId } = await h.run('invoice-extraction', invoice);
+    await shadowRows(workflowId);
+    const { rows } = await h.pgPool.query(
+      `select field, samples, agreed, agreement::float as agreement from shadow_agreement where task = 'extract-invoice' and live_pool = 'small' and shadow_pool = 'large' and field in ('dueDate', 'vendor', '(whole output)') order by field`,
+    );
+    // this run agreed on everything; the first test's shadow disagreed on the due date
+    expect(rows).toEqual([
+      { field: '(whole output)', samples: 2, agreed: 1, agreement: 0.5 },
+      { field: 'dueDate', samples: 2, agreed: 1, agreement: 0.5 },
+      { field: 'vendor', samples: 2, agreed: 2, agreement: 1 },
+    ]);
+  });
+
+  it('takes no sample from a run whose routing turns shadowing off, as evaluation runs do', async () => {
+    h.model.otherwise('extract_invoice', { content: JSON.stringify(right) });
+    const { workflowId } = await h.run('invoice-extraction', invoice, { routing: { shadow: false } });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await shadowRows(workflowId, 0)).toEqual([]);
+    expect(h.model.requestsFor('extract_invoice').map((b) => b.model)).toEqual(['scripted-small']);
+  });
+});
+
+describe('the single-prompt strategy (evaluation baseline)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  it('does the whole job in one call on the small pool, takes what parses, and never repairs or escalates', async () => {
+    // a wrong total and a vendor in capitals: the contracts would flag both; the baseline has none
+    const answer = { invoice: { ...right, vendor: 'NORTHWIND', total: 1 } };
+    h.model.otherwise('single_prompt_invoice_extraction', { content: '```json\n' + JSON.stringify(answer) + '\n```' });
+    const { workflowId, result } = await h.run('invoice-extraction', invoice, { strategy: 'single-prompt', routing: { routes: { '*': 'small' } } });
+    expect(result).toMatchObject({ status: 'completed', output: answer });
+    const { attempts, tasks } = await h.rows(workflowId);
+    expect(attempts.map((a) => [a.task, a.pool, a.kind])).toEqual([['single-prompt-invoice-extraction', 'small', 'generate']]);
+    expect(tasks.map((t) => [t.step, t.status, t.repairs, t.escalations])).toEqual([['single-prompt', 'valid', 0, 0]]);
+    const [req] = h.model.requestsFor('single_prompt_invoice_extraction');
+    // the one prompt holds the input and every step's description and shape
+    expect(req!.messages[1]!.content).toContain('NW-2024-0417');
+    expect(req!.messages[1]!.content).toContain('"invoice":');
+    expect(req!.response_format?.json_schema?.schema).toMatchObject({ properties: { invoice: { type: 'object' } } });
+  });
+});
