@@ -4,8 +4,9 @@
  *       runs every example under each configuration as real workflows on the stack (started if down),
  *       records each in eval_items, and prints accuracy, silent errors and cost side by side;
  *       the same --id again finishes what is missing and repeats nothing
- *   tsx client/eval.ts <dataset.jsonl> --gold-as-model   correct answers the contracts reject (exit 1 if any)
- *   tsx client/eval.ts <dataset.jsonl> --mutants         the share of typical mistakes the contracts catch
+ *   tsx client/eval.ts <dataset.jsonl> --gold-as-model   correct answers the contracts reject (exit 1 if any not marked knownDefect,
+ *                                                       or a knownDefect row now accepted)
+ *   tsx client/eval.ts <dataset.jsonl> --mutants [--min-caught X]   the share of typical mistakes the contracts catch (exit 1 under X)
  *   add --json for the calibration figures as JSON
  * --limit N takes the first N examples; --sample N takes N spread over the file with the held-out
  * part in its share.
@@ -30,11 +31,11 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--pipeline') pipeline = argv[++i];
     else if (['--gold-as-model', '--mutants', '--json'].includes(a)) flags.add(a);
-    else if (['--configs', '--limit', '--sample', '--concurrency', '--id', '--out', '--html', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
+    else if (['--configs', '--limit', '--sample', '--min-caught', '--concurrency', '--id', '--out', '--html', '--configs-file', '--min-accuracy', '--max-silent-errors', '--compare'].includes(a)) {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
       values[a.slice(2)] = v;
-    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --sample, --concurrency, --id, --out, --html, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}; known: --pipeline, --configs, --configs-file, --limit, --sample, --min-caught, --concurrency, --id, --out, --html, --compare, --min-accuracy, --max-silent-errors, --gold-as-model, --mutants, --json`);
     else positional.push(a);
   }
   const [file] = positional;
@@ -74,6 +75,7 @@ function parseArgs(argv: string[]) {
     out: values.out,
     html: values.html,
     compare: values.compare,
+    minCaught: share('min-caught'),
     gate: { ...(share('min-accuracy') !== undefined ? { minAccuracy: share('min-accuracy')! } : {}), ...(share('max-silent-errors') !== undefined ? { maxSilentErrors: share('max-silent-errors')! } : {}) },
   };
 }
@@ -102,12 +104,22 @@ async function main(): Promise<number> {
   let status = 0;
   if (args.gold) {
     const defects = goldAsModel(step.task, calibration);
-    report.goldRejected = defects;
+    const known = new Map(whole.filter((e) => e.knownDefect !== undefined).map((e) => [e.id, e.knownDefect!]));
+    const rejected = new Set(defects.map((d) => d.id));
+    const unknown = defects.filter((d) => !known.has(d.id));
+    // a known defect whose answer is now accepted: the note would outlive the fix
+    const stale = [...known.keys()].filter((id) => !rejected.has(id));
+    report.goldRejected = defects.map((d) => ({ ...d, ...(known.has(d.id) ? { knownDefect: known.get(d.id) } : {}) }));
+    report.staleKnownDefects = stale;
     if (!args.json) {
-      console.log(`gold as model: ${step.task.name} v${step.task.version} accepts ${pct(calibration.length - defects.length, calibration.length)} of the correct answers`);
-      for (const d of defects) for (const i of d.issues) console.log(`  ${d.id}: ${formatIssue(i)}`);
+      console.log(`gold as model: ${step.task.name} v${step.task.version} accepts ${pct(calibration.length - defects.length, calibration.length)} of the correct answers${known.size > 0 ? ` (${defects.length - unknown.length} rejection(s) are known defects)` : ''}`);
+      for (const d of defects) {
+        const note = known.get(d.id);
+        for (const i of d.issues) console.log(`  ${d.id}: ${formatIssue(i)}${note ? `  [known defect: ${note}]` : ''}`);
+      }
+      for (const id of stale) console.log(`  ${id}: accepted now, but marked as a known defect: remove its knownDefect note`);
     }
-    if (defects.length > 0) status = 1;
+    if (unknown.length > 0 || stale.length > 0) status = 1;
   }
   if (args.mutants) {
     const outcomes = runMutants(step.task, calibration);
@@ -128,6 +140,11 @@ async function main(): Promise<number> {
       console.log(`caught by: ${[...byCheck].map(([k, v]) => `${k} ${v}`).join(', ')}`);
       console.log('missed (valid-looking and wrong: what accuracy has to measure):');
       for (const o of outcomes.filter((x) => !x.caught)) console.log(`  ${o.id} ${o.mistake} ${o.path} = ${JSON.stringify(o.value)}`);
+    }
+    const caught = outcomes.length === 0 ? 1 : outcomes.filter((o) => o.caught).length / outcomes.length;
+    if (args.minCaught !== undefined && caught < args.minCaught) {
+      console.error(`gate: the contracts catch ${(100 * caught).toFixed(1)}% of the mutants, under --min-caught ${args.minCaught}`);
+      status = 1;
     }
   }
   if (args.json) console.log(JSON.stringify(report, null, 2));

@@ -18,13 +18,22 @@ const STOPWORDS = new Set(
     .filter(Boolean),
 );
 
-/** Lowercase words and numbers separated by single spaces: "ORD-48,213 (Blue)" -> "ord 48 213 blue". */
+/** Scripts written without spaces between words: their runs are split at Unicode word boundaries. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
+/**
+ * Lowercase words and numbers separated by single spaces: "ORD-48,213 (Blue)" -> "ord 48 213 blue";
+ * text without spaces between words splits at word boundaries: "被扣了68元" -> "被 扣了 68 元".
+ */
 export function normalizeText(s: string): string {
   return s
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+    .trim()
+    .split(' ')
+    .map((t) => (UNSPACED.test(t) ? [...WORD_SEGMENTER.segment(t)].filter((x) => x.isWordLike).map((x) => x.segment).join(' ') : t))
+    .join(' ');
 }
 
 /** True when `value` occurs in `text` as whole words, ignoring case, punctuation and spacing. */
@@ -50,7 +59,8 @@ export function stem(word: string): string {
 export function contentWords(text: string): string[] {
   const words = normalizeText(text)
     .split(' ')
-    .filter((w) => w !== '' && !STOPWORDS.has(w) && (w.length >= 3 || /\d/.test(w)));
+    // short Latin words are mostly function words; a word of one or two characters in another script is not ("容量")
+    .filter((w) => w !== '' && !STOPWORDS.has(w) && (w.length >= 3 || /\d/.test(w) || /[^\p{Script=Latin}]/u.test(w)));
   return [...new Set(words.map(stem))];
 }
 

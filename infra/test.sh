@@ -36,6 +36,23 @@ if [[ "$status" == 0 ]]; then
 fi
 rm -f "$report"
 
+# contract calibration on every shipped labelled set, as its own step: correct answers the
+# contracts reject (gold as model) fail it, and so does a share of caught mutants under the floor
+if [[ $# -eq 0 ]]; then
+  for set in pipelines/*/eval/*.jsonl; do
+    echo "calibration: $set" >&2
+    out="$(mktemp)"
+    if "$TSX" client/eval.ts "$set" --gold-as-model --mutants --min-caught 0.5 >"$out" 2>&1; then
+      grep -E '^(gold as model|mutants:)' "$out" >&2 || true
+    else
+      cat "$out" >&2
+      echo "calibration failed on $set" >&2
+      status=1
+    fi
+    rm -f "$out"
+  done
+fi
+
 # ${a[@]+...}: an empty array is "unbound" to bash before 4.4 under set -u
 for m in ${models_down[@]+"${models_down[@]}"}; do MODEL_NAME=$m bash infra/model-server.sh stop >/dev/null || true; done
 if [[ "$postgres_was_up" == no ]]; then "$TSX" infra/postgres.ts stop >/dev/null 2>&1 || true; fi

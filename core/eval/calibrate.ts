@@ -8,6 +8,7 @@ import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
 import { validateValue, zodIssues } from '../validate.js';
 import { mutantsOf, type Mistake } from './mutants.js';
+import { stringLeaves } from '../checks/select.js';
 
 export interface CalibrationExample {
   id: string;
@@ -33,7 +34,7 @@ export function calibrationExamples(
   return examples.map((e) => {
     const input = pipelineInput.parse(e.input);
     const state = { input, results: upstream ? upstream(input) : {} };
-    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: JSON.stringify(e.input) };
+    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: stringLeaves(e.input).map((l) => l.text).join('\n') };
   });
 }
 
@@ -62,7 +63,7 @@ export interface MutantOutcome {
   path: string;
   value: unknown;
   caught: boolean;
-  /** the checks (or schema issue kinds) that flagged it */
+  /** the checks (or schema issue kinds) that flagged it; `guided-schema` when guided decoding rules it out */
   by: string[];
 }
 
@@ -73,10 +74,13 @@ export interface MutantOutcome {
 export function runMutants(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): MutantOutcome[] {
   return examples.flatMap((e) => {
     if (!validateValue(task, e.expected, { input: e.input, context: e.context }).valid) return [];
+    const guided = task.guidedSchema ? guidedSchemaOf(task, e.input, e.context) : undefined;
     return mutantsOf(e.expected, e.sourceText).map((m) => {
       const v = validateValue(task, m.output, { input: e.input, context: e.context });
       const fixed = v.fixes.filter((f) => f.kind === 'check-fix');
-      const by = [...new Set([...(v.valid ? [] : v.issues.map((i) => i.check ?? i.kind)), ...fixed.map(() => 'check-fix')])];
+      // a value the guided schema rules out is one a model on a schema-enforcing endpoint cannot write
+      const excluded = guided !== undefined && !guided.safeParse(m.output).success;
+      const by = [...new Set([...(v.valid ? [] : v.issues.map((i) => i.check ?? i.kind)), ...fixed.map(() => 'check-fix'), ...(excluded ? ['guided-schema'] : [])])];
       return { id: e.id, mistake: m.mistake, path: m.path, value: m.value, caught: by.length > 0, by };
     });
   });

@@ -13,6 +13,11 @@ export interface Example {
   notes?: string;
   /** kept out of every prompt, example and tuning; reported on its own */
   heldOut: boolean;
+  /**
+   * why the contracts cannot accept this correct answer yet (a schema with no field for it, say):
+   * calibration still lists it, and fails once it is accepted, so the note cannot outlive the defect
+   */
+  knownDefect?: string;
   line: number;
 }
 
@@ -22,6 +27,7 @@ const Row = z.strictObject({
   expected: z.record(z.string(), z.unknown()),
   notes: z.string().optional(),
   split: z.enum(['dev', 'held-out']).default('dev'),
+  knownDefect: z.string().min(10).optional(),
 });
 
 export class DatasetError extends Error {
@@ -72,7 +78,15 @@ export function parseDataset(file: string, text: string, schemas: DatasetSchemas
     for (const key of Object.keys(r.expected)) {
       if (!schemas.fields.includes(key)) problems.push(`line ${line}: expected.${key}: not a field of the output (fields: ${schemas.fields.join(', ')})`);
     }
-    out.push({ id: r.id, input: r.input, expected: r.expected, ...(r.notes !== undefined ? { notes: r.notes } : {}), heldOut: r.split === 'held-out', line });
+    out.push({
+      id: r.id,
+      input: r.input,
+      expected: r.expected,
+      ...(r.notes !== undefined ? { notes: r.notes } : {}),
+      ...(r.knownDefect !== undefined ? { knownDefect: r.knownDefect } : {}),
+      heldOut: r.split === 'held-out',
+      line,
+    });
   });
   if (problems.length > 0) throw new DatasetError(file, problems);
   if (out.length === 0) throw new DatasetError(file, ['no examples']);

