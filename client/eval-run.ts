@@ -186,6 +186,8 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
           // an evaluation's runs are not live traffic: they take no shadow samples
           routing: { ...(c.routing as RunRouting | undefined), shadow: false },
           ...(c.strategy ? { strategy: c.strategy } : {}),
+          // the steps after the labelled one are not scored: they are not run
+          throughStep: args.evaluation.step,
         },
       ],
     });

@@ -14,8 +14,19 @@ import { jsonSchemaOf } from './repair.js';
 /** The step of a single-prompt run: its output holds one key per step of the pipeline. */
 export const SINGLE_PROMPT_STEP = 'single-prompt';
 
-export function singlePromptTaskName(pipeline: string): string {
-  return `single-prompt-${pipeline}`;
+export function singlePromptTaskName(pipeline: string, through?: string): string {
+  return through === undefined ? `single-prompt-${pipeline}` : `single-prompt-${pipeline}-through-${through}`;
+}
+
+/**
+ * The pipeline cut after one of its steps: that step and those before it, its result the steps'
+ * results. Evaluation runs a pipeline only as far as the step its labels are for.
+ */
+export function pipelineThrough(pipeline: Pipeline, stepId: string): Pipeline {
+  const at = pipeline.steps.findIndex((s) => s.id === stepId);
+  if (at < 0) throw new Error(`pipeline ${pipeline.name} has no step "${stepId}"; its steps: ${pipeline.steps.map((s) => s.id).join(', ')}`);
+  if (at === pipeline.steps.length - 1) return pipeline;
+  return { ...pipeline, steps: pipeline.steps.slice(0, at + 1), assemble: (s) => ({ ...s.results }) };
 }
 
 /** The output shape of one step as the single prompt must return it: a list for a fan-out step. */
@@ -47,12 +58,15 @@ function sharedContext(pipeline: Pipeline, input: unknown): ContextBlock[] {
   return blocks;
 }
 
-export function singlePromptTask(pipeline: Pipeline): MicroTask<unknown, Record<string, unknown>> {
+/** The single prompt of a pipeline, or of its part through one step (`through`; the last step is the whole). */
+export function singlePromptTask(full: Pipeline, through?: string): MicroTask<unknown, Record<string, unknown>> {
+  const pipeline = through === undefined ? full : pipelineThrough(full, through);
+  const cut = pipeline.steps.length < full.steps.length ? through : undefined;
   const whole = z.object(Object.fromEntries(pipeline.steps.map((s) => [s.id, stepShape(s)])));
   return {
-    name: singlePromptTaskName(pipeline.name),
+    name: singlePromptTaskName(pipeline.name, cut),
     version: pipeline.version,
-    formatName: `single_prompt_${pipeline.name.replace(/[^a-z0-9]+/g, '_')}`,
+    formatName: `single_prompt_${pipeline.name.replace(/[^a-z0-9]+/g, '_')}${cut ? `_through_${cut.replace(/[^a-z0-9]+/g, '_')}` : ''}`,
     description: `The whole of ${pipeline.name} in one call, without micro-tasks, contracts or repairs (evaluation baseline).`,
     input: pipeline.input,
     // no contract: any JSON object is taken as it is; evaluation scores what it holds
@@ -79,8 +93,8 @@ ${steps}`,
 }
 
 /** A pipeline whose one step is the single prompt; its result is the single prompt's object. */
-export function singlePromptPipeline(pipeline: Pipeline): Pipeline {
-  const task = singlePromptTask(pipeline);
+export function singlePromptPipeline(pipeline: Pipeline, through?: string): Pipeline {
+  const task = singlePromptTask(pipeline, through);
   return {
     name: pipeline.name,
     version: pipeline.version,

@@ -26,7 +26,9 @@ function collectTasks(all: readonly Pipeline[]): Record<string, MicroTask<any, a
 export const microTasks: Record<string, MicroTask<any, any>> = {
   ...collectTasks(Object.values(pipelines)),
   // evaluation's single-prompt baseline of each pipeline, which a pool worker must be able to serve
-  ...Object.fromEntries(Object.values(pipelines).map((p) => [singlePromptTask(p).name, singlePromptTask(p)])),
+  ...Object.fromEntries(
+    Object.values(pipelines).flatMap((p) => [singlePromptTask(p), ...(p.evaluation ? [singlePromptTask(p, p.evaluation.step)] : [])].map((t) => [t.name, t])),
+  ),
 };
 
 export function getPipeline(name: string): Pipeline {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
 import { routedRegistry, type RunRouting } from '../core/routing.js';
-import { singlePromptPipeline } from '../core/single-prompt.js';
+import { pipelineThrough, singlePromptPipeline } from '../core/single-prompt.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
 import { fieldAgreement, shadowRule } from '../core/shadow.js';
@@ -65,6 +65,8 @@ export interface RunPipelineInput {
    * evaluation baseline); default `micro-tasks`
    */
   strategy?: 'micro-tasks' | 'single-prompt';
+  /** run the steps only as far as this one (evaluation: the step its labels are for); the result is the steps' results */
+  throughStep?: string;
 }
 
 export interface StepProgress {
@@ -120,10 +122,13 @@ export async function runPipeline(req: RunPipelineInput): Promise<PipelineResult
   } catch (err) {
     throw invalid(err);
   }
-  if (req.strategy === 'single-prompt') {
-    return executePipeline(singlePromptPipeline(pipeline), req.input, { ...req.budget, maxAttempts: 1 }, req.costBudgetUsd, { ...req.routing, escalate: false });
+  if (req.throughStep !== undefined && !pipeline.steps.some((s) => s.id === req.throughStep)) {
+    throw invalid(`pipeline ${pipeline.name} has no step "${req.throughStep}"; its steps: ${pipeline.steps.map((s) => s.id).join(', ')}`);
   }
-  return executePipeline(pipeline, req.input, req.budget, req.costBudgetUsd, req.routing);
+  if (req.strategy === 'single-prompt') {
+    return executePipeline(singlePromptPipeline(pipeline, req.throughStep), req.input, { ...req.budget, maxAttempts: 1 }, req.costBudgetUsd, { ...req.routing, escalate: false });
+  }
+  return executePipeline(req.throughStep !== undefined ? pipelineThrough(pipeline, req.throughStep) : pipeline, req.input, req.budget, req.costBudgetUsd, req.routing);
 }
 
 export interface RunTaskInput {

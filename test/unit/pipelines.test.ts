@@ -1,4 +1,3 @@
-import { singlePromptTaskName } from '../../core/single-prompt.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { guidedSchemaOf, renderContext, type ContextBlock, type MicroTask, type 
 import type { Issue } from '../../core/issues.js';
 import { getAt } from '../../core/json-pointer.js';
 import { subSchemaAt } from '../../core/repair.js';
+import { singlePromptTaskName } from '../../core/single-prompt.js';
 import { validateValue } from '../../core/validate.js';
 import { chunkText } from '../../pipelines/document-summary/chunk.js';
 import { getMicroTask, getPipeline, microTasks, pipelines } from '../../pipelines/index.js';
@@ -195,7 +195,10 @@ describe('pipeline registry', () => {
   it('lists every micro-task of every pipeline by name', () => {
     const used = Object.values(pipelines).flatMap((p) => p.steps.map((s) => s.task));
     // and each pipeline's single-prompt baseline, which evaluation runs on the pool workers
-    const baselines = Object.keys(pipelines).map(singlePromptTaskName);
+    const baselines = Object.values(pipelines).flatMap((p) => {
+      const last = p.steps[p.steps.length - 1]!.id;
+      return [singlePromptTaskName(p.name), ...(p.evaluation && p.evaluation.step !== last ? [singlePromptTaskName(p.name, p.evaluation.step)] : [])];
+    });
     expect(Object.keys(microTasks).sort()).toEqual([...new Set(used.map((t) => t.name)), ...baselines].sort());
     for (const task of used) expect(getMicroTask(task.name)).toBe(task);
   });

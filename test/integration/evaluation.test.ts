@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { invoiceOutputs, sample } from '../support/fixtures.js';
+import { answerProductReview, invoiceOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const invoice = sample('invoice-extraction', 'uk-office-supplies');
@@ -92,5 +92,27 @@ describe('the single-prompt strategy (evaluation baseline)', () => {
     expect(req!.messages[1]!.content).toContain('NW-2024-0417');
     expect(req!.messages[1]!.content).toContain('"invoice":');
     expect(req!.response_format?.json_schema?.schema).toMatchObject({ properties: { invoice: { type: 'object' } } });
+  });
+});
+
+describe('a run through one step (how evaluation runs a pipeline)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  it('runs the steps as far as the named one and no further, its result the steps\' results', async () => {
+    answerProductReview(h.model);
+    const { workflowId, result } = await h.run('product-review', sample('product-review', 'wireless-headphones'), { throughStep: 'features' });
+    expect(result).toMatchObject({ status: 'completed', output: { features: productReviewOutputs.extract_features } });
+    expect((await h.rows(workflowId)).attempts.map((a) => a.task)).toEqual(['extract-features']);
+  });
+
+  it('refuses a step the pipeline does not have, before any call', async () => {
+    const workflowId = await h.start('product-review', sample('product-review', 'wireless-headphones'), { throughStep: 'verdict' });
+    await expect(h.env.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
+    const { attempts } = await h.rows(workflowId);
+    expect(attempts).toEqual([]);
   });
 });
