@@ -275,10 +275,13 @@ export const lineAmountsMultiply: Check<ExtractInvoiceInput, ExtractInvoiceOutpu
 
 /**
  * The lines add up to the subtotal, the tax lines to the tax, and the subtotal less the discount
- * plus the tax to the total (or without the tax, when prices include it). A whole total within one
+ * plus the tax to the total (or without the tax, where the invoice says its prices include it). A whole total within one
  * unit is a rounded one. A printed total that does not add up stays as printed and is flagged.
  */
-export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) => {
+/** Words by which an invoice says its prices include the tax; add a language's here. */
+const TAX_INCLUDED = /\b(?:incl(?:\.|uded|uding|usive)?|inclusive of|tax[- ]inclusive|termasuk|sudah termasuk|bao gồm|đã bao gồm|ter(?:masuk)? pajak)\b|含税|税込|內含|含稅/iu;
+
+export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
   const issues: Issue[] = [];
   const sum = cents(output.lines.reduce((t, l) => t + l.amount, 0));
   if (Math.abs(output.subtotal - sum) > CENT) {
@@ -293,12 +296,14 @@ export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (ou
   const net = cents(output.subtotal - (output.discount ?? 0));
   const withTax = cents(net + (output.tax ?? 0));
   const close = (a: number, b: number) => Math.abs(a - b) <= CENT || (Number.isInteger(output.total) && Math.abs(a - b) < 1);
-  if (!close(output.total, withTax) && !(output.tax !== null && close(output.total, net))) {
+  // the total without the tax only where the invoice says its prices include it
+  const included = output.tax !== null && TAX_INCLUDED.test(input.text) && close(output.total, net);
+  if (!close(output.total, withTax) && !included) {
     const less = output.discount ? ` - discount ${output.discount}` : '';
     issues.push({
       kind: 'semantic',
       path: '/total',
-      message: `total ${output.total} is not subtotal ${output.subtotal}${less} + tax ${output.tax ?? 0} = ${withTax}${output.tax !== null ? ` (nor ${net}, with the tax included in the prices)` : ''}`,
+      message: `total ${output.total} is not subtotal ${output.subtotal}${less} + tax ${output.tax ?? 0} = ${withTax}`,
       // the tax or the discount may be the misread one (a rate read as the amount); the subtotal has its own check
       repairAt: ['/tax', '/discount', '/total'],
     });

@@ -7,6 +7,8 @@ import { appearsIn, quote } from '../../core/text.js';
 export const ExtractTicketFieldsInput = z.object({
   subject: z.string().min(1),
   body: z.string().min(1),
+  /** the catalog's order id pattern: only its matches are order id candidates */
+  orderIdPattern: z.string().optional(),
 });
 export type ExtractTicketFieldsInput = z.infer<typeof ExtractTicketFieldsInput>;
 
@@ -20,10 +22,15 @@ export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput
 
 const FIELDS = ['orderId', 'product', 'amount', 'requestedAction'] as const;
 
+/** The text's matches of a catalog's order id pattern, case aside, each once. */
+function patternMatches(text: string, pattern: string): string[] {
+  return [...new Set([...text.matchAll(new RegExp(pattern, 'giu'))].map((m) => m[0]).filter((m) => m.length > 0 && m.length <= 40))];
+}
+
 /** Order ids and amounts can only be what the ticket writes: guided decoding offers exactly those, or null. */
 function ticketCandidates(input: ExtractTicketFieldsInput): z.ZodType<ExtractTicketFieldsOutput> {
   const text = `${input.subject}\n${input.body}`;
-  const ids = referenceTokens(text, 40);
+  const ids = input.orderIdPattern !== undefined ? patternMatches(text, input.orderIdPattern) : referenceTokens(text, 40);
   const amounts = moneySpans(text, 20);
   const oneOf = (values: string[]) => (values.length > 0 ? z.enum(values as [string, ...string[]]).nullable() : z.null());
   return ExtractTicketFieldsOutput.extend({ orderId: oneOf(ids), amount: oneOf(amounts) }) as z.ZodType<ExtractTicketFieldsOutput>;
@@ -51,7 +58,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 4,
+  version: 5,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,

@@ -78,14 +78,14 @@ const keywords: GenerateKeywordsOutput = {
   keywords: ['noise cancelling headphones', 'wireless headphones', 'aurora anc 700', 'multipoint bluetooth headphones', 'long battery headphones', 'travel headphones'],
 };
 
-const billingClassification: ClassifyTicketOutput = { category: 'billing', priority: 'urgent', reason: 'The customer was charged twice for the same annual renewal.' };
+const billingClassification: ClassifyTicketOutput = { category: 'billing', priority: 'urgent', sentiment: 'negative', reason: 'The customer was charged twice for the same annual renewal.' };
 const billingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: 'Nimbus Pro', amount: '$119.00', requestedAction: 'refund the duplicate charge' };
 const billingReply: DraftReplyOutput = {
   greeting: 'Hi Maria,',
   body: 'Thank you for letting us know about the two $119.00 charges for order ORD-582214. I have passed this to our billing team, and we will refund the duplicate charge once it is confirmed. You will hear from us within 2 hours.',
   signOff: 'Kind regards,\nThe Nimbus Cloud support team',
 };
-const shippingClassification: ClassifyTicketOutput = { category: 'shipping', priority: 'high', reason: 'The tracking of a hardware key has not moved for two weeks.' };
+const shippingClassification: ClassifyTicketOutput = { category: 'shipping', priority: 'high', sentiment: 'negative', reason: 'The tracking of a hardware key has not moved for two weeks.' };
 const shippingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-604117', product: 'Nimbus hardware security key', amount: null, requestedAction: 'Can you tell me where it is?' };
 const shippingReply: DraftReplyOutput = {
   greeting: 'Hello Daniel,',
@@ -512,7 +512,7 @@ describe('ticket-triage checks', () => {
   const shipping = (stepId: string) => callOf('ticket-triage', 'shipping-with-injection', stepId);
 
   it('classify-ticket flags an urgent priority on feedback', () => {
-    const bad: ClassifyTicketOutput = { category: 'feedback', priority: 'urgent', reason: 'The customer is unhappy about being charged twice.' };
+    const bad: ClassifyTicketOutput = { category: 'feedback', priority: 'urgent', sentiment: 'negative', reason: 'The customer is unhappy about being charged twice.' };
     expectCaught(billing('classification'), bad, [['semantic', '/priority']]);
   });
 
@@ -614,7 +614,8 @@ describe('invoice-extraction checks', () => {
 
   it('flags a total that is not subtotal plus tax', () => {
     expectCaught(uk(), { ...ukInvoice, total: 1866.96 }, [['semantic', '/total']]);
-    expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/total']]);
+    // the tax lines still sum to 373.39, so the missing total tax is flagged too
+    expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/tax'], ['semantic', '/total']]);
   });
 
   it('flags both dates when the due date comes before the issue date', () => {
