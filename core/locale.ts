@@ -4,6 +4,7 @@
  * the date order from the country's CLDR date pattern, its currency from `country-to-currency`.
  */
 import countryToCurrency from 'country-to-currency';
+import { findPhoneNumbersInText } from 'libphonenumber-js/min';
 import { normalizeText } from './text.js';
 
 export type DateOrder = 'dmy' | 'mdy' | 'ymd';
@@ -24,6 +25,29 @@ const ALIASES: Record<string, readonly string[]> = {
 /** A US address line ("Austin, TX 78701"): the one country whose invoices rarely name it. */
 const US_ADDRESS = /\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b/;
 
+/**
+ * Company legal forms and registration words that belong to one country; add a country's here.
+ * Matched as words, case aside ("Sdn. Bhd.", "Pvt Ltd", "GSTIN").
+ */
+const COUNTRY_MARKS: Record<string, readonly string[]> = {
+  IN: ['pvt ltd', 'private limited', 'gstin', 'llp india'],
+  MY: ['sdn bhd', 'berhad', 'bhd'],
+  SG: ['pte ltd', 'uen'],
+  ID: ['tbk', 'npwp', 'pt'],
+  PH: ['inc philippines', 'tin vat reg'],
+  VN: ['tnhh', 'cổ phần', 'mst'],
+  TH: ['จำกัด', 'บริษัท'],
+  JP: ['株式会社', '有限会社', '合同会社', '〒'],
+  CN: ['有限公司', '股份有限公司', '统一社会信用代码'],
+};
+
+/** Scripts written in one country only: kana is Japanese, hangul Korean, Thai script Thai. */
+const COUNTRY_SCRIPTS: readonly [RegExp, string][] = [
+  [/[\p{Script=Hiragana}\p{Script=Katakana}]/u, 'JP'],
+  [/\p{Script=Hangul}/u, 'KR'],
+  [/\p{Script=Thai}/u, 'TH'],
+];
+
 let names: Map<string, string> | undefined;
 
 /** normalized name -> country code, built once. */
@@ -42,18 +66,30 @@ function countryNames(): Map<string, string> {
   return names;
 }
 
-/** The countries a text names, by how often, most first. */
+/**
+ * The countries a text points to, strongest first: countries it names, then phone numbers with
+ * their country code, company legal forms and registration words, then a script of one country.
+ */
 export function countriesIn(text: string): string[] {
   const hay = ` ${normalizeText(text)} `;
   const counts = new Map<string, number>();
+  const add = (cc: string, weight: number) => counts.set(cc, (counts.get(cc) ?? 0) + weight);
   for (const [name, cc] of countryNames()) {
     let at = hay.indexOf(` ${name} `);
     while (at >= 0) {
-      counts.set(cc, (counts.get(cc) ?? 0) + 1);
+      add(cc, 3);
       at = hay.indexOf(` ${name} `, at + name.length + 1);
     }
   }
-  if (US_ADDRESS.test(text)) counts.set('US', (counts.get('US') ?? 0) + 1);
+  if (US_ADDRESS.test(text)) add('US', 2);
+  for (const found of findPhoneNumbersInText(text)) if (found.number.country) add(found.number.country, 2);
+  for (const [cc, marks] of Object.entries(COUNTRY_MARKS)) {
+    for (const mark of marks) {
+      const n = normalizeText(mark);
+      if (n !== '' ? hay.includes(` ${n} `) : text.includes(mark)) add(cc, 1);
+    }
+  }
+  for (const [re, cc] of COUNTRY_SCRIPTS) if (re.test(text)) add(cc, 1);
   return [...counts].sort((a, b) => b[1] - a[1]).map(([cc]) => cc);
 }
 
