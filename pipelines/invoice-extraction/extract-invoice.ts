@@ -311,6 +311,22 @@ export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (ou
   return issues;
 };
 
+/**
+ * A tax line's amount is its rate of some base the invoice prints: the net subtotal, or a taxable
+ * value of its own (one per rate on a mixed-rate invoice). A rate taken from another line fails it.
+ */
+export const taxLinesAtTheirRate: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
+  const bases = [cents(output.subtotal - (output.discount ?? 0)), output.subtotal, ...numbersIn(input.text)];
+  return output.taxes.flatMap((t, i): Issue[] => {
+    if (t.rate === null) return [];
+    // rounded to cents, or to a whole unit where the currency has no minor unit
+    const fits = bases.some((b) => Math.abs((b * t.rate!) / 100 - t.amount) <= Math.max(CENT, Number.isInteger(t.amount) ? 1 : 0));
+    return fits
+      ? []
+      : [{ kind: 'semantic', check: 'tax-at-rate', path: `/taxes/${i}`, message: `${t.name} ${t.rate}% of no amount on the invoice is ${t.amount}; read the rate and amount of this tax line again` }];
+  });
+};
+
 /** Plain arithmetic rather than Date, so the check behaves the same inside a workflow sandbox. */
 function validDate(iso: string): boolean {
   const [y, m, d] = iso.split('-').map(Number);
@@ -514,7 +530,7 @@ ${input.text}
 Extract invoiceNumber, issueDate, dueDate, vendor (the issuer, not the party billed), currency, every line (description, qty, unitPrice, amount), subtotal, discount, every tax line (name, rate, amount), tax and total.
 Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueDate":"YYYY-MM-DD","vendor":"...","currency":"...","lines":[{"description":"...","qty":1,"unitPrice":0,"amount":0}],"subtotal":0,"discount":null,"taxes":[{"name":"...","rate":0,"amount":0}],"tax":0,"total":0}`,
   }),
-  checks: [valuesGrounded, vendorNotBuyer, lineAmountsMultiply, totalsAddUp, datesOrdered, datesInConvention],
+  checks: [valuesGrounded, vendorNotBuyer, lineAmountsMultiply, totalsAddUp, taxLinesAtTheirRate, datesOrdered, datesInConvention],
   pool: 'small',
   maxTokens: 700,
   temperature: 0,

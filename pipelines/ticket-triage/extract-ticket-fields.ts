@@ -17,7 +17,7 @@ export const ExtractTicketFieldsOutput = z.object({
   orderId: z.string().min(1).max(40).nullable().describe('the order id exactly as written in the ticket, or null'),
   product: z.string().min(1).max(80).nullable().describe('the product the ticket is about, as written in the ticket, or null'),
   amount: z.string().min(1).max(20).nullable().describe('a money amount as written in the ticket, e.g. "$49.99", or null'),
-  requestedAction: z.string().min(3).max(120).nullable().describe('what the customer asks for, copied word for word from the ticket, or null'),
+  requestedAction: z.string().min(3).max(120).nullable().describe("the customer's sentence or clause that asks for something, copied word for word from the ticket, or null"),
 });
 export type ExtractTicketFieldsOutput = z.infer<typeof ExtractTicketFieldsOutput>;
 
@@ -45,14 +45,19 @@ function ticketCandidates(input: ExtractTicketFieldsInput): z.ZodType<ExtractTic
 
 const SENTENCES = new Intl.Segmenter('und', { granularity: 'sentence' });
 
-/** The ticket's sentences, in any script, and the clauses of those too long for the field (split at , ; and the like). */
+/** The ticket's sentences, in any script, and their clauses (split at , ; and the like), each also without its closing punctuation. */
 export function clausesOf(text: string, max = 120): string[] {
   const out = new Set<string>();
   for (const line of text.split('\n')) {
     for (const { segment } of SENTENCES.segment(line)) {
       const sentence = segment.trim();
-      const parts = sentence.length <= max ? [sentence] : sentence.split(/(?<=[,;:，；、])\s*/u).flatMap((p) => (p.length <= max ? [p] : wordWindows(p, max)));
-      for (const p of parts.map((x) => x.trim().replace(/[,;:，；、]$/u, ''))) if (p.length >= 3 && p.length <= max && /\p{L}/u.test(p)) out.add(p);
+      // the sentence, and its clauses; a run-on clause too long for the field, as windows of words
+      const clauses = sentence.split(/(?<=[,;:，；、])\s*/u).flatMap((p) => (p.length <= max ? [p] : wordWindows(p, max)));
+      for (const p of [sentence, ...clauses]) {
+        const t = p.trim();
+        // as written, and without the punctuation that ends it
+        for (const v of [t, t.replace(/[\s.,;:!?。！？，；、]+$/u, '')]) if (v.length >= 3 && v.length <= max && /\p{L}/u.test(v)) out.add(v);
+      }
     }
   }
   return [...out];

@@ -285,7 +285,7 @@ const CLS_TECH: ClassifyTicketOutput = {
 
 const FLD_BILLING: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: 'Nimbus Pro', amount: '$119.00', requestedAction: 'Please refund the duplicate charge.' };
 const FLD_SHIPPING: ExtractTicketFieldsOutput = { orderId: 'ORD-604117', product: 'Nimbus hardware security key', amount: null, requestedAction: 'Can you tell me where it is?' };
-const FLD_TECH: ExtractTicketFieldsOutput = { orderId: null, product: 'Nimbus desktop app', amount: null, requestedAction: 'please tell me how to fix the desktop sync' };
+const FLD_TECH: ExtractTicketFieldsOutput = { orderId: null, product: 'Nimbus desktop app', amount: null, requestedAction: 'but please tell me how to fix the desktop sync' };
 
 const REP_BILLING: DraftReplyOutput = {
   greeting: 'Hi Maria,',

@@ -114,6 +114,21 @@ const FIXTURES: Record<string, Record<string, Record<string, unknown>>> = {
   'document-summary': { 'incident-report': { parts: incidentParts, combined: incidentCombined } },
 };
 
+// an invoice sample that is also a labelled example has its label as its fixture
+{
+  const file = fileURLToPath(new URL('../../pipelines/invoice-extraction/eval/invoices.jsonl', import.meta.url));
+  const labelled = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { input: { text: string }; expected: ExtractInvoiceOutput });
+  for (const sample of readdirSync(fileURLToPath(new URL('../../pipelines/invoice-extraction/samples/', import.meta.url)))) {
+    const name = sample.replace(/\.json$/, '');
+    const { text } = JSON.parse(readFileSync(fileURLToPath(new URL(`../../pipelines/invoice-extraction/samples/${sample}`, import.meta.url)), 'utf8')) as { text: string };
+    const row = labelled.find((r) => r.input.text === text);
+    if (row && !FIXTURES['invoice-extraction']![name]) FIXTURES['invoice-extraction']![name] = { invoice: row.expected };
+  }
+}
+
 /** Any sample's fixtures stand in for the earlier results of another sample of the same pipeline. */
 function anyResults(pipeline: string): Record<string, unknown> {
   const first = Object.values(FIXTURES[pipeline] ?? {})[0];
@@ -529,8 +544,16 @@ describe('ticket-triage checks', () => {
   });
 
   it('extract-ticket-fields accepts nulls and values copied with different case', () => {
-    const ok: ExtractTicketFieldsOutput = { orderId: 'ord-582214', product: null, amount: null, requestedAction: null };
+    const ok: ExtractTicketFieldsOutput = { orderId: 'ord-582214', product: null, amount: '$119.00', requestedAction: null };
     expect(validate(billing('fields'), ok)).toEqual([]);
+  });
+
+  it('extract-ticket-fields flags an amount left null that the customer writes, and a one-word action', () => {
+    const empty: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: null, amount: null, requestedAction: 'refund' };
+    expect(validate(billing('fields'), empty).map((i) => [i.path, i.check])).toEqual([
+      ['/amount', 'mentioned-not-null'],
+      ['/requestedAction', 'action-is-a-request'],
+    ]);
   });
 
   it('draft-reply flags a greeting that does not name the customer', () => {
