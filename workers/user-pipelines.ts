@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pipeline } from '../core/contract.js';
 import { registerPipelines } from '../pipelines/index.js';
+import { CACHE_DIR } from '../infra/paths.js';
 import { ConfigError } from './config.js';
 
 const PIPELINES_INDEX = fileURLToPath(new URL('../pipelines/index.ts', import.meta.url));
@@ -43,8 +43,8 @@ export async function loadPipelinesModule(file: string): Promise<Pipeline[]> {
 
 /**
  * The entry of a workflow bundle that holds the user's pipelines: the shipped workflows, then the
- * module's pipelines registered in the bundle's own registry. Written next to the OS's temporary
- * files, named by its content.
+ * module's pipelines registered in the bundle's own registry. Written under .cache, named by its
+ * content.
  */
 export function workflowEntryWith(workflowsPath: string, pipelinesModule: string): string {
   const abs = path.resolve(pipelinesModule);
@@ -55,7 +55,10 @@ export function workflowEntryWith(workflowsPath: string, pipelinesModule: string
     'registerPipelines(pipelines);',
     '',
   ].join('\n');
-  const file = path.join(os.tmpdir(), `microtask-workflows-${createHash('sha256').update(code).digest('hex').slice(0, 12)}.ts`);
+  // inside the project, where the bundler finds @temporalio/workflow from the entry's folder
+  const dir = path.join(CACHE_DIR, 'workflow-entries');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `workflows-${createHash('sha256').update(code).digest('hex').slice(0, 12)}.ts`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, code);
   return file;
 }

@@ -16,7 +16,7 @@ import {
   z,
   type Check,
   type Issue,
-} from 'microtask-pipelines';
+} from 'microtask-pipelines/define';
 
 export const ExpenseClaimInput = z.object({
   email: z.string().min(20).max(4000),
