@@ -103,6 +103,8 @@ export const FailureTypes = {
   /** the run's cost budget was spent before the micro-task could finish */
   costBudgetExceeded: 'CostBudgetExceeded',
   unknownTask: 'UnknownMicroTask',
+  /** an input too large for the window of every pool its micro-task can be routed to, refused before any call */
+  inputTooLarge: 'InputTooLarge',
 } as const;
 
 export interface ShadowRecord {

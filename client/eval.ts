@@ -103,7 +103,7 @@ async function main(): Promise<number> {
   const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, task: step.task.name, examples: examples.length, wholeLabels: whole.length };
   let status = 0;
   if (args.gold) {
-    const defects = goldAsModel(step.task, calibration);
+    const defects = goldAsModel(step.task, calibration, evaluation.comparators);
     const known = new Map(whole.filter((e) => e.knownDefect !== undefined).map((e) => [e.id, e.knownDefect!]));
     const rejected = new Set(defects.map((d) => d.id));
     const unknown = defects.filter((d) => !known.has(d.id));

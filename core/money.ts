@@ -9,8 +9,26 @@ import { SCALES } from './units.js';
 /** Locales whose currency symbols are read besides English: the markets this product is for. */
 const SYMBOL_LOCALES = ['en', 'en-IN', 'en-SG', 'id-ID', 'ms-MY', 'vi-VN', 'th-TH', 'fil-PH', 'zh-CN', 'zh-TW', 'ja-JP', 'ko-KR'];
 
-/** Signs CLDR does not list that invoices and tickets write all the same. */
-const INFORMAL_SIGNS = ['Rs', 'Rs.', 'Rps', '/-', 'S$', 'RM', 'đ', 'VNĐ', 'đồng', '元', '块', '円', '원', 'NTD', 'RMB'];
+/** Signs CLDR does not list that invoices and tickets write all the same, with the currencies they stand for. */
+const INFORMAL_SIGNS: Record<string, readonly string[]> = {
+  Rs: ['INR', 'PKR', 'LKR', 'NPR', 'MUR'],
+  'Rs.': ['INR', 'PKR', 'LKR', 'NPR', 'MUR'],
+  Rps: ['INR'],
+  '/-': ['INR', 'PKR'],
+  S$: ['SGD'],
+  RM: ['MYR'],
+  đ: ['VND'],
+  VNĐ: ['VND'],
+  đồng: ['VND'],
+  元: ['CNY', 'TWD', 'HKD'],
+  块: ['CNY'],
+  円: ['JPY'],
+  원: ['KRW'],
+  NTD: ['TWD'],
+  RMB: ['CNY'],
+  'Fr.': ['CHF'],
+  'SFr.': ['CHF'],
+};
 
 export interface CurrencySigns {
   /** ISO 4217 codes, matched in capitals only ("ALL", "TOP" are words too) */
@@ -19,6 +37,8 @@ export interface CurrencySigns {
   symbols: readonly string[];
   /** the last word of each currency's English name, singular and plural ("rupee", "rupees", "ringgit") */
   names: readonly string[];
+  /** each symbol and name (lowercase for letters) -> the currencies it stands for: "$" for many, "₹" for one */
+  currencies: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 let signs: CurrencySigns | undefined;
@@ -27,13 +47,22 @@ let signs: CurrencySigns | undefined;
 export function currencySigns(): CurrencySigns {
   if (signs) return signs;
   const codes = Intl.supportedValuesOf('currency');
-  const symbols = new Set<string>(INFORMAL_SIGNS);
+  const currencies = new Map<string, Set<string>>();
+  const add = (sign: string, code: string) => {
+    const key = /^\p{L}/u.test(sign) ? sign.toLowerCase() : sign;
+    currencies.set(key, (currencies.get(key) ?? new Set()).add(code));
+  };
+  const symbols = new Set<string>(Object.keys(INFORMAL_SIGNS));
+  for (const [sign, cs] of Object.entries(INFORMAL_SIGNS)) for (const c of cs) add(sign, c);
   for (const locale of SYMBOL_LOCALES) {
     for (const currency of codes) {
       for (const currencyDisplay of ['symbol', 'narrowSymbol'] as const) {
         const s = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay }).formatToParts(1).find((p) => p.type === 'currency')?.value;
         // a single letter ("P", "R", "K") is too often no currency; a bare code is matched as a code
-        if (s && !/^[A-Z]{3}$/.test(s) && (/[^\p{L}]/u.test(s) || s.length >= 2)) symbols.add(s);
+        if (s && !/^[A-Z]{3}$/.test(s) && (/[^\p{L}]/u.test(s) || s.length >= 2)) {
+          symbols.add(s);
+          add(s, currency);
+        }
       }
     }
   }
@@ -42,9 +71,13 @@ export function currencySigns(): CurrencySigns {
   // X-codes are no country's money (gold, drawing rights, testing)
   for (const c of codes.filter((x) => !x.startsWith('X'))) {
     const last = display.of(c)?.split(/\s+/).pop()?.toLowerCase();
-    if (last && /^\p{L}{3,}$/u.test(last)) names.add(last).add(`${last}s`);
+    if (last && /^\p{L}{3,}$/u.test(last)) {
+      names.add(last).add(`${last}s`);
+      add(last, c);
+      add(`${last}s`, c);
+    }
   }
-  signs = { codes, symbols: [...symbols], names: [...names] };
+  signs = { codes, symbols: [...symbols], names: [...names], currencies };
   return signs;
 }
 
@@ -86,4 +119,35 @@ export function moneySpans(text: string, maxLength = 40): string[] {
 export function referenceTokens(text: string, maxLength = 40): string[] {
   const found = text.normalize('NFKC').match(/(?<![\p{L}\p{N}_#/-])#?[\p{L}\p{N}](?:[\p{L}\p{N}_/-]*[\p{L}\p{N}])?(?![\p{L}\p{N}_/-])/gu) ?? [];
   return [...new Set(found.filter((t) => t.length >= 4 && t.length <= maxLength && (t.match(/\p{N}/gu)?.length ?? 0) >= 3))];
+}
+
+/** Whether a code is an ISO 4217 currency the runtime knows. */
+export function isCurrencyCode(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && currencySigns().codes.includes(code);
+}
+
+export interface CurrencyMention {
+  /** as written: "USD", "₹", "Rp", "$" */
+  sign: string;
+  /** the currencies it can stand for; one for a code or a sign of one currency */
+  currencies: readonly string[];
+}
+
+/** The currency signs and codes a text writes next to its amounts, or as codes anywhere. */
+export function currencyMentions(text: string): CurrencyMention[] {
+  const { codes, currencies } = currencySigns();
+  const out = new Map<string, CurrencyMention>();
+  // a code is a currency wherever it stands as a word, or glued to an amount ("USD1,700.00")
+  for (const m of text.matchAll(/(?<!\p{L})([A-Z]{3})(?!\p{L})/gu)) {
+    if (codes.includes(m[1]!)) out.set(m[1]!, { sign: m[1]!, currencies: [m[1]!] });
+  }
+  for (const span of moneySpans(text, 60)) {
+    const sign = span.replace(/[\d.,'\s]+/gu, ' ').trim().split(' ').filter((w) => w !== '' && !SCALES.has(w.toLowerCase()));
+    for (const w of sign) {
+      const key = /^\p{L}/u.test(w) ? w.toLowerCase() : w;
+      const cs = currencies.get(key);
+      if (cs && !out.has(w)) out.set(w, { sign: w, currencies: [...cs].sort() });
+    }
+  }
+  return [...out.values()];
 }

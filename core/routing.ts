@@ -1,10 +1,14 @@
-import type { MicroTask } from './contract.js';
+import type { ContextBlock, MicroTask } from './contract.js';
 import { estimateTokens } from './cost.js';
 import type { RegistrySnapshot } from './registry.js';
 
 export interface Route {
   pool: string;
   reason: string;
+  /** tokens the call needs: its prompt, estimated, and its max_tokens */
+  needed: number;
+  /** false when even the pool routed to has too small a window for the call */
+  fits: boolean;
 }
 
 /** The pool a micro-task's first attempt goes to, and why. */
@@ -30,7 +34,21 @@ export function choosePool(task: MicroTask<any, any>, promptChars: number, regis
     reason = `needs ~${needed} tokens, over the ${registry.pools[pool]!.contextWindow}-token window of ${pool}; routed to ${next}`;
     pool = next;
   }
-  return { pool, reason };
+  return { pool, reason, needed, fits: registry.pools[pool]!.contextWindow >= needed };
+}
+
+/** The characters of a micro-task's prompt as built for this input, which decide the tokens it needs. */
+export function promptChars(task: MicroTask<any, any>, input: unknown, context: readonly ContextBlock[]): number {
+  const p = task.prompt(input, context);
+  return p.system.length + p.user.length;
+}
+
+/** Why a call cannot fit any pool it may be routed to, naming the sizes; undefined when it fits. */
+export function sizeProblem(task: MicroTask<any, any>, input: unknown, context: readonly ContextBlock[], registry: RegistrySnapshot): string | undefined {
+  const route = choosePool(task, promptChars(task, input, context), registry);
+  if (route.fits) return undefined;
+  const window = registry.pools[route.pool]!.contextWindow;
+  return `${task.name} needs about ${route.needed} tokens (its prompt and max_tokens ${task.maxTokens}), over the ${window}-token window of pool ${route.pool}, the largest it can be routed to; shorten the input or add a pool with a larger window`;
 }
 
 /** How one run is routed, when it is not as the registry says: an evaluation configuration, say. */

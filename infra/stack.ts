@@ -79,6 +79,8 @@ function codeFingerprint(config: AppConfig): string {
   const h = createHash('sha256');
   // the registry as parsed, with its environment overrides
   h.update(JSON.stringify(config.registry));
+  // a user's pipelines module, by path and content
+  if (config.pipelinesModule && fs.existsSync(config.pipelinesModule)) h.update(config.pipelinesModule).update(fs.readFileSync(config.pipelinesModule));
   const files = (dir: string): string[] =>
     fs.existsSync(dir)
       ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') || e.name.endsWith('.sql') || e.name.endsWith('.json') ? [path.join(dir, e.name)] : []))
@@ -151,7 +153,11 @@ async function waitForPollers(config: AppConfig, name: string, queue: string, ty
   throw new Error(`worker ${name} is not polling queue ${queue} after ${seconds} s (log: ${path.join(LOG_DIR, `${name}.log`)})`);
 }
 
-export async function up(): Promise<AppConfig> {
+/**
+ * Brings the stack up: Postgres, Temporal, the local model servers and (unless `workers: false`,
+ * for a user's own workers) the orchestration and pool workers.
+ */
+export async function up(o: { workers?: boolean } = {}): Promise<AppConfig> {
   const t0 = Date.now();
   const databaseUrl = await startPostgres(log);
   process.env.DATABASE_URL ??= databaseUrl;
@@ -163,6 +169,10 @@ export async function up(): Promise<AppConfig> {
   log(`temporal: up at ${config.temporalAddress}, UI http://localhost:${TEMPORAL_UI_PORT}`);
   for (const pool of localPools(config)) {
     if (!modelServer('start', pool)) throw new Error(`the local model server for pool ${pool} did not start (log: .cache/model/)`);
+  }
+  if (o.workers === false) {
+    log(`services up in ${((Date.now() - t0) / 1000).toFixed(1)} s (no workers started)`);
+    return config;
   }
   const fingerprint = codeFingerprint(config);
   await startProcess('worker-main', ['workers/main.ts'], fingerprint);

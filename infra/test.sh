@@ -19,6 +19,8 @@ node_modules/.bin/tsc --noEmit -p .
 TSX=node_modules/.bin/tsx
 postgres_was_up=yes
 [[ -n "${DATABASE_URL:-}" ]] || "$TSX" infra/postgres.ts status >/dev/null 2>&1 || postgres_was_up=no
+stack_was_up=yes
+"$TSX" infra/stack.ts status 2>/dev/null | grep -q '^up   temporal' || stack_was_up=no
 models_down=()
 for m in small large; do MODEL_NAME=$m bash infra/model-server.sh status >/dev/null 2>&1 || models_down+=("$m"); done
 
@@ -51,6 +53,20 @@ if [[ $# -eq 0 ]]; then
     fi
     rm -f "$out"
   done
+fi
+
+# the example package: a pipeline of its own, defined and run with the library as an npm user
+# would (its own package.json, `microtask-pipelines` as a dependency), end to end on the local model
+if [[ $# -eq 0 ]]; then
+  echo "example: examples/expense-claims" >&2
+  started=$(date +%s)
+  if (cd examples/expense-claims && npm install --no-audit --no-fund --loglevel=error >&2 && npm start --silent); then
+    echo "example: passed in $(( $(date +%s) - started )) s" >&2
+  else
+    echo "example: failed" >&2
+    status=1
+  fi
+  if [[ "$stack_was_up" == no ]]; then "$TSX" infra/stack.ts down >/dev/null 2>&1 || true; fi
 fi
 
 # ${a[@]+...}: an empty array is "unbound" to bash before 4.4 under set -u

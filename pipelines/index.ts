@@ -5,31 +5,38 @@ import { invoiceExtraction } from './invoice-extraction/index.js';
 import { productReview } from './product-review/index.js';
 import { ticketTriage } from './ticket-triage/index.js';
 
-/** Every shipped pipeline by name. Sample inputs live in pipelines/<name>/samples/<sample>.json. */
-export const pipelines: Record<string, Pipeline> = Object.fromEntries(
-  [productReview, ticketTriage, invoiceExtraction, documentSummary].map((p) => [p.name, p]),
-);
+/** The shipped pipelines. Sample inputs live in pipelines/<name>/samples/<sample>.json. */
+export const SHIPPED_PIPELINES: readonly Pipeline[] = [productReview, ticketTriage, invoiceExtraction, documentSummary];
 
-function collectTasks(all: readonly Pipeline[]): Record<string, MicroTask<any, any>> {
+/** Every pipeline this process knows by name: the shipped ones and those registered from a user's module. */
+export const pipelines: Record<string, Pipeline> = {};
+
+/** Every micro-task of every known pipeline by name, so a worker can find the contract of any attempt it is given. */
+export const microTasks: Record<string, MicroTask<any, any>> = {};
+
+/**
+ * Adds pipelines, their micro-tasks and their single-prompt evaluation baselines. A name taken by
+ * a different pipeline or micro-task is an error naming both, so no definition is silently replaced.
+ */
+export function registerPipelines(list: readonly Pipeline[]): void {
   const tasks: Record<string, MicroTask<any, any>> = {};
-  for (const p of all) {
-    for (const step of p.steps) {
-      const seen = tasks[step.task.name];
-      if (seen && seen !== step.task) throw new Error(`two different micro-tasks are named ${step.task.name}`);
-      tasks[step.task.name] = step.task;
-    }
+  const add = (t: MicroTask<any, any>, owner: string) => {
+    const seen = microTasks[t.name] ?? tasks[t.name];
+    if (seen && seen !== t && !t.name.startsWith('single-prompt-')) throw new Error(`two different micro-tasks are named ${t.name} (the second in pipeline ${owner})`);
+    tasks[t.name] = t;
+  };
+  for (const p of list) {
+    const seen = pipelines[p.name];
+    if (seen && seen !== p) throw new Error(`two different pipelines are named ${p.name}`);
+    for (const step of p.steps) add(step.task, p.name);
+    // evaluation's single-prompt baseline, which a pool worker must be able to serve
+    for (const t of [singlePromptTask(p), ...(p.evaluation ? [singlePromptTask(p, p.evaluation.step)] : [])]) add(t, p.name);
   }
-  return tasks;
+  for (const p of list) pipelines[p.name] = p;
+  Object.assign(microTasks, tasks);
 }
 
-/** Every micro-task of every pipeline by name, so a worker can find the contract of any attempt it is given. */
-export const microTasks: Record<string, MicroTask<any, any>> = {
-  ...collectTasks(Object.values(pipelines)),
-  // evaluation's single-prompt baseline of each pipeline, which a pool worker must be able to serve
-  ...Object.fromEntries(
-    Object.values(pipelines).flatMap((p) => [singlePromptTask(p), ...(p.evaluation ? [singlePromptTask(p, p.evaluation.step)] : [])].map((t) => [t.name, t])),
-  ),
-};
+registerPipelines(SHIPPED_PIPELINES);
 
 export function getPipeline(name: string): Pipeline {
   const p = pipelines[name];

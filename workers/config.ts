@@ -20,6 +20,8 @@ export interface AppConfig {
   registryPath: string;
   registry: RegistryConfig;
   snapshot: RegistrySnapshot;
+  /** PIPELINES_MODULE: a module of the user's that exports `pipelines`, served beside the shipped ones */
+  pipelinesModule: string | undefined;
 }
 
 function formatZodError(error: z.ZodError, where: string): string {
@@ -60,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     registryPath,
     registry,
     snapshot: snapshotOf(registry),
+    pipelinesModule: env.PIPELINES_MODULE ? path.resolve(env.PIPELINES_MODULE) : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
 import { getMicroTask } from '../pipelines/index.js';
 import { ORCHESTRATION_QUEUE } from './config.js';
+import { workflowEntryWith } from './user-pipelines.js';
 
 /**
  * WORKER_IDENTITY, set by the stack script, names this worker process in the Temporal UI and lets
@@ -19,9 +20,13 @@ function workerIdentity(): { identity?: string } {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** Bundles the workflow code once; workers started from the same bundle skip the webpack step. */
-export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+/**
+ * Bundles the workflow code once; workers started from the same bundle skip the webpack step. With
+ * a pipelines module, the bundle holds the user's pipelines too.
+ */
+export async function bundleWorkflows(o: { pipelinesModule?: string } = {}): Promise<WorkflowBundle> {
+  const workflowsPath = o.pipelinesModule ? workflowEntryWith(WORKFLOWS_PATH, o.pipelinesModule) : WORKFLOWS_PATH;
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
 }
 
 const quietLogger = {

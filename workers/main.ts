@@ -5,10 +5,12 @@ import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { microTasks } from '../pipelines/index.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
-import { createOrchestrationWorker } from './factory.js';
+import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
+import { loadPipelinesModule } from './user-pipelines.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.pipelinesModule) await loadPipelinesModule(config.pipelinesModule);
   // a route for a task no pipeline has is a typo that would silently route nothing
   for (const key of ['routes', 'shadow'] as const) {
     const unknown = Object.keys(config.registry[key]).filter((t) => t !== '*' && !Object.hasOwn(microTasks, t));
@@ -18,7 +20,13 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await recordPrices(createDb(pool), config.snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createOrchestrationWorker({ connection, namespace: config.temporalNamespace, db: createDb(pool), registry: () => config.snapshot });
+  const worker = await createOrchestrationWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    db: createDb(pool),
+    registry: () => config.snapshot,
+    ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule }) } : {}),
+  });
   console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);
   try {
     await worker.run();

@@ -4,9 +4,11 @@ import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { apiKeyOf, ConfigError, loadConfig } from './config.js';
 import { createPoolWorker } from './factory.js';
+import { loadPipelinesModule } from './user-pipelines.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.pipelinesModule) await loadPipelinesModule(config.pipelinesModule);
   const poolName = process.argv[2] ?? process.env.POOL;
   if (!poolName) throw new ConfigError(`name the pool to serve: tsx workers/pool.ts <${Object.keys(config.registry.pools).join('|')}> (or POOL=...)`);
   const poolConfig = config.registry.pools[poolName];

@@ -9,7 +9,7 @@ import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core
 import type { RegistrySnapshot } from '../core/registry.js';
 import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
-import { choosePool, escalationTarget } from '../core/routing.js';
+import { choosePool, escalationTarget, promptChars } from '../core/routing.js';
 import { wordCounts, type ParseOptions } from '../core/parse.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
@@ -130,7 +130,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   // what the model is given: a repetition in the output that the source holds as often is no loop
   const prompt = task.prompt(run.input, run.context);
   const parseOptions: ParseOptions = { loopsAreRunaway: run.rules.loopsAreRunaway, source: wordCounts(`${prompt.system}\n${prompt.user}`) };
-  const route = choosePool(task, JSON.stringify(run.input).length + JSON.stringify(run.context).length, registry);
+  const route = choosePool(task, promptChars(task, run.input, run.context), registry);
   let pool = route.pool;
   let reason = route.reason;
   const rerouted = new Set<string>();

@@ -3,7 +3,7 @@ import { FailureTypes, type Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
-import { routedRegistry, type RunRouting } from '../core/routing.js';
+import { routedRegistry, sizeProblem, type RunRouting } from '../core/routing.js';
 import { pipelineThrough, singlePromptPipeline } from '../core/single-prompt.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
@@ -32,6 +32,9 @@ const LADDER_PATCHES = {
 
 /** Sampled micro-task runs start a shadow run on another pool once the run has settled. */
 const SHADOW_PATCH = 'shadow-sampling';
+
+/** An input too large for every pool its first steps can go to is refused before any call. */
+const SIZE_PATCH = 'refuse-inputs-too-large';
 
 /** The ladder's budget defaults and rules as the patches in this run's history say. */
 function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: RunRules } {
@@ -195,6 +198,12 @@ async function executePipeline(
   ]);
 
   const registry = routedRegistry(await records.loadRegistry(), req.routing);
+  // an input too large for every pool a step can go to is refused before any call; steps fed by
+  // earlier results are measured when they run
+  const tooLarge = patched(SIZE_PATCH) ? firstLayerSizeProblems(pipeline, parsedInput.data, registry) : [];
+  if (tooLarge.length > 0) {
+    throw ApplicationFailure.create({ type: FailureTypes.inputTooLarge, nonRetryable: true, message: `input of pipeline ${pipeline.name} is too large: ${tooLarge.join('; ')}` });
+  }
   await records.recordRunStarted({
     workflowId: info.workflowId,
     runId: info.runId,
@@ -311,6 +320,24 @@ async function executePipeline(
     await finishRun('failed', null, { type: failure.type, message: failure.message, details: failure.details ?? [] });
     throw failure;
   }
+}
+
+/** The size problems of the steps whose input the pipeline input alone decides. */
+function firstLayerSizeProblems(pipeline: Pipeline, input: unknown, registry: ReturnType<typeof routedRegistry>): string[] {
+  const state: StepState<unknown> = { input, results: {} };
+  const problems: string[] = [];
+  for (const step of pipeline.steps) {
+    let calls: { input: unknown; context: ContextBlock[] }[];
+    try {
+      const items = step.forEach ? step.forEach(state) : [undefined];
+      calls = items.map((item, i) => ({ input: step.task.input.parse(step.forEach ? step.input(state, item, i) : step.input(state)), context: step.context ? step.context(state, item) : [] }));
+    } catch {
+      continue; // built from earlier results
+    }
+    const problem = calls.map((c) => sizeProblem(step.task, c.input, c.context, registry)).find((p) => p !== undefined);
+    if (problem) problems.push(`step ${step.id}: ${problem}`);
+  }
+  return problems;
 }
 
 /** A failed micro-task's spend still counts toward the run's totals. */

@@ -6,7 +6,9 @@
 import { guidedSchemaOf, type ContextBlock, type MicroTask, type PipelineEvaluation, type StepDefinition } from '../contract.js';
 import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
+import { jsonSchemaOf } from '../repair.js';
 import { validateValue, zodIssues } from '../validate.js';
+import { compareValue, type Comparator } from './compare.js';
 import { mutantsOf, type Mistake } from './mutants.js';
 import { stringLeaves } from '../checks/select.js';
 
@@ -43,18 +45,47 @@ export interface GoldDefect {
   issues: Issue[];
 }
 
-/** The correct answers the contracts reject: every one is a defect of a check. */
-export function goldAsModel(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): GoldDefect[] {
+/**
+ * The correct answers the contracts reject: every one is a defect of a check. A label the guided
+ * schema rules out is a defect only when no value the guided schema allows there would be scored
+ * right: a whole sentence holding the labelled request is as right as the label.
+ */
+export function goldAsModel(task: MicroTask<any, any>, examples: readonly CalibrationExample[], comparators: Readonly<Record<string, Comparator>> = {}): GoldDefect[] {
   return examples.flatMap((e) => {
     const v = validateValue(task, e.expected, { input: e.input, context: e.context });
     const issues = v.valid ? [] : [...v.issues];
     // guided decoding steers the model onto the guided schema: one that excludes the right answer makes it unreachable
     if (task.guidedSchema) {
-      const guided = guidedSchemaOf(task, e.input, e.context).safeParse(e.expected);
-      if (!guided.success) for (const i of zodIssues(guided.error, e.expected)) issues.push({ ...i, check: 'guided-schema', message: `the guided schema rules the correct answer out: ${i.message}` });
+      const schema = guidedSchemaOf(task, e.input, e.context);
+      const guided = schema.safeParse(e.expected);
+      if (!guided.success) {
+        for (const i of zodIssues(guided.error, e.expected)) {
+          if (reachableAsRight(schema, i.path, e.expected, comparators)) continue;
+          issues.push({ ...i, check: 'guided-schema', message: `the guided schema rules the correct answer out: ${i.message}` });
+        }
+      }
     }
     return issues.length === 0 ? [] : [{ id: e.id, issues }];
   });
+}
+
+/** Whether a top-level field's guided options hold one its comparator scores as the label. */
+function reachableAsRight(schema: Parameters<typeof jsonSchemaOf>[0], path: string, expected: unknown, comparators: Readonly<Record<string, Comparator>>): boolean {
+  const key = /^\/([^/]+)$/.exec(path)?.[1];
+  const c = key === undefined ? undefined : comparators[key];
+  if (key === undefined || c === undefined) return false;
+  const node = (jsonSchemaOf(schema).properties as Record<string, unknown> | undefined)?.[key];
+  const options: unknown[] = [];
+  const collect = (n: unknown) => {
+    if (n === null || typeof n !== 'object') return;
+    const o = n as { enum?: unknown[]; const?: unknown; anyOf?: unknown[]; oneOf?: unknown[] };
+    if (Array.isArray(o.enum)) options.push(...o.enum);
+    if ('const' in o) options.push(o.const);
+    for (const sub of [...(o.anyOf ?? []), ...(o.oneOf ?? [])]) collect(sub);
+  };
+  collect(node);
+  const want = (expected as Record<string, unknown>)[key];
+  return options.some((o) => compareValue(want, o, c).pass);
 }
 
 export interface MutantOutcome {

@@ -2,31 +2,48 @@ import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { cents, numberAppearsIn, numbersIn } from '../../core/numbers.js';
+import { countriesIn, currencyOf, dateOrderOf, type DateOrder } from '../../core/locale.js';
+import { currencyMentions, isCurrencyCode } from '../../core/money.js';
 import { appearsIn, normalizeText, quote } from '../../core/text.js';
 
-export const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'CAD', 'AUD', 'JPY'] as const;
-export type Currency = (typeof CURRENCIES)[number];
+/** Any ISO 4217 currency the runtime knows; which one an invoice is in, it must write. */
+const CurrencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/)
+  .refine(isCurrencyCode, { message: 'not an ISO 4217 currency code' })
+  .describe('ISO 4217 code of the currency the amounts are in, e.g. "INR", "IDR", "USD"');
 
-/** How each currency may be written on an invoice; a grounded currency is written one of these ways. */
-export const CURRENCY_SIGNS: Record<Currency, readonly string[]> = {
-  USD: ['USD', 'US$', '$'],
-  EUR: ['EUR', '€'],
-  GBP: ['GBP', '£'],
-  CHF: ['CHF', 'Fr.'],
-  CAD: ['CAD', 'CA$', 'C$'],
-  AUD: ['AUD', 'A$'],
-  JPY: ['JPY', '¥', '円'],
-};
+/** Where the invoice comes from, as far as its text says: the countries named outside the buyer's block. */
+export function vendorCountries(text: string): string[] {
+  const lines = text.split('\n');
+  const buyer = buyerLines(lines);
+  return countriesIn(lines.filter((_, i) => !buyer.has(i)).join('\n'));
+}
 
-export function invoiceContext(): ContextBlock[] {
+/** The facts the model gets: the currencies this invoice writes, the vendor's conventions, how to write values. */
+export function invoiceContext(text: string): ContextBlock[] {
+  const mentions = currencyMentions(text);
+  const countries = vendorCountries(text);
+  const order = countries.length > 0 ? dateOrderOf(countries[0]!) : undefined;
+  const region = new Intl.DisplayNames(['en'], { type: 'region' });
   return [
-    { title: 'Currencies', facts: Object.fromEntries(CURRENCIES.map((c) => [c, CURRENCY_SIGNS[c].join(' or ')])) },
+    {
+      title: 'Currencies written on this invoice',
+      facts: mentions.length > 0 ? Object.fromEntries(mentions.map((m) => [m.sign, m.currencies.length <= 6 ? m.currencies.join(' or ') : `one of ${m.currencies.length} currencies; the vendor's country decides`])) : 'none found',
+    },
     {
       title: 'Conventions',
       facts: {
-        dates: 'write as YYYY-MM-DD, whatever format the invoice uses',
-        numbers: 'plain numbers without currency signs or thousands separators: "1,250.00" is 1250',
-        tax: 'the tax amount (VAT, GST, sales tax), or null when the invoice shows none',
+        ...(countries.length > 0 ? { vendorCountry: region.of(countries[0]!) ?? countries[0]! } : {}),
+        dates:
+          order === 'mdy'
+            ? 'write as YYYY-MM-DD; this vendor writes numeric dates month first: 03/04/2025 is 2025-03-04'
+            : order === 'dmy'
+              ? 'write as YYYY-MM-DD; this vendor writes numeric dates day first: 03/04/2025 is 2025-04-03'
+              : 'write as YYYY-MM-DD, whatever format the invoice uses',
+        numbers: 'plain numbers without currency signs or separators: "1,250.00", "1.250,00", "3,59,280.50" and "Rp 1.250.000" are 1250, 1250, 359280.5 and 1250000',
+        taxes: 'every tax line as printed (CGST, SGST, IGST, PPN, VAT, GST, SST), with its rate; tax is their sum, or null when the invoice shows none',
+        discount: 'a discount taken off the subtotal, as a positive number, or null; a discount printed as a line of its own is a line with a negative amount',
         dueDate: 'null when the invoice gives no due date',
       },
     },
@@ -44,22 +61,33 @@ export const ExtractInvoiceOutput = z.object({
   invoiceNumber: z.string().min(1).max(40).describe('the invoice number as written'),
   issueDate: isoDate.describe('the issue date, YYYY-MM-DD'),
   dueDate: isoDate.nullable().describe('the due date, YYYY-MM-DD, or null'),
-  vendor: z.string().min(1).max(120).describe('the company that issued the invoice, as written'),
-  currency: z.enum(CURRENCIES),
+  vendor: z.string().min(1).max(120).describe('the company that issued the invoice, as written; not the one billed'),
+  currency: CurrencyCode,
   lines: z
     .array(
       z.object({
         description: z.string().min(1).max(200).describe('the line description as written'),
         qty: z.number().positive(),
-        unitPrice: z.number().nonnegative(),
-        amount: z.number().nonnegative().describe('the line total as written'),
+        unitPrice: z.number().describe('negative for a discount line'),
+        amount: z.number().describe('the line total as written; negative for a discount line'),
       }),
     )
     .min(1)
     .max(30),
-  subtotal: z.number().nonnegative(),
-  tax: z.number().nonnegative().nullable(),
-  total: z.number().nonnegative(),
+  subtotal: z.number(),
+  discount: z.number().nonnegative().nullable().describe('a discount taken off the subtotal, or null'),
+  taxes: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(40).describe('the tax as printed: "CGST", "PPN", "VAT", "SST"'),
+        rate: z.number().min(0).max(100).nullable().describe('the rate in percent, or null when not printed'),
+        amount: z.number().nonnegative(),
+      }),
+    )
+    .max(8)
+    .describe('every tax line as printed; empty when the invoice shows none'),
+  tax: z.number().nonnegative().nullable().describe('the total tax: the sum of the tax lines, or null when the invoice shows none'),
+  total: z.number(),
 });
 export type ExtractInvoiceOutput = z.infer<typeof ExtractInvoiceOutput>;
 
@@ -123,9 +151,27 @@ function dateAppearsIn(iso: string, text: string): boolean {
   return dateIn(iso, dateHaystack(text));
 }
 
-function currencyAppearsIn(currency: Currency, text: string): boolean {
-  // a code may be glued to its amount ("USD1,700.00"), but is no part of a longer word
-  return CURRENCY_SIGNS[currency].some((sign) => (/^[A-Z]{3}$/.test(sign) ? new RegExp(`(?<!\\p{L})${sign}(?!\\p{L})`, 'u').test(text) : text.includes(sign)));
+/**
+ * Whether the invoice writes this currency: its code, or a sign that stands for it alone, or a
+ * sign shared by several ("$", "¥") that the vendor's country settles. The message says why not.
+ */
+export function currencyProblem(currency: string, text: string): string | undefined {
+  const mentions = currencyMentions(text);
+  const named = (m: { currencies: readonly string[] }) => m.currencies.includes(currency);
+  if (mentions.some((m) => named(m) && m.currencies.length === 1)) return undefined;
+  const shared = mentions.filter(named);
+  if (shared.length === 0) {
+    const written = mentions.map((m) => m.sign);
+    return `the invoice writes no sign of ${currency}${written.length > 0 ? ` (it writes ${written.join(', ')})` : ''}; pick the currency its amounts are written in`;
+  }
+  const countries = vendorCountries(text);
+  const home = countries.map(currencyOf).filter((c): c is string => c !== undefined);
+  if (home.includes(currency)) return undefined;
+  const signs = shared.map((m) => `"${m.sign}"`).join(', ');
+  const region = new Intl.DisplayNames(['en'], { type: 'region' });
+  return countries.length > 0
+    ? `the invoice writes ${currency} only as ${signs}, and its vendor is in ${countries.map((c) => region.of(c) ?? c).join(' or ')}, whose currency is ${home.join(' or ')}`
+    : `the invoice writes ${currency} only as ${signs}, which several currencies use, and names no country that would settle which`;
 }
 
 /** Every value must come from the invoice text: strings as written, numbers with or without separators, dates in any common spelling. */
@@ -135,8 +181,9 @@ export const valuesGrounded: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = 
   const str = (path: string, value: string) => {
     if (!appearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `${quote(value)} does not appear in the invoice; copy it as written` });
   };
+  // a negative amount is printed "-500.00", "(500.00)" or "Less: 500.00"
   const num = (path: string, value: number) => {
-    if (!numberAppearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `${value} does not appear in the invoice; copy the number as written` });
+    if (!numberAppearsIn(Math.abs(value), text)) issues.push({ kind: 'grounding', path, message: `${value} does not appear in the invoice; copy the number as written` });
   };
   const date = (path: string, value: string) => {
     if (!dateAppearsIn(value, text)) issues.push({ kind: 'grounding', path, message: `the date ${value} does not appear in the invoice in any spelling` });
@@ -145,9 +192,8 @@ export const valuesGrounded: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = 
   date('/issueDate', output.issueDate);
   if (output.dueDate !== null) date('/dueDate', output.dueDate);
   str('/vendor', output.vendor);
-  if (!currencyAppearsIn(output.currency, text)) {
-    issues.push({ kind: 'grounding', path: '/currency', message: `the invoice shows none of ${CURRENCY_SIGNS[output.currency].join(', ')}; pick the currency its amounts are written in` });
-  }
+  const currency = currencyProblem(output.currency, text);
+  if (currency) issues.push({ kind: 'grounding', path: '/currency', message: currency });
   output.lines.forEach((line, i) => {
     str(`/lines/${i}/description`, line.description);
     num(`/lines/${i}/qty`, line.qty);
@@ -155,7 +201,14 @@ export const valuesGrounded: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = 
     num(`/lines/${i}/amount`, line.amount);
   });
   num('/subtotal', output.subtotal);
-  if (output.tax !== null) num('/tax', output.tax);
+  if (output.discount !== null) num('/discount', output.discount);
+  output.taxes.forEach((t, i) => {
+    str(`/taxes/${i}/name`, t.name);
+    if (t.rate !== null) num(`/taxes/${i}/rate`, t.rate);
+    num(`/taxes/${i}/amount`, t.amount);
+  });
+  // the total tax may be printed, or only its lines (a rate each): then it is their sum, checked below
+  if (output.tax !== null && !(output.taxes.length > 1 && Math.abs(output.tax - cents(output.taxes.reduce((n, t) => n + t.amount, 0))) <= CENT)) num('/tax', output.tax);
   num('/total', output.total);
   return issues;
 };
@@ -220,18 +273,58 @@ export const lineAmountsMultiply: Check<ExtractInvoiceInput, ExtractInvoiceOutpu
       : [];
   });
 
-export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) => {
+/**
+ * The lines add up to the subtotal, the tax lines to the tax, and the subtotal less the discount
+ * plus the tax to the total (or without the tax, where the invoice says its prices include it). A whole total within one
+ * unit is a rounded one. A printed total that does not add up stays as printed and is flagged.
+ */
+/** Words by which an invoice says its prices include the tax; add a language's here. */
+const TAX_INCLUDED = /\b(?:incl(?:\.|uded|uding|usive)?|inclusive of|tax[- ]inclusive|termasuk|sudah termasuk|bao gồm|đã bao gồm|ter(?:masuk)? pajak)\b|含税|税込|內含|含稅/iu;
+
+export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
   const issues: Issue[] = [];
   const sum = cents(output.lines.reduce((t, l) => t + l.amount, 0));
   if (Math.abs(output.subtotal - sum) > CENT) {
     issues.push({ kind: 'semantic', path: '/subtotal', message: `subtotal ${output.subtotal} is not the sum of the line amounts, ${sum}` });
   }
-  const expected = cents(output.subtotal + (output.tax ?? 0));
-  if (Math.abs(output.total - expected) > CENT) {
-    // the tax may be the misread one (a rate read as the amount); the subtotal has its own check against the lines
-    issues.push({ kind: 'semantic', path: '/total', message: `total ${output.total} is not subtotal ${output.subtotal} + tax ${output.tax ?? 0} = ${expected}`, repairAt: ['/tax', '/total'] });
+  if (output.taxes.length > 0) {
+    const taxSum = cents(output.taxes.reduce((t, l) => t + l.amount, 0));
+    if (output.tax === null || Math.abs(output.tax - taxSum) > CENT) {
+      issues.push({ kind: 'semantic', path: '/tax', message: `tax ${output.tax} is not the sum of the tax lines, ${taxSum}`, repairAt: ['/tax', '/taxes'] });
+    }
+  }
+  const net = cents(output.subtotal - (output.discount ?? 0));
+  const withTax = cents(net + (output.tax ?? 0));
+  const close = (a: number, b: number) => Math.abs(a - b) <= CENT || (Number.isInteger(output.total) && Math.abs(a - b) < 1);
+  // the total without the tax only where the invoice says its prices include it
+  const included = output.tax !== null && TAX_INCLUDED.test(input.text) && close(output.total, net);
+  if (!close(output.total, withTax) && !included) {
+    const less = output.discount ? ` - discount ${output.discount}` : '';
+    issues.push({
+      kind: 'semantic',
+      path: '/total',
+      message: `total ${output.total} is not subtotal ${output.subtotal}${less} + tax ${output.tax ?? 0} = ${withTax}`,
+      // the tax or the discount may be the misread one (a rate read as the amount); the subtotal has its own check
+      repairAt: ['/tax', '/discount', '/total'],
+    });
   }
   return issues;
+};
+
+/**
+ * A tax line's amount is its rate of some base the invoice prints: the net subtotal, or a taxable
+ * value of its own (one per rate on a mixed-rate invoice). A rate taken from another line fails it.
+ */
+export const taxLinesAtTheirRate: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
+  const bases = [cents(output.subtotal - (output.discount ?? 0)), output.subtotal, ...numbersIn(input.text)];
+  return output.taxes.flatMap((t, i): Issue[] => {
+    if (t.rate === null) return [];
+    // rounded to cents, or to a whole unit where the currency has no minor unit
+    const fits = bases.some((b) => Math.abs((b * t.rate!) / 100 - t.amount) <= Math.max(CENT, Number.isInteger(t.amount) ? 1 : 0));
+    return fits
+      ? []
+      : [{ kind: 'semantic', check: 'tax-at-rate', path: `/taxes/${i}`, message: `${t.name} ${t.rate}% of no amount on the invoice is ${t.amount}; read the rate and amount of this tax line again` }];
+  });
 };
 
 /** Plain arithmetic rather than Date, so the check behaves the same inside a workflow sandbox. */
@@ -241,6 +334,75 @@ function validDate(iso: string): boolean {
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0;
   return d <= days;
+}
+
+/** How the invoice itself orders numeric dates, where one of them settles it ("15/04/2025" is day first). */
+function ownDateOrder(text: string): DateOrder | undefined {
+  const seen = new Set<DateOrder>();
+  for (const m of text.matchAll(/(?<![\d.])(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?![\d.])/g)) {
+    const a = Number(m[1]);
+    const b = Number(m[2]);
+    if (a > 12 && b <= 12) seen.add('dmy');
+    if (b > 12 && a <= 12) seen.add('mdy');
+  }
+  return seen.size === 1 ? [...seen][0] : undefined;
+}
+
+/** The numeric-date order of this invoice: its own, else its vendor's country's, else unknown. */
+export function invoiceDateOrder(text: string): { order: DateOrder | undefined; why: string } {
+  const own = ownDateOrder(text);
+  if (own) return { order: own, why: 'another of its dates can only be read that way' };
+  const orders = new Set(vendorCountries(text).slice(0, 1).map(dateOrderOf));
+  const country = vendorCountries(text)[0];
+  if (country && orders.size === 1) return { order: [...orders][0], why: `its vendor is in ${new Intl.DisplayNames(['en'], { type: 'region' }).of(country) ?? country}` };
+  return { order: undefined, why: 'nothing on it says which order it writes dates in' };
+}
+
+/**
+ * A numeric date that reads both ways ("03/04/2025") is read in the invoice's order: day first in
+ * India and Southeast Asia, month first in the US, or as another of its dates shows. The other
+ * reading is fixed without a model call; where the order cannot be told, the date is flagged.
+ */
+export const datesInConvention: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output, { input }) => {
+  const haystack = dateHaystack(input.text);
+  const issues: Issue[] = [];
+  let convention: ReturnType<typeof invoiceDateOrder> | undefined;
+  const check = (path: string, iso: string | null) => {
+    if (iso === null || !validDate(iso)) return;
+    const [y, m, d] = iso.split('-');
+    if (m === d || Number(d) > 12) return;
+    const swapped = `${y}-${d}-${m}`;
+    // written in an unambiguous spelling too (a month name, year first): nothing to decide
+    const unambiguous = dateSpellings(iso).filter((sp) => !numericReading(sp, y!, m!, d!));
+    if (unambiguous.some((sp) => haystack.includes(` ${sp} `))) return;
+    const dayFirst = numericForms(y!, m!, d!, 'dmy').some((sp) => haystack.includes(` ${sp} `));
+    const monthFirst = numericForms(y!, m!, d!, 'mdy').some((sp) => haystack.includes(` ${sp} `));
+    if (!dayFirst && !monthFirst) return;
+    convention ??= invoiceDateOrder(input.text);
+    const { order, why } = convention;
+    if (order === 'dmy' && !dayFirst) {
+      issues.push({ kind: 'semantic', check: 'date-convention', path, message: `the invoice writes dates day first (${why}): this date is ${swapped}`, fix: { value: swapped } });
+    } else if (order === 'mdy' && !monthFirst) {
+      issues.push({ kind: 'semantic', check: 'date-convention', path, message: `the invoice writes dates month first (${why}): this date is ${swapped}`, fix: { value: swapped } });
+    } else if (order !== 'dmy' && order !== 'mdy') {
+      issues.push({ kind: 'semantic', check: 'date-convention', path, message: `the date is written so that it reads ${iso} day first or ${swapped} month first, and ${why}: a person must decide` });
+    }
+  };
+  check('/issueDate', output.issueDate);
+  check('/dueDate', output.dueDate);
+  return issues;
+};
+
+/** The numeric spellings of a date in one order, with the year as `dateSpellings` writes it. */
+function numericForms(y: string, m: string, d: string, order: 'dmy' | 'mdy'): string[] {
+  const years = [y, y.slice(2), String(Number(y) + BUDDHIST_ERA_OFFSET)];
+  const out: string[] = [];
+  for (const a of [d, String(Number(d))]) for (const b of [m, String(Number(m))]) for (const yy of years) out.push(order === 'dmy' ? `${a} ${b} ${yy}` : `${b} ${a} ${yy}`);
+  return out;
+}
+
+function numericReading(spelling: string, y: string, m: string, d: string): boolean {
+  return numericForms(y, m, d, 'dmy').includes(spelling) || numericForms(y, m, d, 'mdy').includes(spelling);
 }
 
 export const datesOrdered: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (output) => {
@@ -320,29 +482,38 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
   const text = input.text;
   const ids = idTokensIn(text);
   const dates = datesIn(text);
-  const numbers = [...new Set(numbersIn(text))].filter((n) => n <= 1e12);
+  const numbers = [...new Set(numbersIn(text))].filter((n) => n <= 1e15);
+  const currencies = [...new Set(currencyMentions(text).flatMap((m) => m.currencies))].sort();
   // lines with a quantity, a price and an amount on them; a layout with none gets the contract's bound
   const itemLines = text.split('\n').filter((l) => numbersIn(l).length >= 3).length;
   const date = dates.length > 0 ? z.enum(dates as [string, ...string[]]) : isoDate;
   const amount = numbers.length > 0 ? z.literal(numbers) : z.number().nonnegative();
+  // a discount line's price and amount are printed without their sign, or in brackets
+  const signed = numbers.length > 0 ? z.literal([...new Set([...numbers, ...numbers.filter((n) => n > 0).map((n) => -n)])]) : z.number();
   const positive = numbers.some((n) => n > 0) ? z.literal(numbers.filter((n) => n > 0)) : z.number().positive();
+  const rate = numbers.some((n) => n <= 100) ? z.literal(numbers.filter((n) => n <= 100)) : z.number().min(0).max(100);
+  const taxLine = ExtractInvoiceOutput.shape.taxes.element;
   return ExtractInvoiceOutput.extend({
     invoiceNumber: ids.length > 0 ? z.enum(ids as [string, ...string[]]) : ExtractInvoiceOutput.shape.invoiceNumber,
     issueDate: date,
     dueDate: date.nullable(),
+    currency: currencies.length > 0 ? z.enum(currencies as [string, ...string[]]) : ExtractInvoiceOutput.shape.currency,
     lines: z
-      .array(z.object({ description: ExtractInvoiceOutput.shape.lines.element.shape.description, qty: positive, unitPrice: amount, amount }))
+      .array(z.object({ description: ExtractInvoiceOutput.shape.lines.element.shape.description, qty: positive, unitPrice: signed, amount: signed }))
       .min(1)
       .max(itemLines > 0 ? Math.min(30, Math.max(2 * itemLines, itemLines + 4)) : 30),
     subtotal: amount,
-    tax: amount.nullable(),
+    discount: amount.nullable(),
+    taxes: z.array(z.object({ name: taxLine.shape.name, rate: rate.nullable(), amount })).max(8),
+    // the total tax may be printed only as its lines: their sum is no number of the text
+    tax: z.number().nonnegative().nullable(),
     total: amount,
   }) as unknown as z.ZodType<ExtractInvoiceOutput>;
 }
 
 export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoiceOutput>({
   name: 'extract-invoice',
-  version: 5,
+  version: 6,
   formatName: 'extract_invoice',
   description: 'Extracts the header, lines and totals of an invoice into a fixed schema, every value copied from the text.',
   input: ExtractInvoiceInput,
@@ -356,10 +527,10 @@ export const extractInvoice = defineMicroTask<ExtractInvoiceInput, ExtractInvoic
 ${input.text}
 </invoice>
 
-Extract invoiceNumber, issueDate, dueDate, vendor, currency, every line (description, qty, unitPrice, amount), subtotal, tax and total.
-Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueDate":"YYYY-MM-DD","vendor":"...","currency":"...","lines":[{"description":"...","qty":1,"unitPrice":0,"amount":0}],"subtotal":0,"tax":0,"total":0}`,
+Extract invoiceNumber, issueDate, dueDate, vendor (the issuer, not the party billed), currency, every line (description, qty, unitPrice, amount), subtotal, discount, every tax line (name, rate, amount), tax and total.
+Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueDate":"YYYY-MM-DD","vendor":"...","currency":"...","lines":[{"description":"...","qty":1,"unitPrice":0,"amount":0}],"subtotal":0,"discount":null,"taxes":[{"name":"...","rate":0,"amount":0}],"tax":0,"total":0}`,
   }),
-  checks: [valuesGrounded, vendorNotBuyer, lineAmountsMultiply, totalsAddUp, datesOrdered],
+  checks: [valuesGrounded, vendorNotBuyer, lineAmountsMultiply, totalsAddUp, taxLinesAtTheirRate, datesOrdered, datesInConvention],
   pool: 'small',
   maxTokens: 700,
   temperature: 0,

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { ContextBlock } from '../../core/contract.js';
+import { isCurrencyCode } from '../../core/money.js';
 
-export const CURRENCIES = ['USD', 'EUR', 'GBP'] as const;
 
 export const ProductReviewInput = z.object({
   name: z.string().min(1).max(120),
   category: z.string().min(1).max(60),
   price: z.number().positive(),
-  currency: z.enum(CURRENCIES),
+  currency: z.string().refine(isCurrencyCode, { message: 'not an ISO 4217 currency code' }).describe('ISO 4217 code, e.g. "INR", "IDR", "USD"'),
   specs: z
     .record(z.string().min(1).max(60), z.union([z.string().min(1).max(200), z.number(), z.boolean()]))
     .refine((s) => Object.keys(s).length >= 2, 'a spec sheet needs at least 2 facts'),

@@ -4,7 +4,8 @@ import { ClassifyTicketOutput, classifyTicket, type ClassifyTicketInput } from '
 import { DraftReplyOutput, draftReply, type DraftReplyInput } from './draft-reply.js';
 import { ExtractTicketFieldsOutput, extractTicketFields, type ExtractTicketFieldsInput } from './extract-ticket-fields.js';
 import { findInjection } from './injection.js';
-import { categoriesBlock, fieldFormatsBlock, priorityRulesBlock, replyContext, TicketTriageInput, type Priority, type TicketCategory } from './ticket.js';
+import { currencyMentions } from '../../core/money.js';
+import { categoriesBlock, fieldFormatsBlock, priorityRulesBlock, refundCategories, replyContext, TicketTriageInput } from './ticket.js';
 
 export { TicketTriageInput } from './ticket.js';
 
@@ -12,10 +13,16 @@ export interface TicketTriage {
   subject: string;
   customerName: string;
   tier: TicketTriageInput['ticket']['tier'];
-  category: TicketCategory;
-  priority: Priority;
+  category: string;
+  priority: string;
+  sentiment: ClassifyTicketOutput['sentiment'];
   reason: string;
-  fields: ExtractTicketFieldsOutput;
+  fields: ExtractTicketFieldsOutput & {
+    /** the amount's currency, ISO 4217, where its sign names one currency ("₹", "Rp", "USD"); else null */
+    amountCurrency: string | null;
+  };
+  /** whether a person must act before the reply goes out, and why */
+  needsHuman: { required: boolean; reasons: string[] };
   reply: DraftReplyOutput & { text: string };
   /** set when the ticket carries instructions aimed at the model, for a human to look at */
   injectionSuspected: boolean;
@@ -23,8 +30,8 @@ export interface TicketTriage {
 
 export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
   name: 'ticket-triage',
-  version: 1,
-  description: 'Classifies a support ticket, extracts its fields, and drafts a reply that follows the reply policy.',
+  version: 2,
+  description: "Classifies a support ticket in the team's own taxonomy, extracts its fields, and drafts a reply that follows the team's reply policy.",
   input: TicketTriageInput,
   evaluation: {
     step: 'fields',
@@ -34,13 +41,23 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
     {
       id: 'classification',
       task: classifyTicket,
-      input: ({ input }): ClassifyTicketInput => ({ subject: input.ticket.subject, body: input.ticket.body, tier: input.ticket.tier }),
-      context: ({ input }) => [categoriesBlock(input.catalog), priorityRulesBlock()],
+      input: ({ input }): ClassifyTicketInput => ({
+        subject: input.ticket.subject,
+        body: input.ticket.body,
+        tier: input.ticket.tier,
+        categories: Object.keys(input.catalog.categories),
+        priorities: Object.keys(input.catalog.priorities),
+      }),
+      context: ({ input }) => [categoriesBlock(input.catalog), priorityRulesBlock(input.catalog)],
     },
     {
       id: 'fields',
       task: extractTicketFields,
-      input: ({ input }): ExtractTicketFieldsInput => ({ subject: input.ticket.subject, body: input.ticket.body }),
+      input: ({ input }): ExtractTicketFieldsInput => ({
+        subject: input.ticket.subject,
+        body: input.ticket.body,
+        ...(input.catalog.orderIdPattern !== undefined ? { orderIdPattern: input.catalog.orderIdPattern } : {}),
+      }),
       context: ({ input }) => [fieldFormatsBlock(input.catalog)],
     },
     {
@@ -56,25 +73,37 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
           category: classification.category,
           priority: classification.priority,
           orderId: resultOf(state, 'fields', ExtractTicketFieldsOutput).orderId,
+          refundCategories: refundCategories(state.input.catalog),
         };
       },
       context: (state) => replyContext(state.input.catalog, resultOf(state, 'classification', ClassifyTicketOutput).priority),
     },
   ],
   assemble: (state) => {
-    const { ticket } = state.input;
+    const { ticket, catalog } = state.input;
     const classification = resultOf(state, 'classification', ClassifyTicketOutput);
     const reply = resultOf(state, 'reply', DraftReplyOutput);
+    const fields = resultOf(state, 'fields', ExtractTicketFieldsOutput);
+    const injection = findInjection(`${ticket.subject}\n${ticket.body}`) !== null;
+    const sign = fields.amount === null ? [] : currencyMentions(fields.amount);
+    const reasons = [
+      ...(injection ? ['the ticket carries instructions aimed at the model'] : []),
+      ...(classification.priority === Object.keys(catalog.priorities)[0] ? [`${classification.priority} is the top of the priority scale`] : []),
+      ...(refundCategories(catalog).includes(classification.category) && fields.amount !== null ? [`a ${classification.category} ticket about ${fields.amount}`] : []),
+      ...(classification.sentiment === 'negative' && ticket.tier === 'enterprise' ? ['an unhappy enterprise customer'] : []),
+    ];
     return {
       subject: ticket.subject,
       customerName: ticket.customerName,
       tier: ticket.tier,
       category: classification.category,
       priority: classification.priority,
+      sentiment: classification.sentiment,
       reason: classification.reason,
-      fields: resultOf(state, 'fields', ExtractTicketFieldsOutput),
+      fields: { ...fields, amountCurrency: sign.length === 1 && sign[0]!.currencies.length === 1 ? sign[0]!.currencies[0]! : null },
+      needsHuman: { required: reasons.length > 0, reasons },
       reply: { ...reply, text: `${reply.greeting}\n\n${reply.body}\n\n${reply.signOff}` },
-      injectionSuspected: findInjection(`${ticket.subject}\n${ticket.body}`) !== null,
+      injectionSuspected: injection,
     };
   },
 });

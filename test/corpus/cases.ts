@@ -267,22 +267,25 @@ const INV_US = invoiceOutputs.us;
 const CLS_BILLING: ClassifyTicketOutput = {
   category: 'billing',
   priority: 'urgent',
+  sentiment: 'negative',
   reason: 'The customer was charged twice for one annual renewal and asks for the duplicate to be refunded.',
 };
 const CLS_SHIPPING: ClassifyTicketOutput = {
   category: 'shipping',
   priority: 'high',
+  sentiment: 'negative',
   reason: 'The customer asks where an ordered hardware security key is; tracking has not moved for two weeks.',
 };
 const CLS_TECH: ClassifyTicketOutput = {
   category: 'technical',
   priority: 'normal',
+  sentiment: 'negative',
   reason: 'The desktop app fails to sync with error E-4012, but uploads through the website still work.',
 };
 
 const FLD_BILLING: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: 'Nimbus Pro', amount: '$119.00', requestedAction: 'Please refund the duplicate charge.' };
 const FLD_SHIPPING: ExtractTicketFieldsOutput = { orderId: 'ORD-604117', product: 'Nimbus hardware security key', amount: null, requestedAction: 'Can you tell me where it is?' };
-const FLD_TECH: ExtractTicketFieldsOutput = { orderId: null, product: 'Nimbus desktop app', amount: null, requestedAction: 'please tell me how to fix the desktop sync' };
+const FLD_TECH: ExtractTicketFieldsOutput = { orderId: null, product: 'Nimbus desktop app', amount: null, requestedAction: 'but please tell me how to fix the desktop sync' };
 
 const REP_BILLING: DraftReplyOutput = {
   greeting: 'Hi Maria,',
@@ -676,6 +679,7 @@ const classifyCases: CorpusCase[] = [
   // the parcel has not moved since the label was created
   "category": "shipping",
   "priority": "high", /* enterprise customer, blocked until it arrives */
+  "sentiment": "negative",
   "reason": "${CLS_SHIPPING.reason}"
 }`,
     },

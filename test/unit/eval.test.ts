@@ -94,7 +94,7 @@ describe('contract calibration on the shipped invoices', () => {
     const known = parseDataset(DATASET, readFileSync(DATASET, 'utf8'), schemas)
       .filter((e) => e.knownDefect)
       .map((e) => e.id);
-    expect(goldAsModel(invoices.steps[0]!.task, calibrationSet()).map((d) => d.id)).toEqual(known);
+    expect(goldAsModel(invoices.steps[0]!.task, calibrationSet(), evaluation.comparators).map((d) => d.id)).toEqual(known);
   });
 
   it('makes each kind of mistake, and catches most of them; what it misses is listed', () => {
@@ -127,7 +127,7 @@ describe('contract calibration on the shipped tickets', () => {
     const file = fileURLToPath(new URL('../../pipelines/ticket-triage/eval/tickets.jsonl', import.meta.url));
     const set = calibrationExamples(tickets.input, step, parseDataset(file, readFileSync(file, 'utf8'), { input: tickets.input, fields: Object.keys(ev.comparators) }));
     expect(set.length).toBeGreaterThanOrEqual(10);
-    expect(goldAsModel(step.task, set)).toEqual([]);
+    expect(goldAsModel(step.task, set, ev.comparators)).toEqual([]);
   });
 });
 

@@ -78,14 +78,14 @@ const keywords: GenerateKeywordsOutput = {
   keywords: ['noise cancelling headphones', 'wireless headphones', 'aurora anc 700', 'multipoint bluetooth headphones', 'long battery headphones', 'travel headphones'],
 };
 
-const billingClassification: ClassifyTicketOutput = { category: 'billing', priority: 'urgent', reason: 'The customer was charged twice for the same annual renewal.' };
+const billingClassification: ClassifyTicketOutput = { category: 'billing', priority: 'urgent', sentiment: 'negative', reason: 'The customer was charged twice for the same annual renewal.' };
 const billingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: 'Nimbus Pro', amount: '$119.00', requestedAction: 'refund the duplicate charge' };
 const billingReply: DraftReplyOutput = {
   greeting: 'Hi Maria,',
   body: 'Thank you for letting us know about the two $119.00 charges for order ORD-582214. I have passed this to our billing team, and we will refund the duplicate charge once it is confirmed. You will hear from us within 2 hours.',
   signOff: 'Kind regards,\nThe Nimbus Cloud support team',
 };
-const shippingClassification: ClassifyTicketOutput = { category: 'shipping', priority: 'high', reason: 'The tracking of a hardware key has not moved for two weeks.' };
+const shippingClassification: ClassifyTicketOutput = { category: 'shipping', priority: 'high', sentiment: 'negative', reason: 'The tracking of a hardware key has not moved for two weeks.' };
 const shippingFields: ExtractTicketFieldsOutput = { orderId: 'ORD-604117', product: 'Nimbus hardware security key', amount: null, requestedAction: 'Can you tell me where it is?' };
 const shippingReply: DraftReplyOutput = {
   greeting: 'Hello Daniel,',
@@ -113,6 +113,21 @@ const FIXTURES: Record<string, Record<string, Record<string, unknown>>> = {
   },
   'document-summary': { 'incident-report': { parts: incidentParts, combined: incidentCombined } },
 };
+
+// an invoice sample that is also a labelled example has its label as its fixture
+{
+  const file = fileURLToPath(new URL('../../pipelines/invoice-extraction/eval/invoices.jsonl', import.meta.url));
+  const labelled = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { input: { text: string }; expected: ExtractInvoiceOutput });
+  for (const sample of readdirSync(fileURLToPath(new URL('../../pipelines/invoice-extraction/samples/', import.meta.url)))) {
+    const name = sample.replace(/\.json$/, '');
+    const { text } = JSON.parse(readFileSync(fileURLToPath(new URL(`../../pipelines/invoice-extraction/samples/${sample}`, import.meta.url)), 'utf8')) as { text: string };
+    const row = labelled.find((r) => r.input.text === text);
+    if (row && !FIXTURES['invoice-extraction']![name]) FIXTURES['invoice-extraction']![name] = { invoice: row.expected };
+  }
+}
 
 /** Any sample's fixtures stand in for the earlier results of another sample of the same pipeline. */
 function anyResults(pipeline: string): Record<string, unknown> {
@@ -512,7 +527,7 @@ describe('ticket-triage checks', () => {
   const shipping = (stepId: string) => callOf('ticket-triage', 'shipping-with-injection', stepId);
 
   it('classify-ticket flags an urgent priority on feedback', () => {
-    const bad: ClassifyTicketOutput = { category: 'feedback', priority: 'urgent', reason: 'The customer is unhappy about being charged twice.' };
+    const bad: ClassifyTicketOutput = { category: 'feedback', priority: 'urgent', sentiment: 'negative', reason: 'The customer is unhappy about being charged twice.' };
     expectCaught(billing('classification'), bad, [['semantic', '/priority']]);
   });
 
@@ -529,8 +544,16 @@ describe('ticket-triage checks', () => {
   });
 
   it('extract-ticket-fields accepts nulls and values copied with different case', () => {
-    const ok: ExtractTicketFieldsOutput = { orderId: 'ord-582214', product: null, amount: null, requestedAction: null };
+    const ok: ExtractTicketFieldsOutput = { orderId: 'ord-582214', product: null, amount: '$119.00', requestedAction: null };
     expect(validate(billing('fields'), ok)).toEqual([]);
+  });
+
+  it('extract-ticket-fields flags an amount left null that the customer writes, and a one-word action', () => {
+    const empty: ExtractTicketFieldsOutput = { orderId: 'ORD-582214', product: null, amount: null, requestedAction: 'refund' };
+    expect(validate(billing('fields'), empty).map((i) => [i.path, i.check])).toEqual([
+      ['/amount', 'mentioned-not-null'],
+      ['/requestedAction', 'action-is-a-request'],
+    ]);
   });
 
   it('draft-reply flags a greeting that does not name the customer', () => {
@@ -614,7 +637,8 @@ describe('invoice-extraction checks', () => {
 
   it('flags a total that is not subtotal plus tax', () => {
     expectCaught(uk(), { ...ukInvoice, total: 1866.96 }, [['semantic', '/total']]);
-    expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/total']]);
+    // the tax lines still sum to 373.39, so the missing total tax is flagged too
+    expectCaught(uk(), { ...ukInvoice, tax: null }, [['semantic', '/tax'], ['semantic', '/total']]);
   });
 
   it('flags both dates when the due date comes before the issue date', () => {
