@@ -19,8 +19,9 @@ node_modules/.bin/tsc --noEmit -p .
 TSX=node_modules/.bin/tsx
 postgres_was_up=yes
 [[ -n "${DATABASE_URL:-}" ]] || "$TSX" infra/postgres.ts status >/dev/null 2>&1 || postgres_was_up=no
+# the stack's Temporal dev server answers on its port when the stack is up
 stack_was_up=yes
-"$TSX" infra/stack.ts status 2>/dev/null | grep -q '^up   temporal' || stack_was_up=no
+(exec 3<>"/dev/tcp/127.0.0.1/${TEMPORAL_PORT:-7233}") 2>/dev/null || stack_was_up=no
 models_down=()
 for m in small large; do MODEL_NAME=$m bash infra/model-server.sh status >/dev/null 2>&1 || models_down+=("$m"); done
 

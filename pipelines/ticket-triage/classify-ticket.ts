@@ -31,10 +31,19 @@ function taxonomy(input: ClassifyTicketInput): z.ZodType<ClassifyTicketOutput> {
   }) as z.ZodType<ClassifyTicketOutput>;
 }
 
+/** A name as a team may spell it: case, spaces, hyphens and underscores aside ("Product Info" is "product-info"). */
+const spelling = (s: string) => s.normalize('NFKC').toLowerCase().replace(/[\s_-]+/g, '-').replace(/^-|-$/g, '');
+
+/** The category and priority are the team's own; one of them spelled another way is fixed without a call. */
 export const inTaxonomy: Check<ClassifyTicketInput, ClassifyTicketOutput> = (output, { input }) => {
   const issues: Issue[] = [];
-  if (!input.categories.includes(output.category)) issues.push({ kind: 'enum', path: '/category', message: `"${output.category}" is none of the categories: ${input.categories.join(', ')}` });
-  if (!input.priorities.includes(output.priority)) issues.push({ kind: 'enum', path: '/priority', message: `"${output.priority}" is none of the priorities: ${input.priorities.join(', ')}` });
+  const check = (path: '/category' | '/priority', value: string, names: readonly string[], noun: string) => {
+    if (names.includes(value)) return;
+    const same = names.find((n) => spelling(n) === spelling(value));
+    issues.push({ kind: 'enum', path, message: `"${value}" is none of the ${noun}: ${names.join(', ')}`, ...(same !== undefined ? { fix: { value: same } } : {}) });
+  };
+  check('/category', output.category, input.categories, 'categories');
+  check('/priority', output.priority, input.priorities, 'priorities');
   return issues;
 };
 

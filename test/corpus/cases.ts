@@ -411,7 +411,9 @@ const invoiceCases: CorpusCase[] = [
     {"description": "Onboarding workshop (half day)", "qty": 1, "unitPrice": 1500.00, "amount": 1500.00}
   ],
   "subtotal": 13500.00,
-  "tax": 0.00, // services are taxed at 0%
+  "discount": null,
+  "taxes": [{"name": "Sales tax", "rate": 0, "amount": 0}], // services are taxed at 0%
+  "tax": 0.00,
   "total": 13500.00
 }`,
     },

@@ -6,8 +6,8 @@
  * before a failed repair went up the pools, loops were read as runaway, cross-field checks opened
  * their other fields and enum spellings were fixed without a call; each run made the decision
  * that today's code would make differently (the attempts are listed below). With the patches
- * forced on, three of them fail with a nondeterminism error; the other two keep the same
- * sequence of commands, and Temporal compares commands, not their arguments.
+ * forced on, the product-review one fails with a nondeterminism error; the Swiss invoice keeps
+ * the same sequence of commands, and Temporal compares commands, not their arguments.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,14 +19,21 @@ const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
 const RECORDED: Record<string, string> = {
   // today: generate, repair, then a targeted repair on large
   'product-review-failed-repair-regenerated': 'write-advice: generate@small repair@small regenerate@small escalate@large',
-  // today: one repair of the whole line
-  'task-invoice-us-price-and-amount-swapped': 'generate@small repair@small regenerate@small',
-  // today: the looping continuation is runaway, regenerated on small
-  'task-invoice-us-truncated-twice': 'generate@small continue@small escalate@large',
   // today: /tax opens with /total, and no regeneration on either pool
   'task-invoice-swiss-tax-rate-partial': 'generate@small repair@small regenerate@small escalate@large regenerate@large',
-  // today: "Billing" is billing without a call
-  'task-classify-billing-category-capitalized': 'generate@small repair@small',
+};
+
+/**
+ * Histories recorded on a contract version that has since changed what it accepts: extract-invoice
+ * v4 (no tax lines, no discount; v6 requires both) and classify-ticket v1 (no sentiment; v2
+ * requires it). Their recorded outputs now fail the contract, so today's code would decide
+ * otherwise: replay must stop with a nondeterminism error, never carry on with other decisions.
+ * Such a change is deployed with Temporal's worker versioning, or after the runs in flight drain.
+ */
+const RETIRED_CONTRACTS: Record<string, string> = {
+  'task-invoice-us-price-and-amount-swapped': 'extract-invoice v4',
+  'task-invoice-us-truncated-twice': 'extract-invoice v4',
+  'task-classify-billing-category-capitalized': 'classify-ticket v1',
 };
 
 describe('runs recorded before the ladder changed', () => {
@@ -36,6 +43,13 @@ describe('runs recorded before the ladder changed', () => {
     it(`replays ${name} (${attempts})`, async () => {
       const history: unknown = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
       await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, history, name)).resolves.toBeUndefined();
+    });
+  }
+
+  for (const [name, contract] of Object.entries(RETIRED_CONTRACTS)) {
+    it(`refuses to replay ${name}, recorded on ${contract}, with a nondeterminism error`, async () => {
+      const history: unknown = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
+      await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, history, name)).rejects.toThrow(/nondeterminism/i);
     });
   }
 });

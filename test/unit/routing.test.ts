@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineMicroTask } from '../../core/contract.js';
 import { costUsd } from '../../core/cost.js';
 import { RegistryConfig, snapshotOf, toPrice } from '../../core/registry.js';
-import { choosePool, escalationTarget } from '../../core/routing.js';
+import { choosePool, escalationTarget, sizeProblem } from '../../core/routing.js';
 
 const registryConfig = () => ({
     version: 'r1',
@@ -32,7 +32,13 @@ const task = (over: Partial<Parameters<typeof defineMicroTask>[0]> = {}) =>
 
 describe('routing', () => {
   it('sends a micro-task to its default pool', () => {
-    expect(choosePool(task(), 400, registry)).toEqual({ pool: 'small', reason: 'default pool of classify-ticket' });
+    expect(choosePool(task(), 400, registry)).toMatchObject({ pool: 'small', reason: 'default pool of classify-ticket', fits: true });
+  });
+
+  it('names the sizes when a call fits no pool it can be routed to, and nothing when it fits one', () => {
+    const big = task({ prompt: (i: unknown) => ({ system: '', user: (i as { text: string }).text }) });
+    expect(sizeProblem(big, { text: 'x'.repeat(200_000) }, [], registry)).toMatch(/classify-ticket needs about \d+ tokens \(its prompt and max_tokens 200\), over the 32000-token window of pool large, the largest it can be routed to/);
+    expect(sizeProblem(big, { text: 'x'.repeat(20_000) }, [], registry)).toBeUndefined();
   });
 
   it('sends an input too large for the pool context window to the next pool, and says why', () => {
@@ -47,7 +53,7 @@ describe('routing', () => {
 
   it('sends a task to the pool the registry routes it to, and names the route', () => {
     const routed = { ...registry, routes: { 'classify-ticket': 'large' } };
-    expect(choosePool(task(), 100, routed)).toEqual({ pool: 'large', reason: 'the registry routes classify-ticket to large' });
+    expect(choosePool(task(), 100, routed)).toMatchObject({ pool: 'large', reason: 'the registry routes classify-ticket to large', fits: true });
     expect(choosePool(task({ name: 'extract-fields' }), 100, routed).pool).toBe('small');
   });
 
@@ -59,7 +65,7 @@ describe('routing', () => {
 
   it('falls back to the default pool when the task names one that is not configured', () => {
     const route = choosePool(task({ pool: 'gpu-xl' }), 100, registry);
-    expect(route).toEqual({ pool: 'small', reason: 'pool "gpu-xl" of classify-ticket is not configured; using the default pool' });
+    expect(route).toMatchObject({ pool: 'small', reason: 'pool "gpu-xl" of classify-ticket is not configured; using the default pool', fits: true });
   });
 
   it('escalates once to the larger pool and not back', () => {
