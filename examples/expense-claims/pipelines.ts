@@ -13,6 +13,7 @@ import {
   quote,
   renderContext,
   resultOf,
+  wordsOf,
   z,
   type Check,
   type Issue,
@@ -41,18 +42,32 @@ const ReadClaimOutput = z.object({
 });
 type ReadClaimOutput = z.infer<typeof ReadClaimOutput>;
 
-/** Guided decoding offers the e-mail's own money spans and the company's categories, nothing else. */
+/** The lines an e-mail is signed with: short lines among its last six, where a name stands. */
+function signatureLines(email: string): string[] {
+  const lines = email.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return [...new Set(lines.slice(-6).filter((l) => wordsOf(l).length >= 1 && wordsOf(l).length <= 4 && l.length <= 40 && !/\d/.test(l)))];
+}
+
+/** Guided decoding offers the e-mail's own money spans, its signature lines and the company's categories, nothing else. */
 function claimCandidates(input: ReadClaimInput): z.ZodType<ReadClaimOutput> {
   const amounts = moneySpans(input.email, 30);
+  const names = signatureLines(input.email);
   return ReadClaimOutput.extend({
     ...(amounts.length > 0 ? { amount: z.enum(amounts as [string, ...string[]]) } : {}),
+    ...(names.length > 0 ? { claimant: z.enum(names as [string, ...string[]]) } : {}),
     category: z.enum(input.categories as [string, ...string[]]),
   }) as z.ZodType<ReadClaimOutput>;
 }
 
 const claimGrounded: Check<ReadClaimInput, ReadClaimOutput> = (output, { input }) => {
   const issues: Issue[] = [];
+  const names = signatureLines(input.email);
   if (!appearsIn(output.claimant, input.email)) issues.push({ kind: 'grounding', path: '/claimant', message: `${quote(output.claimant)} is not in the e-mail; name the sender as they sign` });
+  else if (names.length > 0 && !names.some((n) => appearsIn(output.claimant, n))) {
+    issues.push({ kind: 'semantic', path: '/claimant', message: `${quote(output.claimant)} is not how the e-mail is signed (${names.map((n) => quote(n)).join(', ')}); name the sender` });
+  }
+  // what it was for, in a few words of the e-mail: "Travel" only repeats the category
+  if (wordsOf(output.purpose).length < 3) issues.push({ kind: 'semantic', path: '/purpose', message: `${quote(output.purpose)} does not say what the money was spent on; use the e-mail's words` });
   if (!moneySpans(input.email, 30).includes(output.amount)) issues.push({ kind: 'grounding', path: '/amount', message: `${quote(output.amount)} is no amount of the e-mail; copy the claimed amount with its currency sign` });
   if (!input.categories.includes(output.category)) issues.push({ kind: 'enum', path: '/category', message: `"${output.category}" is none of ${input.categories.join(', ')}` });
   return issues;
@@ -60,7 +75,7 @@ const claimGrounded: Check<ReadClaimInput, ReadClaimOutput> = (output, { input }
 
 const readClaim = defineMicroTask<ReadClaimInput, ReadClaimOutput>({
   name: 'read-expense-claim',
-  version: 1,
+  version: 2,
   formatName: 'read_expense_claim',
   description: 'Reads a reimbursement e-mail into a claim: who, how much as written, which category, what for, and whether a receipt is attached.',
   input: ReadClaimInput,
@@ -74,13 +89,15 @@ const readClaim = defineMicroTask<ReadClaimInput, ReadClaimOutput>({
 ${input.email}
 </email>
 
-Read the claim. category: one of ${input.categories.join(', ')}.
+Read the claim. claimant: the name the e-mail is signed with. category: one of ${input.categories.join(', ')}. purpose: what the money was spent on, in the e-mail's own words (e.g. "train to the Surat plant for the audit").
 Return JSON of this shape: {"claimant":"...","amount":"...","category":"...","purpose":"...","receiptAttached":true}`,
   }),
   checks: [claimGrounded],
   pool: 'small',
   maxTokens: 200,
   temperature: 0,
+  // a claim whose purpose stays unclear goes to a person with that path flagged, not back to the employee
+  allowPartial: true,
 });
 
 export interface ExpenseClaim extends ReadClaimOutput {

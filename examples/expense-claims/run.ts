@@ -26,6 +26,7 @@ try {
   console.error(`started ${id}: ${client.uiUrl(id)}`);
   const result = await client.run(expenseClaims, input, { workflowId: id });
   console.log(JSON.stringify(result.output, null, 2));
+  if (result.status === 'partial') console.error(`for a person to look at: ${Object.entries(result.unresolved).map(([step, paths]) => `${step} ${paths.join(', ')}`).join('; ')}`);
   console.error(`${result.status} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.totals.attempts} call(s), ${result.totals.repairs} repair(s), $${result.totals.costUsd.toFixed(6)}`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
