@@ -1,4 +1,4 @@
-/** Numbers as a document writes them: "1,250.00", "1.250,00", "1'250.00", "1,29,999" (Indian grouping), "1250" and "12,5" are all read. */
+/** Numbers as a document writes them: "1,250.00", "1.250,00", "1'250.00", "1 250,00", "1,29,999" (Indian grouping), "1250" and "12,5" are all read. */
 
 /** Every value a numeric token can stand for; a single separator is ambiguous, so both readings are kept. */
 export function readings(token: string): number[] {
@@ -25,9 +25,16 @@ export function readings(token: string): number[] {
   return out;
 }
 
+/**
+ * Thousands grouped with spaces: a no-break or thin space ("1 234,56" as typeset), or a plain
+ * space where a decimal comma follows ("1 234,56" typed); a plain space alone separates numbers.
+ */
+const SPACE_GROUPED = /(?<![\d.,])\d{1,3}(?:[\u00A0\u202F\u2009]\d{3})+(?:[.,]\d+)?(?![\d.,])|(?<![\d.,])\d{1,3}(?: \d{3})+,\d{1,2}(?![\d.,])/g;
+
 /** All the numbers in a text, in every reading of their separators. */
 export function numbersIn(text: string): number[] {
-  return (text.match(/\d+(?:[.,'’]\d+)*/g) ?? []).flatMap(readings);
+  const spaced = (text.match(SPACE_GROUPED) ?? []).map((t) => t.replace(/[\s\u00A0\u202F\u2009]/g, ''));
+  return [...(text.match(/\d+(?:[.,'’]\d+)*/g) ?? []), ...spaced].flatMap(readings);
 }
 
 export function sameAmount(a: number, b: number, tolerance = 0.0005): boolean {

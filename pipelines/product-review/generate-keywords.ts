@@ -71,16 +71,18 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 8,
+  version: 9,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,
   output: GenerateKeywordsOutput,
-  // lowercase by grammar where the endpoint enforces patterns; the checks and their fixes hold where
-  // it does not ("15 bar espresso machine" is a fine keyword, so a digit may lead; the relevance
-  // check drops "1.1.1"). The length bound sits in the pattern because grammar builders such as
-  // llama.cpp's use a string's pattern and then ignore its maxLength.
-  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[a-z0-9][a-z0-9 .'-]{1,39}$/)).min(MIN_KEYWORDS).max(10) }),
+  // no capital letters by grammar where the endpoint enforces patterns, in any script: "kopfhörer",
+  // "tai nghe" and "耳机" are keywords (a grammar builder knows no \p{Lu}, so the class excludes
+  // A-Z, whitespace at the start, and what a JSON string would have to escape); the checks and their
+  // fixes hold where it does not ("15 bar espresso machine" is a fine keyword, so a digit may lead;
+  // the relevance check drops "1.1.1"). The length bound sits in the pattern because grammar
+  // builders such as llama.cpp's use a string's pattern and then ignore its maxLength.
+  guidedSchema: () => z.object({ keywords: z.array(z.string().min(2).max(40).regex(/^[^A-Z\s"\\][^A-Z"\\\n\r\t]{1,39}$/)).min(MIN_KEYWORDS).max(10) }),
   prompt: (input, context) => ({
     system: 'You write SEO keywords for a product review page: short lowercase search phrases that shoppers type.',
     user: `${renderContext(context)}

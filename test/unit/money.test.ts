@@ -38,3 +38,12 @@ describe('invoice dates in the spellings of the markets', () => {
     expect(datesIn('วันที่ 03/04/2568')).toEqual(['2025-03-04', '2025-04-03']);
   });
 });
+
+describe('numbers grouped with spaces', () => {
+  it('reads "1 234,56" typed or typeset, and keeps numbers a plain space separates apart', async () => {
+    const { numbersIn } = await import('../../core/numbers.js');
+    expect(numbersIn('Tổng: 1 234,56 đ')).toContain(1234.56);
+    expect(numbersIn('Total\u00A012\u202F500 €')).toContain(12500);
+    expect(numbersIn('qty 4 189.00')).not.toContain(4189);
+  });
+});
