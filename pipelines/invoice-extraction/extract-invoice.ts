@@ -42,7 +42,7 @@ export function invoiceContext(text: string): ContextBlock[] {
               ? 'write as YYYY-MM-DD; this vendor writes numeric dates day first: 03/04/2025 is 2025-04-03'
               : 'write as YYYY-MM-DD, whatever format the invoice uses',
         numbers: 'plain numbers without currency signs or separators: "1,250.00", "1.250,00", "3,59,280.50" and "Rp 1.250.000" are 1250, 1250, 359280.5 and 1250000',
-        taxes: 'every tax line as printed (CGST, SGST, IGST, PPN, VAT, GST, SST), with its rate; tax is their sum, or null when the invoice shows none',
+        taxes: 'each tax line this invoice prints, with its name as printed and its rate; none it does not print; tax is their sum, or null when it prints none',
         discount: 'a discount taken off the subtotal, as a positive number, or null; a discount printed as a line of its own is a line with a negative amount',
         dueDate: 'null when the invoice gives no due date',
       },
@@ -493,6 +493,8 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
   const positive = numbers.some((n) => n > 0) ? z.literal(numbers.filter((n) => n > 0)) : z.number().positive();
   const rate = numbers.some((n) => n <= 100) ? z.literal(numbers.filter((n) => n <= 100)) : z.number().min(0).max(100);
   const taxLine = ExtractInvoiceOutput.shape.taxes.element;
+  // not more tax lines than lines with a rate on them (and one where none has)
+  const rated = text.split('\n').filter((l) => /\d\s?%/.test(l)).length;
   return ExtractInvoiceOutput.extend({
     invoiceNumber: ids.length > 0 ? z.enum(ids as [string, ...string[]]) : ExtractInvoiceOutput.shape.invoiceNumber,
     issueDate: date,
@@ -504,7 +506,7 @@ function invoiceCandidates(input: ExtractInvoiceInput): z.ZodType<ExtractInvoice
       .max(itemLines > 0 ? Math.min(30, Math.max(2 * itemLines, itemLines + 4)) : 30),
     subtotal: amount,
     discount: amount.nullable(),
-    taxes: z.array(z.object({ name: taxLine.shape.name, rate: rate.nullable(), amount })).max(8),
+    taxes: z.array(z.object({ name: taxLine.shape.name, rate: rate.nullable(), amount })).max(Math.min(8, Math.max(1, rated))),
     // the total tax may be printed only as its lines: their sum is no number of the text
     tax: z.number().nonnegative().nullable(),
     total: amount,
