@@ -137,7 +137,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 5,
+  version: 6,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,
@@ -159,4 +159,6 @@ Return JSON of this shape, with null for any field the ticket lacks: {"orderId":
   pool: 'small',
   maxTokens: 256,
   temperature: 0,
+  // a field the ladder cannot settle is flagged for a person; the ticket is still triaged and answered
+  allowPartial: true,
 });

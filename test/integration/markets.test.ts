@@ -103,6 +103,17 @@ describe("tickets in a taxonomy of the team's own", () => {
     expect(h.model.requestsFor('draft_reply')[0]!.messages[1]!.content).toContain('within 4 hours');
   });
 
+  it('flags an amount the model keeps leaving out for a person, and still triages and answers the ticket', async () => {
+    h.model.otherwise('classify_ticket', { content: JSON.stringify({ category: 'refund-request', priority: 'p1', sentiment: 'negative', reason: 'The customer was charged twice for a renewal.' }) });
+    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify({ ...row.expected, amount: null }) });
+    h.model.otherwise('extract_ticket_fields_repair', { content: JSON.stringify({ amount: null }) });
+    h.model.otherwise('draft_reply', { content: JSON.stringify(reply) });
+    const { result } = await h.run('ticket-triage', { ticket: row.input.ticket, catalog });
+    expect(result.status).toBe('partial');
+    expect(result.unresolved).toEqual({ fields: ['/amount'] });
+    expect(result.output).toMatchObject({ fields: { amount: null, orderId: 'ORD-771203' }, reply: { greeting: 'Hi Rahul,' } });
+  });
+
   it('refuses a taxonomy of one category, naming the field', async () => {
     const workflowId = await h.start('ticket-triage', { ticket: row.input.ticket, catalog: { ...catalog, categories: { only: 'Every ticket goes here.' } } });
     const err = (await h.env.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e)) as { cause?: { message?: string; type?: string } };

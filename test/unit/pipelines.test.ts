@@ -286,9 +286,6 @@ describe('micro-task contracts', () => {
     }
   });
 
-  it('only the invoice extraction accepts a partial result', () => {
-    expect(tasks.filter((t) => t.allowPartial).map((t) => t.name)).toEqual(['extract-invoice']);
-  });
 });
 
 describe('prompts', () => {
