@@ -114,6 +114,21 @@ describe("tickets in a taxonomy of the team's own", () => {
     expect(result.output).toMatchObject({ fields: { amount: null, orderId: 'ORD-771203' }, reply: { greeting: 'Hi Rahul,' } });
   });
 
+  it('an Indonesian ticket with several rupiah amounts: the catalog pattern finds the order id, the amount keeps its currency', async () => {
+    const bahasa = ticketLabels.find((r) => r.id === 'serbamurah-bahasa-refund-several-amounts')!;
+    h.model.otherwise('classify_ticket', { content: JSON.stringify({ category: 'billing', priority: 'high', sentiment: 'negative', reason: 'A broken coffee maker arrived and the customer wants a full refund.' }) });
+    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify(bahasa.expected) });
+    h.model.otherwise('draft_reply', {
+      content: JSON.stringify({ greeting: 'Halo Rina,', body: 'We are sorry the coffee maker arrived broken. Our billing team will look at your refund and you will hear from us within 8 hours.', signOff: reply.signOff }),
+    });
+    const { result } = await h.run('ticket-triage', { ...bahasa.input, catalog: { ...bahasa.input.catalog, orderIdPattern: 'SBM-\\d{7}' } });
+    expect(result.output).toMatchObject({ fields: { orderId: 'SBM-4418203', amount: 'Rp874.000', amountCurrency: 'IDR' } });
+    const schema = h.model.requestsFor('extract_ticket_fields')[0]!.response_format!.json_schema!.schema as { properties: { orderId: { anyOf: { enum?: string[] }[] }; amount: { anyOf: { enum?: string[] }[] } } };
+    expect(JSON.stringify(schema.properties.orderId)).toContain('SBM-4418203');
+    // every rupiah amount of the ticket is a candidate, written as the ticket writes it
+    for (const a of ['Rp899.000', 'Rp25.000', 'Rp50.000', 'Rp874.000']) expect(JSON.stringify(schema.properties.amount)).toContain(a);
+  });
+
   it('refuses a taxonomy of one category, naming the field', async () => {
     const workflowId = await h.start('ticket-triage', { ticket: row.input.ticket, catalog: { ...catalog, categories: { only: 'Every ticket goes here.' } } });
     const err = (await h.env.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e)) as { cause?: { message?: string; type?: string } };
