@@ -290,7 +290,9 @@ export const totalsAddUp: Check<ExtractInvoiceInput, ExtractInvoiceOutput> = (ou
   if (output.taxes.length > 0) {
     const taxSum = cents(output.taxes.reduce((t, l) => t + l.amount, 0));
     if (output.tax === null || Math.abs(output.tax - taxSum) > CENT) {
-      issues.push({ kind: 'semantic', path: '/tax', message: `tax ${output.tax} is not the sum of the tax lines, ${taxSum}`, repairAt: ['/tax', '/taxes'] });
+      // a total tax left empty (null, or the 0 of the answer's template) is the sum of the lines, without a call
+      const empty = (output.tax === null || output.tax === 0) && taxSum > 0;
+      issues.push({ kind: 'semantic', path: '/tax', message: `tax ${output.tax} is not the sum of the tax lines, ${taxSum}`, ...(empty ? { fix: { value: taxSum } } : { repairAt: ['/tax', '/taxes'] }) });
     }
   }
   const net = cents(output.subtotal - (output.discount ?? 0));

@@ -40,7 +40,7 @@ export const invoiceExtraction = definePipeline<InvoiceExtractionInput, InvoiceE
       lines: { kind: 'set', fields: { description: { kind: 'text' }, qty: { kind: 'number' }, unitPrice: { kind: 'number', tolerance: 0.01 }, amount: { kind: 'number', tolerance: 0.01 } } },
       subtotal: { kind: 'number', tolerance: 0.01 },
       discount: { kind: 'number', tolerance: 0.01 },
-      taxes: { kind: 'set', fields: { name: { kind: 'text' }, rate: { kind: 'number', tolerance: 0.001 }, amount: { kind: 'number', tolerance: 0.01 } } },
+      taxes: { kind: 'set', fields: { name: { kind: 'contains' }, rate: { kind: 'number', tolerance: 0.001 }, amount: { kind: 'number', tolerance: 0.01 } } },
       tax: { kind: 'number', tolerance: 0.01 },
       total: { kind: 'number', tolerance: 0.01 },
     },
