@@ -4,6 +4,7 @@
  * signs come from the runtime's own currency data (ISO 4217 codes, CLDR symbols and names), so a
  * currency needs no entry here.
  */
+import { escapeRegExp } from './text.js';
 import { SCALES } from './units.js';
 
 /** Locales whose currency symbols are read besides English: the markets this product is for. */
@@ -81,15 +82,13 @@ export function currencySigns(): CurrencySigns {
   return signs;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
 let pattern: RegExp | undefined;
 
 function moneyPattern(): RegExp {
   if (pattern) return pattern;
   const { codes, symbols, names } = currencySigns();
   // longest first, so "CN¥" wins over "¥" and "Rs." over "Rs"
-  const byLength = (xs: Iterable<string>) => [...new Set(xs)].sort((a, b) => b.length - a.length).map(escape).join('|');
+  const byLength = (xs: Iterable<string>) => [...new Set(xs)].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
   // written in any case: "Rs", "RS", "rs"; "Rupees", "RUPEES" (the runtime has no case-insensitive groups)
   const anyCase = (xs: readonly string[]) => xs.flatMap((x) => [x, x.toLowerCase(), x.toUpperCase(), x.charAt(0).toUpperCase() + x.slice(1).toLowerCase()]);
   const letters = /^\p{L}/u;

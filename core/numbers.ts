@@ -46,17 +46,6 @@ export function numberAppearsIn(value: number, text: string): boolean {
   return numbersIn(text).some((n) => sameAmount(n, value));
 }
 
-/** Money amounts a text quotes: "$1,299", "€ 49.90", "249 EUR", "30 dollars". */
-export function moneyIn(text: string): { written: string; values: number[] }[] {
-  const re = /(?:[$€£¥]\s?(\d+(?:[.,']\d+)*))|(?:(\d+(?:[.,']\d+)*)\s?(?:usd|eur|gbp|chf|dollars?|euros?|pounds?)\b)/gi;
-  const out: { written: string; values: number[] }[] = [];
-  for (const m of text.matchAll(re)) {
-    const token = m[1] ?? m[2];
-    if (token !== undefined) out.push({ written: m[0].trim(), values: readings(token) });
-  }
-  return out;
-}
-
 /** Rounds to cents, so float sums compare as money. */
 export function cents(n: number): number {
   return Math.round(n * 100) / 100;

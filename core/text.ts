@@ -78,6 +78,11 @@ export function sharedWords(words: readonly string[], pool: readonly string[]): 
   return words.filter((w) => pool.some((p) => wordsMatch(w, p)));
 }
 
+/** A string as a regular expression that matches it literally. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 export function quote(s: string, max = 60): string {
   return JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
 }

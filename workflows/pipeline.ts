@@ -238,10 +238,12 @@ async function executePipeline(
       sp.items = items.length;
       const runOne = async (item: unknown, index: number): Promise<MicroTaskOutcome> => {
         const context: ContextBlock[] = step.context ? step.context(state, item) : [];
+        const input = step.forEach ? step.input(state, item, index) : step.input(state);
+        const itemIndex = step.forEach ? index : -1;
         const outcome = await runMicroTask({
-          origin: { workflowId: info.workflowId, runId: info.runId, pipeline: pipeline.name, step: step.id, itemIndex: step.forEach ? index : -1 },
+          origin: { workflowId: info.workflowId, runId: info.runId, pipeline: pipeline.name, step: step.id, itemIndex },
           task: step.task,
-          input: step.forEach ? step.input(state, item, index) : step.input(state),
+          input,
           context,
           registry,
           budget,
@@ -264,9 +266,9 @@ async function executePipeline(
             workflowId: info.workflowId,
             pipeline: pipeline.name,
             step: step.id,
-            itemIndex: step.forEach ? index : -1,
+            itemIndex,
             task: step.task.name,
-            input: step.forEach ? step.input(state, item, index) : step.input(state),
+            input,
             context,
             livePool: outcome.finalPool,
             liveValue: outcome.value,

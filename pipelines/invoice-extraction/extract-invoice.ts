@@ -4,7 +4,7 @@ import type { Issue } from '../../core/issues.js';
 import { cents, numberAppearsIn, numbersIn } from '../../core/numbers.js';
 import { countriesIn, currencyOf, dateOrderOf, type DateOrder } from '../../core/locale.js';
 import { currencyMentions, isCurrencyCode } from '../../core/money.js';
-import { appearsIn, normalizeText, quote } from '../../core/text.js';
+import { appearsIn, escapeRegExp, normalizeText, quote } from '../../core/text.js';
 
 /** Any ISO 4217 currency the runtime knows; which one an invoice is in, it must write. */
 const CurrencyCode = z
@@ -222,7 +222,7 @@ const BUYER_LABELS = [
   'kepada', 'ditagihkan kepada', 'pembeli', 'pelanggan', 'dijual kepada', 'kính gửi', 'khách hàng', 'người mua', 'bên mua',
   'rechnungsempfänger', 'kunde', 'facturé à', 'destinataire', '客户', '买方', '购买方', '購入者', 'お客様', '御中',
 ];
-const BUYER_LABEL = new RegExp(`^\\s*(?:${BUYER_LABELS.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\p{L}])\\s*[:：]?`, 'iu');
+const BUYER_LABEL = new RegExp(`^\\s*(?:${BUYER_LABELS.map(escapeRegExp).join('|')})(?![\\p{L}])\\s*[:：]?`, 'iu');
 
 /** The lines of the buyer's blocks: a buyer label's line and the lines under it, to a blank line (at most 6). */
 function buyerLines(lines: readonly string[]): Set<number> {
@@ -354,9 +354,8 @@ function ownDateOrder(text: string): DateOrder | undefined {
 export function invoiceDateOrder(text: string): { order: DateOrder | undefined; why: string } {
   const own = ownDateOrder(text);
   if (own) return { order: own, why: 'another of its dates can only be read that way' };
-  const orders = new Set(vendorCountries(text).slice(0, 1).map(dateOrderOf));
   const country = vendorCountries(text)[0];
-  if (country && orders.size === 1) return { order: [...orders][0], why: `its vendor is in ${new Intl.DisplayNames(['en'], { type: 'region' }).of(country) ?? country}` };
+  if (country) return { order: dateOrderOf(country), why: `its vendor is in ${new Intl.DisplayNames(['en'], { type: 'region' }).of(country) ?? country}` };
   return { order: undefined, why: 'nothing on it says which order it writes dates in' };
 }
 

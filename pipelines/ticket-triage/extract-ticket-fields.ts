@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { moneySpans, referenceTokens } from '../../core/money.js';
-import { appearsIn, quote, wordsOf } from '../../core/text.js';
+import { appearsIn, escapeRegExp, quote, wordsOf } from '../../core/text.js';
 import { findInjection } from './injection.js';
 
 export const ExtractTicketFieldsInput = z.object({
@@ -117,7 +117,7 @@ export const actionIsARequest: Check<ExtractTicketFieldsInput, ExtractTicketFiel
 
 /** Grounded in the ticket alone: the product list in the context would let an unmentioned product through. */
 function appearsAsToken(value: string, text: string): boolean {
-  const escaped = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escapeRegExp(value.trim());
   return escaped !== '' && new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`, 'i').test(text);
 }
 

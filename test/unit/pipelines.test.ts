@@ -15,7 +15,8 @@ import type { ExtractFeaturesOutput } from '../../pipelines/product-review/extra
 import type { GenerateKeywordsOutput } from '../../pipelines/product-review/generate-keywords.js';
 import type { WriteAdviceOutput } from '../../pipelines/product-review/write-advice.js';
 import type { WriteScenariosOutput } from '../../pipelines/product-review/write-scenarios.js';
-import { moneyIn, numbersIn } from '../../core/numbers.js';
+import { moneySpans } from '../../core/money.js';
+import { numbersIn } from '../../core/numbers.js';
 import { appearsIn } from '../../core/text.js';
 import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classify-ticket.js';
 import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
@@ -665,7 +666,7 @@ describe('invoice-extraction checks', () => {
     expect(numbersIn('1.234,56 EUR')).toContain(1234.56);
     expect(numbersIn("CHF 3'580.00")).toContain(3580);
     expect(numbersIn('12,000')).toEqual(expect.arrayContaining([12000, 12]));
-    expect(moneyIn('only $1,299 today').flatMap((m) => m.values)).toContain(1299);
+    expect(moneySpans('only $1,299 today').flatMap(numbersIn)).toContain(1299);
   });
 });
 
