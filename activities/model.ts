@@ -7,7 +7,8 @@ import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import { buildModelRequest, type ModelRequest } from '../core/repair.js';
 import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
 import type { Db } from '../db/client.js';
-import { FailureTypes, type ModelCallRequest, type ModelCallResult } from './types.js';
+import { FailureTypes } from '../core/failures.js';
+import type { ModelCallRequest, ModelCallResult } from './types.js';
 
 /** The narrow slice of the openai client this activity uses. */
 export interface ChatClient {

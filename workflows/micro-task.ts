@@ -2,8 +2,9 @@ import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, p
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
-import { FailureTypes, type AttemptOrigin, type ModelCallResult, type Totals } from '../activities/types.js';
+import type { AttemptOrigin, ModelCallResult, Totals } from '../activities/types.js';
 import type { ContextBlock, MicroTask } from '../core/contract.js';
+import { FailureTypes } from '../core/failures.js';
 import { issuePaths, isStructural, type Fix, type Issue } from '../core/issues.js';
 import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core/ladder.js';
 import type { RegistrySnapshot } from '../core/registry.js';
