@@ -1,7 +1,7 @@
 import type { ContextBlock } from '../core/contract.js';
 import type { Fix, Issue } from '../core/issues.js';
-import type { FinishReason } from '../core/parse.js';
-import type { CallSpec } from '../core/repair.js';
+import type { CallSpec } from '../core/call-spec.js';
+import type { FinishReason } from '../core/lenient-parse.js';
 
 /** Where an attempt belongs; recorded on every row. */
 export interface AttemptOrigin {
