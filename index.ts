@@ -14,4 +14,4 @@ export { up as startServices, down as stopServices } from './infra/stack.js';
 // starting pipelines
 export { connectPipelines, type PipelineClient, type StartOptions } from './client/api.js';
 export type { PipelineProgress, PipelineResult } from './workflows/pipeline.js';
-export { FailureTypes } from './activities/types.js';
+export { FailureTypes } from './core/failures.js';

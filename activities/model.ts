@@ -2,12 +2,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
-import { runawayIn, wordCounts, type FinishReason } from '../core/parse.js';
+import type { FinishReason } from '../core/lenient-parse.js';
+import { runawayIn, wordCounts } from '../core/loops.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
-import { buildModelRequest, type ModelRequest } from '../core/repair.js';
+import { buildModelRequest, type ModelRequest } from '../core/request.js';
 import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
 import type { Db } from '../db/client.js';
-import { FailureTypes, type ModelCallRequest, type ModelCallResult } from './types.js';
+import { FailureTypes } from '../core/failures.js';
+import type { ModelCallRequest, ModelCallResult } from './types.js';
 
 /** The narrow slice of the openai client this activity uses. */
 export interface ChatClient {

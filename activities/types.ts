@@ -1,7 +1,7 @@
 import type { ContextBlock } from '../core/contract.js';
 import type { Fix, Issue } from '../core/issues.js';
-import type { FinishReason } from '../core/parse.js';
-import type { CallSpec } from '../core/repair.js';
+import type { CallSpec } from '../core/call-spec.js';
+import type { FinishReason } from '../core/lenient-parse.js';
 
 /** Where an attempt belongs; recorded on every row. */
 export interface AttemptOrigin {
@@ -86,26 +86,6 @@ export interface RunFinishRecord extends Totals {
   error: unknown;
   at: number;
 }
-
-/** Failure types that retry policies and operators can name. */
-export const FailureTypes = {
-  /** the endpoint refused the request in a way a retry cannot change (4xx other than 408/409/429) */
-  modelRequestRejected: 'ModelRequestRejected',
-  /** the endpoint could not be reached or failed transiently (retryable) */
-  modelUnavailable: 'ModelUnavailable',
-  /** 429 from the endpoint (retryable, honours Retry-After) */
-  modelRateLimited: 'ModelRateLimited',
-  /** a micro-task whose output could not be made valid within its budget */
-  microTaskFailed: 'MicroTaskFailed',
-  invalidPipelineInput: 'InvalidPipelineInput',
-  /** a defect in a pipeline definition (a step's input builder, a check) surfaced while running */
-  pipelineError: 'PipelineError',
-  /** the run's cost budget was spent before the micro-task could finish */
-  costBudgetExceeded: 'CostBudgetExceeded',
-  unknownTask: 'UnknownMicroTask',
-  /** an input too large for the window of every pool its micro-task can be routed to, refused before any call */
-  inputTooLarge: 'InputTooLarge',
-} as const;
 
 export interface ShadowRecord {
   shadowWorkflowId: string;

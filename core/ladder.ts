@@ -1,6 +1,7 @@
 import type { Issue } from './issues.js';
 import { isWithin } from './json-pointer.js';
-import { repairTargets, type CallKind } from './repair.js';
+import type { CallKind } from './call-spec.js';
+import { repairTargets } from './repair-targets.js';
 
 export interface AttemptSummary {
   n: number;

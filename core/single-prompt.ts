@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from './contract.js';
-import { jsonSchemaOf } from './repair.js';
+import { jsonSchemaOf } from './guided-schema.js';
 
 /** The step of a single-prompt run: its output holds one key per step of the pipeline. */
 export const SINGLE_PROMPT_STEP = 'single-prompt';

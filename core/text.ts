@@ -106,3 +106,13 @@ export function meaningWords(text: string): string[] {
     .filter((w) => !STOPWORDS.has(w))
     .map(stem);
 }
+
+/** The lowercase words of a text: letters and digits, numbers without thousands separators, no edge dots. */
+export function splitWords(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/(\d),(?=\d{3})/g, '$1')
+    .split(/[^\p{L}\p{N}.]+/u)
+    .map((w) => w.replace(/^\.+|\.+$/g, ''))
+    .filter((w) => w.length > 0);
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CheckContext, MicroTask } from './contract.js';
 import type { Fix, Issue, IssueKind } from './issues.js';
 import { getAt, setAt, toPointer } from './json-pointer.js';
-import { parseLenient, parseStrict, type FinishReason, type ParseOptions } from './parse.js';
+import { parseLenient, parseStrict, type FinishReason, type ParseOptions } from './lenient-parse.js';
 
 export type ValidationResult<O = unknown> =
   | { valid: true; value: O; fixes: Fix[]; issues: [] }

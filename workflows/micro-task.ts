@@ -2,15 +2,19 @@ import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, p
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
-import { FailureTypes, type AttemptOrigin, type ModelCallResult, type Totals } from '../activities/types.js';
+import type { AttemptOrigin, ModelCallResult, Totals } from '../activities/types.js';
+import type { CallSpec } from '../core/call-spec.js';
 import type { ContextBlock, MicroTask } from '../core/contract.js';
+import { FailureTypes } from '../core/failures.js';
 import { issuePaths, isStructural, type Fix, type Issue } from '../core/issues.js';
 import { planNextAttempt, type AttemptSummary, type LadderBudget } from '../core/ladder.js';
 import type { RegistrySnapshot } from '../core/registry.js';
-import { currentValues, issuesUnder, mergeRepair, siblingValues, targetablePaths, type CallSpec } from '../core/repair.js';
+import { mergeRepair } from '../core/merge-repair.js';
+import { currentValues, issuesUnder, siblingValues, targetablePaths } from '../core/repair-targets.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
 import { choosePool, escalationTarget, promptChars } from '../core/routing.js';
-import { wordCounts, type ParseOptions } from '../core/parse.js';
+import type { ParseOptions } from '../core/lenient-parse.js';
+import { wordCounts } from '../core/loops.js';
 import { validateOutput, validateValue, type ValidationResult } from '../core/validate.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */

@@ -1,7 +1,8 @@
 import { ApplicationFailure, defineQuery, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { FailureTypes, type Totals } from '../activities/types.js';
+import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
+import { FailureTypes } from '../core/failures.js';
 import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
 import { routedRegistry, sizeProblem, type RunRouting } from '../core/routing.js';
 import { pipelineThrough, singlePromptPipeline } from '../core/single-prompt.js';

@@ -6,7 +6,7 @@
 import { guidedSchemaOf, type ContextBlock, type MicroTask, type PipelineEvaluation, type StepDefinition } from '../contract.js';
 import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
-import { jsonSchemaOf } from '../repair.js';
+import { jsonSchemaOf } from '../guided-schema.js';
 import { validateValue, zodIssues } from '../validate.js';
 import { compareValue, type Comparator } from './compare.js';
 import { mutantsOf, type Mistake } from './mutants.js';

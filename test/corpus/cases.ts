@@ -11,7 +11,7 @@
  */
 import type { ContextBlock, Pipeline, StepState } from '../../core/contract.js';
 import { getAt } from '../../core/json-pointer.js';
-import type { CallKind } from '../../core/repair.js';
+import type { CallKind } from '../../core/call-spec.js';
 import { documentSummary } from '../../pipelines/document-summary/index.js';
 import type { SummarizeChunkOutput } from '../../pipelines/document-summary/summarize-chunk.js';
 import { getMicroTask } from '../../pipelines/index.js';

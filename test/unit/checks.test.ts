@@ -134,7 +134,7 @@ describe('informative items', () => {
 
 describe('repair prompts for values to write anew', () => {
   it('give what the path must say instead of the rejected value, which small models copy back', async () => {
-    const { buildModelRequest } = await import('../../core/repair.js');
+    const { buildModelRequest } = await import('../../core/request.js');
     const { writeAdvice } = await import('../../pipelines/product-review/write-advice.js');
     const input = { productName: 'Aurora ANC 700', features: ['battery life'], scenarios: [] };
     const issues: Issue[] = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loopAtEnd, parseLenient, parseStrict, runawayIn, wordCounts } from '../../core/parse.js';
+import { parseLenient, parseStrict } from '../../core/lenient-parse.js';
+import { loopAtEnd, runawayIn, wordCounts } from '../../core/loops.js';
 
 describe('lenient parse', () => {
   it('reads plain JSON with no fixes', () => {

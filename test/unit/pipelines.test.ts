@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { guidedSchemaOf, renderContext, type ContextBlock, type MicroTask, type Pipeline, type Prompt, type StepState } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { getAt } from '../../core/json-pointer.js';
-import { subSchemaAt } from '../../core/repair.js';
+import { subSchemaAt } from '../../core/schema-walk.js';
 import { singlePromptTaskName } from '../../core/single-prompt.js';
 import { validateValue } from '../../core/validate.js';
 import { chunkText } from '../../pipelines/document-summary/chunk.js';

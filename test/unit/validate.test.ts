@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineMicroTask } from '../../core/contract.js';
 import { fromPointer, getAt, setAt, toPointer } from '../../core/json-pointer.js';
-import { currentValues, issuesUnder, jsonSchemaOf, mergeRepair, portablePattern, relevantExcerpt, repairSchema, subSchemaAt, targetablePaths, buildModelRequest } from '../../core/repair.js';
+import { relevantExcerpt } from '../../core/excerpt.js';
+import { jsonSchemaOf, portablePattern, repairSchema } from '../../core/guided-schema.js';
+import { mergeRepair } from '../../core/merge-repair.js';
+import { currentValues, issuesUnder, targetablePaths } from '../../core/repair-targets.js';
+import { buildModelRequest } from '../../core/request.js';
+import { subSchemaAt } from '../../core/schema-walk.js';
 import { validateOutput } from '../../core/validate.js';
 
 const Output = z.object({

@@ -1,0 +1,73 @@
+import { guidedSchemaOf, type ContextBlock, type MicroTask } from './contract.js';
+import type { CallSpec } from './call-spec.js';
+import { relevantExcerpt, repairHints } from './excerpt.js';
+import { jsonSchemaOf, repairSchema } from './guided-schema.js';
+import { formatIssue } from './issues.js';
+import { issuesUnder } from './repair-targets.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ModelRequest {
+  messages: ChatMessage[];
+  schemaName: string;
+  jsonSchema: Record<string, unknown>;
+}
+
+const JSON_ONLY = 'Answer with one JSON object only: no prose, no markdown fences.';
+
+/** The messages and response schema of one attempt, for any rung of the ladder. */
+export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context: readonly ContextBlock[], spec: CallSpec): ModelRequest {
+  const prompt = task.prompt(input, context);
+  const output = guidedSchemaOf(task, input, context);
+  const schema = jsonSchemaOf(output);
+  const system = `${prompt.system}\n${JSON_ONLY}`;
+  // a targeted repair, on the pool's own model or as the escalation to a larger one
+  if (spec.kind === 'repair' || (spec.kind === 'escalate' && spec.repair)) {
+    const repair = spec.repair;
+    if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
+    const lines = repair.paths.map((p) => {
+      const own = issuesUnder(repair.issues, [p]).filter((i) => !(i.path === p && i.kind === 'missing'));
+      if (own.length > 0 && own.every((i) => i.path === p && i.rewrite !== undefined)) {
+        return `- "${p}": write a new value: ${[...new Set(own.map((i) => i.rewrite))].join('; ')}`;
+      }
+      const problems = issuesUnder(repair.issues, [p])
+        .filter((i) => !(i.path === p && i.kind === 'missing'))
+        .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
+      const cur = repair.current[p];
+      return `- "${p}": ${cur === undefined ? 'missing' : `now ${JSON.stringify(cur)}`}${problems.length ? `; ${problems.join('; ')}` : ''}`;
+    });
+    return {
+      schemaName: `${task.formatName}_repair`,
+      jsonSchema: repairSchema(output, repair.paths),
+      messages: [
+        { role: 'system', content: 'Correct the listed fields of a JSON answer. Reply with one JSON object keyed by the listed JSON pointers, each with its corrected value; no prose, no fences.' },
+        {
+          role: 'user',
+          content: `Task: ${task.description}\nFrom its input:\n${relevantExcerpt(prompt.user, repairHints(repair))}\n\nFix:\n${lines.join('\n')}`,
+        },
+      ],
+    };
+  }
+  const messages: ChatMessage[] = [
+    { role: 'system', content: system },
+    { role: 'user', content: prompt.user },
+  ];
+  if (spec.kind === 'regenerate' && spec.history !== undefined) {
+    for (const turn of spec.history) {
+      messages.push({ role: 'assistant', content: turn.output });
+      messages.push({
+        role: 'user',
+        content: `Your answer failed validation:\n${turn.issues.map((i) => `- ${formatIssue(i)}`).join('\n')}\nFix the errors and return the whole JSON object again.`,
+      });
+    }
+  } else if ((spec.kind === 'regenerate' || spec.kind === 'escalate') && spec.feedback && spec.feedback.length > 0) {
+    messages.push({
+      role: 'user',
+      content: `A previous answer was rejected for these reasons:\n${spec.feedback.map((i) => `- ${formatIssue(i)}`).join('\n')}\nWrite the whole answer again, avoiding them.`,
+    });
+  }
+  return { schemaName: task.formatName, jsonSchema: schema, messages };
+}
