@@ -1,4 +1,5 @@
 import type { ContextBlock } from '../core/contract.js';
+import type { Totals } from '../core/ladder/machine.js';
 import type { Fix, Issue } from '../core/issues.js';
 import type { CallSpec } from '../core/call-spec.js';
 import type { FinishReason } from '../core/lenient-parse.js';
@@ -56,15 +57,8 @@ export interface RunStartRecord {
   at: number;
 }
 
-export interface Totals {
-  attempts: number;
-  repairs: number;
-  escalations: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  referenceCostUsd: number;
-}
+/** What one micro-task run spent, summed over its attempts. */
+export type { Totals } from '../core/ladder/machine.js';
 
 export interface TaskResultRecord extends AttemptOrigin, Totals {
   task: string;

@@ -14,7 +14,7 @@ import { scoreOutput, type Comparator } from '../core/eval/compare.js';
 import type { Example } from '../core/eval/dataset.js';
 import { reportHtml } from '../core/eval/html.js';
 import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem, type Gate } from '../core/eval/report.js';
-import type { LadderBudget } from '../core/ladder.js';
+import type { LadderBudget } from '../core/ladder/budget.js';
 import type { RunRouting } from '../core/routing.js';
 import { createDb, createPool } from '../db/client.js';
 import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';

@@ -9,6 +9,10 @@ export interface RepairSpec {
   issues: Issue[];
   /** the sibling values of each failing path, to find the input lines it comes from */
   siblings?: Record<string, unknown>;
+  /** answers of earlier repairs that repeated the value they were asked to fix: ruled out, not asked for again */
+  stalled?: Record<string, unknown[]>;
+  /** offer the input's candidate spans for an ungrounded path instead of restating the wrong value */
+  candidates?: boolean;
 }
 
 export interface CallSpec {

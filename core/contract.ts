@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Comparator } from './eval/compare.js';
 import type { Issue } from './issues.js';
+import { subSchemaAt } from './schema-walk.js';
 
 /** Domain facts injected into a prompt, so the model is never asked to guess them. */
 export interface ContextBlock {
@@ -49,6 +50,12 @@ export interface MicroTask<I = unknown, O = unknown> {
   temperature?: number;
   /** a result with unresolved paths marked for review, instead of a failure */
   allowPartial?: boolean;
+  /**
+   * JSON pointers of the fields the task cannot do without. A field outside them that may be null
+   * and that no rung fixed ends as null, flagged for review, instead of failing the micro-task.
+   * Undefined: every field is critical.
+   */
+  critical?: readonly string[];
 }
 
 /** Where a step's micro-task input comes from: the pipeline input and earlier steps' outputs. */
@@ -98,6 +105,8 @@ export function guidedSchemaOf<I, O>(task: MicroTask<I, O>, input: I, context: r
 export function defineMicroTask<I, O>(task: MicroTask<I, O>): MicroTask<I, O> {
   if (!/^[a-z]+(-[a-z0-9]+)+$/.test(task.name)) throw new Error(`micro-task name must be kebab-case verb-noun: ${task.name}`);
   if (!/^[a-z][a-z0-9_]*$/.test(task.formatName)) throw new Error(`formatName must be snake_case: ${task.formatName}`);
+  const nowhere = (task.critical ?? []).filter((p) => !p.startsWith('/') || subSchemaAt(task.output, p) === undefined);
+  if (nowhere.length > 0) throw new Error(`micro-task ${task.name}: critical field(s) ${nowhere.join(', ')} are not JSON pointers into its output schema`);
   return task;
 }
 

@@ -50,13 +50,37 @@ export function jsonSchemaOf(schema: AnySchema): Record<string, unknown> {
   return out;
 }
 
-/** The JSON schema of a repair answer: exactly the failing paths as keys, each with its own sub-schema. */
-export function repairSchema(schema: AnySchema, paths: readonly string[]): Record<string, unknown> {
+/**
+ * The JSON schema of a repair answer: exactly the failing paths as keys, each with its own
+ * sub-schema, less the values `ruledOut` names for it where the sub-schema lists its options.
+ */
+export function repairSchema(schema: AnySchema, paths: readonly string[], ruledOut: Record<string, readonly unknown[]> = {}): Record<string, unknown> {
   const shape: Record<string, AnySchema> = {};
   for (const p of paths) {
     const sub = subSchemaAt(schema, p);
     if (!sub) throw new Error(`path ${p} is not in the output schema`);
     shape[p] = unwrapOptional(sub);
   }
-  return jsonSchemaOf(z.strictObject(shape));
+  const out = jsonSchemaOf(z.strictObject(shape));
+  const properties = out.properties as Record<string, unknown> | undefined;
+  for (const [p, values] of Object.entries(ruledOut)) if (properties?.[p] !== undefined && values.length > 0) withoutOptions(properties[p], values);
+  return out;
+}
+
+/** Removes values from the `enum` lists of a schema node and its `anyOf` branches, keeping at least one option in each list. */
+function withoutOptions(node: unknown, values: readonly unknown[]): void {
+  if (node === null || typeof node !== 'object') return;
+  const o = node as { enum?: unknown[]; anyOf?: unknown[] };
+  if (Array.isArray(o.enum)) {
+    const kept = o.enum.filter((v) => !values.some((x) => JSON.stringify(x) === JSON.stringify(v)));
+    if (kept.length > 0) o.enum = kept;
+  }
+  if (Array.isArray(o.anyOf)) o.anyOf.forEach((b) => withoutOptions(b, values));
+}
+
+/** The string options a schema node lists (its `enum`, or its `anyOf` branches' ones). */
+export function optionsOf(node: unknown): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const o = node as { enum?: unknown[]; anyOf?: unknown[] };
+  return [...(Array.isArray(o.enum) ? o.enum.filter((v): v is string => typeof v === 'string') : []), ...(Array.isArray(o.anyOf) ? o.anyOf.flatMap(optionsOf) : [])];
 }

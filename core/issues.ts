@@ -38,11 +38,17 @@ export interface Issue {
    * again) from progress by this name.
    */
   check?: string;
+  /**
+   * The check accepts null at this path as a right answer: the value cannot be found in the input,
+   * and the field may be absent. With the `ungroundedToNull` rule it is set to null without a call
+   * and flagged for review.
+   */
+  orNull?: true;
 }
 
 /** A change the deterministic rung made without a model call. */
 export interface Fix {
-  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys' | 'check-fix';
+  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys' | 'check-fix' | 'null-for-review';
   path: string;
   detail: string;
 }

@@ -1,7 +1,8 @@
 import { guidedSchemaOf, type ContextBlock, type MicroTask } from './contract.js';
 import type { CallSpec } from './call-spec.js';
 import { relevantExcerpt, repairHints } from './excerpt.js';
-import { jsonSchemaOf, repairSchema } from './guided-schema.js';
+import { candidateSpans, closestOptions } from './candidates.js';
+import { jsonSchemaOf, optionsOf, repairSchema } from './guided-schema.js';
 import { formatIssue } from './issues.js';
 import { issuesUnder } from './repair-targets.js';
 
@@ -18,6 +19,13 @@ export interface ModelRequest {
 
 const JSON_ONLY = 'Answer with one JSON object only: no prose, no markdown fences.';
 
+/** Whether a JSON schema node accepts null. */
+function acceptsNull(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  const o = node as { type?: unknown; anyOf?: unknown[]; enum?: unknown[] };
+  return o.type === 'null' || (Array.isArray(o.type) && o.type.includes('null')) || (Array.isArray(o.enum) && o.enum.includes(null)) || (Array.isArray(o.anyOf) && o.anyOf.some(acceptsNull));
+}
+
 /** The messages and response schema of one attempt, for any rung of the ladder. */
 export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context: readonly ContextBlock[], spec: CallSpec): ModelRequest {
   const prompt = task.prompt(input, context);
@@ -28,20 +36,31 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
   if (spec.kind === 'repair' || (spec.kind === 'escalate' && spec.repair)) {
     const repair = spec.repair;
     if (!repair || repair.paths.length === 0) throw new Error('a repair call needs the paths to repair');
+    const jsonSchema = repairSchema(output, repair.paths, repair.stalled ?? {});
+    const properties = (jsonSchema.properties ?? {}) as Record<string, unknown>;
     const lines = repair.paths.map((p) => {
       const own = issuesUnder(repair.issues, [p]).filter((i) => !(i.path === p && i.kind === 'missing'));
+      const again = repair.stalled?.[p] ? '; an earlier repair answered the rejected value again: give a different one' : '';
       if (own.length > 0 && own.every((i) => i.path === p && i.rewrite !== undefined)) {
-        return `- "${p}": write a new value: ${[...new Set(own.map((i) => i.rewrite))].join('; ')}`;
+        return `- "${p}": write a new value: ${[...new Set(own.map((i) => i.rewrite))].join('; ')}${again}`;
       }
-      const problems = issuesUnder(repair.issues, [p])
-        .filter((i) => !(i.path === p && i.kind === 'missing'))
-        .map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
       const cur = repair.current[p];
-      return `- "${p}": ${cur === undefined ? 'missing' : `now ${JSON.stringify(cur)}`}${problems.length ? `; ${problems.join('; ')}` : ''}`;
+      const ungrounded = own.filter((i) => i.path === p && i.kind === 'grounding');
+      if (repair.candidates && ungrounded.length > 0 && typeof cur === 'string') {
+        // the input's own spans instead of the rejected value, which small models copy straight back
+        const listed = optionsOf(properties[p]);
+        const spans = listed.length > 0 ? closestOptions(listed, cur) : candidateSpans(prompt.user, cur);
+        const orNull = acceptsNull(properties[p]) ? ', or null if the input has none' : '';
+        const others = own.filter((i) => !ungrounded.includes(i)).map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
+        const choose = spans.length > 0 ? `copy one of the input's own spans: ${spans.map((x) => JSON.stringify(x)).join(', ')}${orNull}` : `copy it from the input exactly as written${orNull}`;
+        return `- "${p}": the value given is not in the input as written; ${choose}${others.length ? `; ${others.join('; ')}` : ''}${again}`;
+      }
+      const problems = own.map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
+      return `- "${p}": ${cur === undefined ? 'missing' : `now ${JSON.stringify(cur)}`}${problems.length ? `; ${problems.join('; ')}` : ''}${again}`;
     });
     return {
       schemaName: `${task.formatName}_repair`,
-      jsonSchema: repairSchema(output, repair.paths),
+      jsonSchema,
       messages: [
         { role: 'system', content: 'Correct the listed fields of a JSON answer. Reply with one JSON object keyed by the listed JSON pointers, each with its corrected value; no prose, no fences.' },
         {
@@ -55,7 +74,7 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
     { role: 'system', content: system },
     { role: 'user', content: prompt.user },
   ];
-  if (spec.kind === 'regenerate' && spec.history !== undefined) {
+  if ((spec.kind === 'regenerate' || spec.kind === 'escalate') && spec.history !== undefined) {
     for (const turn of spec.history) {
       messages.push({ role: 'assistant', content: turn.output });
       messages.push({

@@ -3,33 +3,16 @@ import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
 import { FailureTypes } from '../core/failures.js';
-import { DEFAULT_BUDGET, type LadderBudget } from '../core/ladder.js';
+import { budgetOf, type LadderBudget } from '../core/ladder/budget.js';
+import { rulesFrom, type LadderRules } from '../core/ladder/rules.js';
 import { routedRegistry, sizeProblem, type RunRouting } from '../core/routing.js';
 import { pipelineThrough, singlePromptPipeline } from '../core/single-prompt.js';
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
 import { fieldAgreement, shadowRule } from '../core/shadow.js';
-import { records, runMicroTask, type MicroTaskOutcome, type RunRules } from './micro-task.js';
+import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
+import { Spend } from './spend.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
-
-/**
- * Changes of the ladder's decisions, each behind `patched()` so that a run started on the code
- * before it replays the decisions it made then (README: changing a contract under running workflows).
- */
-const LADDER_PATCHES = {
-  /** a path a pool failed to repair goes to the larger pool, not into a whole regeneration on the same one */
-  failedRepairGoesUp: 'ladder-failed-repair-goes-up',
-  /** an output cut while it repeated one item is runaway (regenerate), not a truncation (continue) */
-  loopsAreRunaway: 'parse-loops-are-runaway',
-  /** a cross-field issue opens every field it cannot choose between for repair */
-  repairAt: 'repair-at-cross-field',
-  /** a repair answer cut after its JSON closed still answers; an object answer keeps the fields it left out */
-  closedCutsAndPartialObjects: 'repair-answers-closed-cuts-partial-objects',
-  /** an enum value spelled with another case or separators is fixed without a model call */
-  enumSpelling: 'validate-enum-spelling',
-  /** a repaired path that now fails a different way gets another repair on the same pool; only the same failure is a stall */
-  repairAgainOnNewIssue: 'ladder-repair-again-on-new-issue',
-} as const;
 
 /** Sampled micro-task runs start a shadow run on another pool once the run has settled. */
 const SHADOW_PATCH = 'shadow-sampling';
@@ -37,22 +20,17 @@ const SHADOW_PATCH = 'shadow-sampling';
 /** An input too large for every pool its first steps can go to is refused before any call. */
 const SIZE_PATCH = 'refuse-inputs-too-large';
 
-/** The ladder's budget defaults and rules as the patches in this run's history say. */
-function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: RunRules } {
-  // runs started before a failed targeted repair went up the pools replay with the regeneration they made then
-  const ladderDefaults: LadderBudget = {
-    ...(patched(LADDER_PATCHES.failedRepairGoesUp) ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true }),
-    repairAgainOnNewIssue: patched(LADDER_PATCHES.repairAgainOnNewIssue),
-  };
-  return {
-    budget: { ...ladderDefaults, ...overrides },
-    rules: {
-      loopsAreRunaway: patched(LADDER_PATCHES.loopsAreRunaway),
-      repairAt: patched(LADDER_PATCHES.repairAt),
-      closedCutsAndPartialObjects: patched(LADDER_PATCHES.closedCutsAndPartialObjects),
-      enumSpelling: patched(LADDER_PATCHES.enumSpelling),
-    },
-  };
+/** The run's ladder budget, and its rules as the patches in this run's history say, less those the budget ablates. */
+function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: LadderRules } {
+  let budget: LadderBudget;
+  try {
+    budget = budgetOf(overrides);
+  } catch (err) {
+    throw ApplicationFailure.create({ type: FailureTypes.invalidPipelineInput, nonRetryable: true, message: `budget: ${(err as Error).message}` });
+  }
+  const rules = rulesFrom(patched);
+  for (const rule of budget.ablate ?? []) rules[rule] = false;
+  return { budget, rules };
 }
 
 export interface RunPipelineInput {
@@ -217,7 +195,7 @@ async function executePipeline(
 
   const state: StepState<unknown> = { input: parsedInput.data, results: {} };
   const downPools = new Set<string>();
-  const spend = { costUsd: 0, limitUsd: costBudgetUsd, reservedUsd: 0 };
+  const spend = new Spend(costBudgetUsd);
   const unresolved: Record<string, string[]> = {};
   const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
     progress.status = status;
@@ -388,7 +366,7 @@ export async function shadowMicroTask(req: ShadowInput): Promise<{ status: 'vali
       budget,
       rules,
       downPools: new Set(),
-      spend: { costUsd: 0, limitUsd: undefined, reservedUsd: 0 },
+      spend: new Spend(undefined),
       onAttempt: () => undefined,
     });
     addTotals(totals, outcome);

@@ -538,4 +538,6 @@ Return JSON of this shape: {"invoiceNumber":"...","issueDate":"YYYY-MM-DD","dueD
   maxTokens: 700,
   temperature: 0,
   allowPartial: true,
+  // every field but the due date: an invoice without a settled due date is still booked, flagged for review
+  critical: ['/invoiceNumber', '/issueDate', '/vendor', '/currency', '/lines', '/subtotal', '/discount', '/taxes', '/tax', '/total'],
 });

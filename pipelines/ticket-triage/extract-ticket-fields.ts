@@ -129,7 +129,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
     // an id must appear whole: "582214" inside "ORD-582214" is not the order id
     const found = value !== null && (field === 'orderId' ? appearsAsToken(value, text) : appearsIn(value, text));
     if (value !== null && !found) {
-      issues.push({ kind: 'grounding', path: `/${field}`, message: `${quote(value)} does not appear in the ticket; copy it exactly as written, or use null` });
+      issues.push({ kind: 'grounding', path: `/${field}`, message: `${quote(value)} does not appear in the ticket; copy it exactly as written, or use null`, orNull: true });
     }
   }
   return issues;
@@ -161,4 +161,6 @@ Return JSON of this shape, with null for any field the ticket lacks: {"orderId":
   temperature: 0,
   // a field the ladder cannot settle is flagged for a person; the ticket is still triaged and answered
   allowPartial: true,
+  // none of the four is needed to triage the ticket: one no rung settles ends null, flagged for a person
+  critical: [],
 });

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import type { LadderBudget } from '../../core/ladder.js';
+import type { LadderBudget } from '../../core/ladder/budget.js';
 import { modelAttempts, taskResults } from '../../db/schema.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
 import { ORCHESTRATION_QUEUE } from '../../workers/config.js';

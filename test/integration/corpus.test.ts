@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateOutput, validateValue } from '../../core/validate.js';
+import { STRICT, validateOutput, validateValue } from '../../core/validate.js';
 import { getMicroTask } from '../../pipelines/index.js';
 import { corpus, currentExpectation, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase } from '../corpus/cases.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -33,10 +33,10 @@ describe('the failure corpus', () => {
   it.each(corpus.map((c) => [c.id, c] as const))('%s: the good output meets the contract, the first output does not as written', (_, c) => {
     const task = getMicroTask(c.task);
     const ctx = { input: task.input.parse(c.input), context: c.context };
-    const good = validateValue(task, c.good, ctx, false);
+    const good = validateValue(task, c.good, ctx, STRICT);
     expect(good.issues).toEqual([]);
     expect(good.value).toEqual(c.good);
-    expect(validateOutput(task, c.first.content, c.first.finishReason ?? 'stop', ctx, false).valid).toBe(false);
+    expect(validateOutput(task, c.first.content, c.first.finishReason ?? 'stop', ctx, STRICT).valid).toBe(false);
   });
 });
 

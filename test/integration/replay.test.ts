@@ -7,12 +7,20 @@
  * their other fields and enum spellings were fixed without a call; each run made the decision
  * that today's code would make differently (the attempts are listed below). With the patches
  * forced on, the product-review one fails with a nondeterminism error; the Swiss invoice keeps
- * the same sequence of commands, and Temporal compares commands, not their arguments.
+ * the same sequence of commands, and Temporal compares commands, not their arguments. The ticket
+ * history was recorded on 8a2de64 (test/fixtures/record-ladder-history.ts), before an ungrounded
+ * nullable field became null without a call: today's rules would issue one call where it has three.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
+import type { ContextBlock } from '../../core/contract.js';
+import { budgetOf } from '../../core/ladder/budget.js';
+import { initialState, step, type CallResult, type LadderEnv } from '../../core/ladder/machine.js';
+import { CURRENT_RULES, rulesFrom, type LadderRules } from '../../core/ladder/rules.js';
+import type { RegistrySnapshot } from '../../core/registry.js';
+import { getMicroTask } from '../../pipelines/index.js';
 
 const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
 
@@ -21,6 +29,8 @@ const RECORDED: Record<string, string> = {
   'product-review-failed-repair-regenerated': 'write-advice: generate@small repair@small regenerate@small escalate@large',
   // today: /tax opens with /total, and no regeneration on either pool
   'task-invoice-swiss-tax-rate-partial': 'generate@small repair@small regenerate@small escalate@large regenerate@large',
+  // recorded on 8a2de64, before an ungrounded nullable field became null without a call; today: generate only
+  'task-ticket-invented-product-repaired-twice': 'generate@small repair@small escalate@large',
 };
 
 /**
@@ -36,6 +46,45 @@ const RETIRED_CONTRACTS: Record<string, string> = {
   'task-classify-billing-category-capitalized': 'classify-ticket v1',
 };
 
+interface RecordedEvent {
+  eventType: string;
+  markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  activityTaskCompletedEventAttributes?: { scheduledEventId: string; result: { payloads: { data: string }[] } };
+  workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } };
+  eventId: string;
+}
+const decode = (p: { data: string }) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as unknown;
+
+/** What a recorded runTask history holds: its request, the patches it was started with, its registry and its model results in order. */
+function recordedRun(events: RecordedEvent[]) {
+  const request = decode(events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!) as { task: string; input: unknown; context?: ContextBlock[] };
+  const markers = events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes] : []));
+  const patches = new Set(markers.filter((m) => m.markerName === 'core_patch').map((m) => (decode(m.details['patch-data']!.payloads[0]!) as { id: string }).id));
+  const registry = markers
+    .filter((m) => m.markerName === 'core_local_activity')
+    .map((m) => ({ data: decode(m.details.data!.payloads[0]!) as { activity_type: string }, result: m.details.result }))
+    .find((m) => m.data.activity_type === 'loadRegistry')!.result!.payloads[0]!;
+  const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [e.eventId, e.activityTaskScheduledEventAttributes!.activityType.name]));
+  const results = events
+    .filter((e) => e.activityTaskCompletedEventAttributes && scheduled.get(e.activityTaskCompletedEventAttributes.scheduledEventId) === 'callModel')
+    .map((e) => decode(e.activityTaskCompletedEventAttributes!.result.payloads[0]!) as CallResult);
+  return { request, patches, registry: decode(registry) as RegistrySnapshot, results };
+}
+
+/** The calls the ladder asks for when the recorded model results come back, under the given rules. */
+function callsUnder(run: ReturnType<typeof recordedRun>, rules: LadderRules): string {
+  const env: LadderEnv = { task: getMicroTask(run.request.task), input: run.request.input, context: run.request.context ?? [], registry: run.registry, budget: budgetOf(undefined), rules };
+  let next = step(env, initialState(), { type: 'start', downPools: [] });
+  const calls: string[] = [];
+  for (const result of run.results) {
+    if (!next.call) break;
+    calls.push(`${next.call.kind}@${next.call.pool}`);
+    next = step(env, next.state, { type: 'result', result, spend: { costUsd: 0, reservedUsd: 0, limitUsd: undefined } });
+  }
+  return calls.join(' ');
+}
+
 describe('runs recorded before the ladder changed', () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -45,6 +94,14 @@ describe('runs recorded before the ladder changed', () => {
       await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, history, name)).resolves.toBeUndefined();
     });
   }
+
+  it('decides differently on the ticket history without its patches: the replay holds only because the rules come from patched()', () => {
+    const run = recordedRun((JSON.parse(readFileSync(path.join(DIR, 'task-ticket-invented-product-repaired-twice.json'), 'utf8')) as { events: RecordedEvent[] }).events);
+    // the rules as the history's markers say: the calls it recorded
+    expect(callsUnder(run, rulesFrom((id) => run.patches.has(id)))).toBe(RECORDED['task-ticket-invented-product-repaired-twice']);
+    // today's rules on the same answers: the invented product becomes null, and no repair is asked for
+    expect(callsUnder(run, CURRENT_RULES)).toBe('generate@small');
+  });
 
   for (const [name, contract] of Object.entries(RETIRED_CONTRACTS)) {
     it(`refuses to replay ${name}, recorded on ${contract}, with a nondeterminism error`, async () => {

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../../core/issues.js';
-import { DEFAULT_BUDGET, planNextAttempt, type AttemptSummary, type LadderInput } from '../../core/ladder.js';
+import { DEFAULT_BUDGET } from '../../core/ladder/budget.js';
+import { planNextAttempt, type AttemptSummary, type PlanInput } from '../../core/ladder/plan.js';
+import { CURRENT_RULES } from '../../core/ladder/rules.js';
 
 const attempt = (over: Partial<AttemptSummary>): AttemptSummary => ({
   n: 1, kind: 'generate', pool: 'small', maxTokens: 300, valid: false, issues: [], promptTokens: 100, completionTokens: 50, ...over,
 });
 const issue = (kind: Issue['kind'], path = '/a'): Issue => ({ kind, path, message: kind });
-const base = (over: Partial<LadderInput>): LadderInput => ({
-  attempts: [attempt({})], issues: [issue('enum')], parsed: true, targetable: ['/a'], pool: 'small', escalateTo: 'large', allowPartial: false, budget: DEFAULT_BUDGET, ...over,
+const base = (over: Partial<PlanInput>): PlanInput => ({
+  attempts: [attempt({})], issues: [issue('enum')], parsed: true, targetable: ['/a'], pool: 'small', escalateTo: 'large', allowPartial: false, budget: DEFAULT_BUDGET, rules: CURRENT_RULES, ...over,
 });
 
 describe('repair ladder planning', () => {
@@ -46,8 +48,8 @@ describe('repair ladder planning', () => {
     const stalled = [attempt({ issues: [cut] }), attempt({ n: 2, kind: 'repair', paths: ['/a'], issues: [cut] })];
     expect(planNextAttempt(base({ attempts: stalled, issues: [cut] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
     // runs started before this rule keep the old decision
-    const old = { ...DEFAULT_BUDGET, repairAgainOnNewIssue: false };
-    expect(planNextAttempt(base({ attempts: used, issues: [copied], budget: old }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    const old = { ...CURRENT_RULES, repairAgainOnNewIssue: false };
+    expect(planNextAttempt(base({ attempts: used, issues: [copied], rules: old }))).toMatchObject({ kind: 'escalate', pool: 'large' });
     // and the repairs per pool stay bounded
     const twice = [...used, attempt({ n: 3, kind: 'repair', paths: ['/a'], issues: [cut] })];
     expect(planNextAttempt(base({ attempts: twice, issues: [{ ...cut, message: 'another' }], pool: 'small' }))).not.toMatchObject({ kind: 'repair' });
@@ -78,14 +80,14 @@ describe('repair ladder planning', () => {
     });
   });
 
-  it('regenerates after a failed repair only when the budget asks for it', () => {
-    const budget = { ...DEFAULT_BUDGET, regenerateAfterFailedRepair: true };
+  it('regenerates after a failed repair only in runs started before a failed repair went up the pools', () => {
+    const rules = { ...CURRENT_RULES, failedRepairGoesUp: false };
     const used = [attempt({}), attempt({ n: 2, kind: 'repair', paths: ['/a'] })];
-    expect(planNextAttempt(base({ attempts: used, budget }))).toMatchObject({ kind: 'regenerate', pool: 'small', reason: expect.stringContaining('/a') });
+    expect(planNextAttempt(base({ attempts: used, rules }))).toMatchObject({ kind: 'regenerate', pool: 'small', reason: expect.stringContaining('/a') });
     const regenerated = [...used, attempt({ n: 3, kind: 'regenerate' })];
-    expect(planNextAttempt(base({ attempts: regenerated, budget, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
+    expect(planNextAttempt(base({ attempts: regenerated, rules, targetable: ['/a/0'] }))).toMatchObject({ kind: 'escalate', pool: 'large' });
     const escalated = [...regenerated, attempt({ n: 4, kind: 'escalate', pool: 'large', paths: ['/a'] })];
-    expect(planNextAttempt(base({ attempts: escalated, budget, pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'regenerate', pool: 'large' });
+    expect(planNextAttempt(base({ attempts: escalated, rules, pool: 'large', escalateTo: undefined }))).toMatchObject({ kind: 'regenerate', pool: 'large' });
   });
 
   it('repairs a path the first repair revealed, and repairs again on the pool it escalated to', () => {

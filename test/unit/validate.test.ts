@@ -8,7 +8,7 @@ import { mergeRepair } from '../../core/merge-repair.js';
 import { currentValues, issuesUnder, targetablePaths } from '../../core/repair-targets.js';
 import { buildModelRequest } from '../../core/request.js';
 import { subSchemaAt } from '../../core/schema-walk.js';
-import { validateOutput } from '../../core/validate.js';
+import { LENIENT, STRICT, validateOutput } from '../../core/validate.js';
 
 const Output = z.object({
   category: z.enum(['billing', 'bug', 'other']),
@@ -227,7 +227,7 @@ describe('safe coercions', () => {
     expect(r.fixes).toEqual([{ kind: 'coerce', path: '/category', detail: '" BILLING" -> "billing"' }]);
     expect(validateOutput(task, '{"category":"invoice","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx).issues).toEqual([expect.objectContaining({ kind: 'enum', path: '/category' })]);
     // as runs started before it read it
-    expect(validateOutput(task, '{"category":"Billing","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx, true, {}, { enumSpelling: false }).valid).toBe(false);
+    expect(validateOutput(task, '{"category":"Billing","items":[{"name":"ab","qty":2}],"total":2}', 'stop', ctx, { ...LENIENT, enumSpelling: false }).valid).toBe(false);
   });
 
   it('leaves text that is not a plain amount for the model', () => {
@@ -286,7 +286,7 @@ describe('fixes the checks are certain of', () => {
   });
 
   it('does not apply them when reading strictly, as the baseline does', () => {
-    const r = validateOutput(lower, '{"category":"BUG","items":[],"total":0}', 'stop', ctx, false);
+    const r = validateOutput(lower, '{"category":"BUG","items":[],"total":0}', 'stop', ctx, STRICT);
     expect(r.valid).toBe(false);
     expect(r.issues).toEqual([{ kind: 'semantic', path: '/category', message: 'must be lowercase' }]);
   });

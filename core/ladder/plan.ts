@@ -1,7 +1,9 @@
-import type { Issue } from './issues.js';
-import { isWithin } from './json-pointer.js';
-import type { CallKind } from './call-spec.js';
-import { repairTargets } from './repair-targets.js';
+import type { CallKind } from '../call-spec.js';
+import type { Issue } from '../issues.js';
+import { isWithin } from '../json-pointer.js';
+import { repairTargets } from '../repair-targets.js';
+import type { LadderBudget } from './budget.js';
+import type { LadderRules } from './rules.js';
 
 export interface AttemptSummary {
   n: number;
@@ -16,52 +18,11 @@ export interface AttemptSummary {
   error?: string;
   /** for a targeted repair: the paths it rewrote */
   paths?: string[];
+  /** for a targeted repair: the paths whose answer repeated the value it was asked to fix */
+  stalled?: string[];
 }
 
-export interface LadderBudget {
-  /**
-   * `ladder`: the cheapest rung that can fix each failure. `reask`: the common baseline that
-   * re-asks for the whole object with the errors appended and parses strictly.
-   */
-  strategy: 'ladder' | 'reask';
-  maxAttempts: number;
-  /** prompt plus completion tokens across every attempt of the micro-task */
-  maxTokens: number;
-  /** per pool */
-  maxRepairs: number;
-  /** per pool, like maxRepairs; the call that escalates to a pool counts as its regeneration, or as its repair when targeted */
-  maxRegenerations: number;
-  maxContinuations: number;
-  /** ceiling for a truncation retry's max_tokens */
-  maxTokensCeiling: number;
-  /**
-   * Whether a pool regenerates the whole answer after its targeted repair of the same paths
-   * failed. Off by default: a model that got a field wrong in its answer and again when asked
-   * about that field alone seldom gets it right in a third, whole answer, which costs the full
-   * prompt and output again. The paths go to the larger pool instead, or the ladder ends there.
-   */
-  regenerateAfterFailedRepair: boolean;
-  /**
-   * Whether a path a repair rewrote gets another repair on the same pool when it now fails a
-   * different way (it was cut mid-sentence, now it copies another item): that repair made
-   * progress. Only the same failure again is a stall. Off for runs started before it.
-   */
-  repairAgainOnNewIssue?: boolean;
-}
-
-export const DEFAULT_BUDGET: LadderBudget = {
-  strategy: 'ladder',
-  maxAttempts: 6,
-  maxTokens: 40_000,
-  maxRepairs: 2,
-  maxRegenerations: 1,
-  maxContinuations: 1,
-  maxTokensCeiling: 4096,
-  regenerateAfterFailedRepair: false,
-  repairAgainOnNewIssue: true,
-};
-
-export interface LadderInput {
+export interface PlanInput {
   attempts: readonly AttemptSummary[];
   issues: readonly Issue[];
   /** whether the last output could be parsed into a value to repair */
@@ -77,9 +38,10 @@ export interface LadderInput {
   /** whether some attempt produced a readable output to return as a partial result */
   hasPartial?: boolean;
   budget: LadderBudget;
+  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue'>;
 }
 
-export type LadderPlan =
+export type Plan =
   | { action: 'call'; kind: CallKind; pool: string; maxTokens: number; paths: string[]; reason: string }
   | { action: 'partial'; reason: string }
   | { action: 'fail'; reason: string };
@@ -89,17 +51,18 @@ function count(attempts: readonly AttemptSummary[], pool: string, kind: CallKind
 }
 
 /** The next rung: the cheapest call that can fix these issues within the budget, or the end. */
-export function planNextAttempt(s: LadderInput): LadderPlan {
+export function planNextAttempt(s: PlanInput): Plan {
   const last = s.attempts[s.attempts.length - 1];
   const lastMax = last?.maxTokens ?? 0;
   const largestMax = s.attempts.reduce((m, a) => Math.max(m, a.maxTokens), 0);
   const used = s.attempts.reduce((t, a) => t + a.promptTokens + a.completionTokens, 0);
-  const stop = (reason: string): LadderPlan =>
-    s.allowPartial && (s.hasPartial ?? s.parsed) ? { action: 'partial', reason } : { action: 'fail', reason };
+  const stop = (reason: string): Plan => (s.allowPartial && (s.hasPartial ?? s.parsed) ? { action: 'partial', reason } : { action: 'fail', reason });
+  const reask = s.budget.strategy !== 'ladder';
   // the larger pool starts at the cheapest rung that fits: a readable output with targetable
   // issues gets a targeted repair there; anything else a whole new answer with the issues as feedback
-  const targeted = s.parsed && !last?.error && s.targetable !== undefined && s.targetable.length > 0 && !s.issues.some((i) => i.kind === 'truncated' || i.kind === 'runaway' || i.kind === 'syntax');
-  const escalate = (why: string): LadderPlan =>
+  const targeted =
+    !reask && s.parsed && !last?.error && s.targetable !== undefined && s.targetable.length > 0 && !s.issues.some((i) => i.kind === 'truncated' || i.kind === 'runaway' || i.kind === 'syntax');
+  const escalate = (why: string): Plan =>
     s.escalateTo
       ? targeted
         ? {
@@ -118,7 +81,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
 
   if (last?.error) return escalate(`model call failed: ${last.error}`);
 
-  if (s.budget.strategy === 'reask') {
+  if (s.budget.strategy === 'reask-strict') {
     return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 're-asking for the whole object with the errors appended' };
   }
 
@@ -136,6 +99,15 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
     }
     return escalate('output still truncated at the token ceiling');
   }
+
+  if (reask) {
+    // the fair re-ask: as many whole re-asks on a pool as the ladder has repairs and regenerations there, then up the pools
+    const reasks = regenerations + repairs;
+    const allowed = s.budget.maxRepairs + s.budget.maxRegenerations;
+    if (reasks < allowed) return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 're-asking for the whole object with the errors appended' };
+    return escalate(`issues remain after ${reasks} re-ask(s) on ${s.pool}`);
+  }
+
   if (kinds.has('runaway') || kinds.has('syntax') || !s.parsed) {
     if (regenerations < s.budget.maxRegenerations) {
       return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `output unreadable (${[...kinds].join(', ')}); regenerating with the issues as feedback` };
@@ -146,21 +118,25 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   // second time: its second repair goes to a larger rung instead (a second repair is for paths the
   // first one revealed, e.g. a total that no longer adds up once a line amount was fixed)
   const repairedHere = s.attempts.filter((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate')).flatMap((a) => a.paths ?? []);
+  const stalledHere = s.attempts.filter((a) => a.pool === s.pool).flatMap((a) => a.stalled ?? []);
   const sign = (i: Issue) => `${i.path}\u0000${i.kind}\u0000${i.check ?? i.message}`;
   // the issues a path had before the last repair on this pool that rewrote it
   const under = (i: Issue, p: string) => isWithin(i.path, p) || repairTargets(i).some((t) => isWithin(t, p));
+  const overlaps = (p: string, q: string) => isWithin(p, q) || isWithin(q, p);
   const before = (p: string): Set<string> => {
-    const k = s.attempts.findLastIndex((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate') && (a.paths ?? []).some((q) => isWithin(p, q) || isWithin(q, p)));
+    const k = s.attempts.findLastIndex((a) => a.pool === s.pool && (a.kind === 'repair' || a.kind === 'escalate') && (a.paths ?? []).some((q) => overlaps(p, q)));
     return new Set((k > 0 ? s.attempts[k - 1]!.issues : []).filter((i) => under(i, p)).map(sign));
   };
   const stalled = (p: string) => {
-    if (!s.budget.repairAgainOnNewIssue) return true;
+    // an answer that repeated the value it was asked to fix: the same prompt would buy the same answer
+    if (stalledHere.some((q) => overlaps(p, q))) return true;
+    if (!s.rules.repairAgainOnNewIssue) return true;
     const was = before(p);
     // without a record of what the path failed before, its repair counts as failed, as it always did
     return was.size === 0 || s.issues.some((i) => under(i, p) && was.has(sign(i)));
   };
   // a path that made progress but has used the pool's repairs goes up the pools like a stalled one
-  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => isWithin(p, q) || isWithin(q, p)) && (stalled(p) || repairs >= s.budget.maxRepairs));
+  const repeated = (s.targetable ?? []).filter((p) => repairedHere.some((q) => overlaps(p, q)) && (stalled(p) || repairs >= s.budget.maxRepairs));
   if (s.targetable && s.targetable.length > 0 && repeated.length === 0 && repairs < s.budget.maxRepairs) {
     return {
       action: 'call',
@@ -174,7 +150,7 @@ export function planNextAttempt(s: LadderInput): LadderPlan {
   if (repeated.length > 0) {
     // the pool got these paths wrong twice, in its answer and in a repair of them alone
     const why = `a targeted repair of ${repeated.join(', ')} on ${s.pool} did not fix it`;
-    if (s.budget.regenerateAfterFailedRepair) {
+    if (!s.rules.failedRepairGoesUp) {
       if (regenerations < s.budget.maxRegenerations) {
         return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}; regenerating with the issues as feedback` };
       }
