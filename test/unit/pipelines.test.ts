@@ -7,7 +7,7 @@ import type { Issue } from '../../core/issues.js';
 import { getAt } from '../../core/json-pointer.js';
 import { subSchemaAt } from '../../core/schema-walk.js';
 import { singlePromptTaskName } from '../../core/single-prompt.js';
-import { validateValue } from '../../core/validate.js';
+import { LENIENT, validateValue } from '../../core/validate.js';
 import { chunkText } from '../../pipelines/document-summary/chunk.js';
 import { getMicroTask, getPipeline, microTasks, pipelines } from '../../pipelines/index.js';
 import { idTokensIn, type ExtractInvoiceOutput } from '../../pipelines/invoice-extraction/extract-invoice.js';
@@ -175,9 +175,9 @@ function callOf(pipeline: string, sample: string, stepId: string, index = 0): Ca
   return call;
 }
 
-/** The issues a micro-task's contract finds in an output, as the workflow would validate it. */
+/** The issues a micro-task's contract finds in an output, as the workflow would validate it, before ungrounded values are set to null. */
 function validate(call: Call, output: unknown): Issue[] {
-  const v = validateValue(call.task, output, { input: call.input, context: call.context });
+  const v = validateValue(call.task, output, { input: call.input, context: call.context }, { ...LENIENT, ungroundedToNull: false });
   return v.issues;
 }
 
@@ -539,6 +539,9 @@ describe('ticket-triage checks', () => {
       ['grounding', '/orderId'],
       ['grounding', '/product'],
     ]);
+    // null is a right answer for both: they are set to null without a call, and flagged for a person
+    const v = validateValue(billing('fields').task, bad, { input: billing('fields').input, context: billing('fields').context });
+    expect(v).toMatchObject({ valid: true, value: { orderId: null, product: null }, flagged: [{ path: '/orderId' }, { path: '/product' }] });
   });
 
   it('extract-ticket-fields accepts nulls and values copied with different case', () => {
