@@ -9,8 +9,9 @@ import { z } from 'zod';
 import type { Pipeline } from '../../core/contract.js';
 import { scoreOutput, type FieldScore } from '../../core/eval/compare.js';
 import type { Issue } from '../../core/issues.js';
-import { wordCounts, type FinishReason } from '../../core/parse.js';
-import { validateOutput } from '../../core/validate.js';
+import type { FinishReason } from '../../core/lenient-parse.js';
+import { wordCounts } from '../../core/loops.js';
+import { LENIENT, STRICT, validateOutput } from '../../core/validate.js';
 import { ROOT } from '../../infra/paths.js';
 import { getMicroTask, getPipeline } from '../../pipelines/index.js';
 
@@ -113,8 +114,8 @@ export function judgeToday(c: Pick<RealCase, 'task' | 'input' | 'context'>, raw:
   const prompt = task.prompt(value, context);
   const ctx = { input: value, context };
   const reason = finishReason as FinishReason;
-  const lenient = validateOutput(task, raw, reason, ctx, true, { source: wordCounts(`${prompt.system}\n${prompt.user}`) });
-  const strict = validateOutput(task, raw, reason, ctx, false);
+  const lenient = validateOutput(task, raw, reason, ctx, { ...LENIENT, source: wordCounts(`${prompt.system}\n${prompt.user}`) });
+  const strict = validateOutput(task, raw, reason, ctx, STRICT);
   // the activity appends a JSON-only line to the task's system prompt; the user message is the task's own
   const promptMatches = recorded === undefined || (recorded.user === prompt.user && recorded.system.startsWith(prompt.system));
   return { inputValid: input.success, promptMatches, fails: !lenient.valid, failsStrict: !strict.valid, issues: lenient.issues };

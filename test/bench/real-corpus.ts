@@ -24,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import type { LadderBudget } from '../../core/ladder.js';
+import type { LadderBudget } from '../../core/ladder/budget.js';
 import { RegistryConfig } from '../../core/registry.js';
 import { modelAttempts, taskResults, type ModelAttemptRow } from '../../db/schema.js';
 import { ROOT } from '../../infra/paths.js';
@@ -39,28 +39,26 @@ import { CASES_FILE, judgeToday, loadCases, scoreAgainstLabel, type RealCase } f
 
 const BENCH_DB = 'microtasks_bench_real';
 const POOLS = ['small', 'large'] as const;
-/** Every strategy this benchmark can name; which of them the checkout's ladder has is found at start. */
-const STRATEGIES = ['ladder', 'reask', 'reask-strict'] as const;
-type Strategy = (typeof STRATEGIES)[number];
+/**
+ * What this benchmark can run, each a ladder budget: the ladder; the ladder without the repair
+ * rules of real failures (ungrounded to null, stalls, candidate spans, non-critical to null) as it
+ * was before them, and without the first of them alone; the fair and the strict re-ask.
+ */
+const NEW_RULES = ['ungroundedToNull', 'stalls', 'candidateSpans', 'nonCriticalToNull'] as const;
+const BUDGETS = {
+  ladder: { strategy: 'ladder' },
+  'ladder-before': { strategy: 'ladder', ablate: NEW_RULES },
+  'ladder-no-null': { strategy: 'ladder', ablate: ['ungroundedToNull'] },
+  reask: { strategy: 'reask' },
+  'reask-strict': { strategy: 'reask-strict' },
+} satisfies Record<string, Partial<LadderBudget>>;
+const STRATEGIES = Object.keys(BUDGETS) as (keyof typeof BUDGETS)[];
+type Strategy = keyof typeof BUDGETS;
 type Outcome = 'valid' | 'partial' | 'failed';
 /** the rung whose output was valid; `deterministic`: the first output, fixed without a call; `as-is`: the first output passes today */
 type Rung = 'as-is' | 'deterministic' | ModelAttemptRow['kind'];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/**
- * The strategies `LadderBudget.strategy` takes in this checkout. The union is a type only, so its
- * members are read from the ladder's source: a name it lacks would silently run as another.
- */
-function strategiesOfThisCheckout(): Strategy[] {
-  const dir = path.join(ROOT, 'core');
-  const source = fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith('ladder') && f.endsWith('.ts'))
-    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-    .join('\n');
-  return STRATEGIES.filter((s) => source.includes(`'${s}'`));
-}
 
 interface Options {
   strategies: Strategy[];
@@ -82,16 +80,9 @@ function options(): Options {
       file: { type: 'string', default: CASES_FILE },
     },
   });
-  const known = strategiesOfThisCheckout();
-  const strategies = (values.strategies?.split(',').map((s) => s.trim()).filter(Boolean) ?? known) as Strategy[];
-  const unknown = strategies.filter((s) => !known.includes(s));
-  if (unknown.length > 0) {
-    const later = unknown.filter((s) => (STRATEGIES as readonly string[]).includes(s));
-    throw new Error(
-      `--strategies: ${unknown.join(', ')} not known to this checkout's ladder (core/ladder*.ts has ${known.join(', ')})` +
-        (later.length > 0 ? `; ${later.join(', ')} arrives with the ladder rewrite` : ''),
-    );
-  }
+  const strategies = (values.strategies?.split(',').map((s) => s.trim()).filter(Boolean) ?? ['ladder', 'reask', 'reask-strict']) as Strategy[];
+  const unknown = strategies.filter((s) => !STRATEGIES.includes(s));
+  if (unknown.length > 0) throw new Error(`--strategies: ${unknown.join(', ')} unknown; use some of ${STRATEGIES.join(', ')}`);
   if (new Set(strategies).size !== strategies.length || strategies.length === 0) throw new Error('--strategies: name each strategy once');
   const cases = values.cases === undefined ? undefined : Number(values.cases);
   if (cases !== undefined && !(Number.isInteger(cases) && cases > 0)) throw new Error(`--cases: a positive whole number, not ${values.cases}`);
@@ -207,7 +198,7 @@ async function measure(bench: Harness, proxy: ReplayFirstProxy, c: RealCase, str
   const handle = await bench.env.client.workflow.start<typeof runTask>('runTask', {
     taskQueue: ORCHESTRATION_QUEUE,
     workflowId,
-    args: [{ task: c.task, input: c.input, context: c.context as NonNullable<Parameters<typeof runTask>[0]['context']>, budget: { strategy } as Partial<LadderBudget> }],
+    args: [{ task: c.task, input: c.input, context: c.context as NonNullable<Parameters<typeof runTask>[0]['context']>, budget: BUDGETS[strategy] as Partial<LadderBudget> }],
   });
   await handle.result().catch(() => undefined); // a failed micro-task is an outcome, read from its rows
   const wallMs = Date.now() - started;

@@ -25,6 +25,7 @@ import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/ex
 import { ticketTriage } from '../../pipelines/ticket-triage/index.js';
 import { invoiceOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import type { ChatBody, ScriptedModelServer, ScriptedReply } from '../support/scripted-model.js';
+import type { Strategy } from '../../core/ladder/budget.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -185,11 +186,13 @@ function guard(id: string, f: () => ScriptedReply): ScriptedReply {
 }
 
 /**
- * Scripts one case onto the server. `ladder`: the first output, then `respond` per rung.
- * `reask`: the first output, then for every re-ask what the same model answers when the ladder
- * regenerates with the issues as feedback: one simulated model for both strategies.
+ * Scripts one case onto the server. `ladder` and the fair `reask`: the first output, then
+ * `respond` per rung (a re-ask is answered as the ladder's regeneration, its escalation and
+ * continuation as the ladder's). `reask-strict`: the first output, then for every re-ask what the
+ * same model answers when the ladder regenerates with the issues as feedback: one simulated model
+ * for every strategy.
  */
-export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy: 'ladder' | 'reask'): void {
+export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy: Strategy): void {
   const format = getMicroTask(c.task).formatName;
   const { content, finishReason } = c.first;
   server.script(format, finishReason === 'length' ? cut(content) : { content, ...(finishReason ? { finishReason } : {}) });
@@ -199,7 +202,7 @@ export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy:
       const rung = rungOf(c.task, body, (calls.get('escalate') ?? 0) > 0);
       const nth = calls.get(rung) ?? 0;
       calls.set(rung, nth + 1);
-      if (strategy === 'reask') return c.respond(body, 'regenerate', nth);
+      if (strategy === 'reask-strict') return c.respond(body, 'regenerate', nth);
       const reply = c.respond(body, rung, nth);
       return rung === 'escalate' ? asRepairAnswer(body, reply) : reply;
     });
