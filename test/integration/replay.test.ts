@@ -12,9 +12,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { FAN_OUT_POOL_PATCH } from '../../workflows/pipeline.js';
+import { bundleWithPatchesForced } from '../support/patches-forced.js';
 
 const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
+const historyOf = (name: string): unknown => JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
 
 const RECORDED: Record<string, string> = {
   // today: generate, repair, then a targeted repair on large
@@ -52,4 +55,35 @@ describe('runs recorded before the ladder changed', () => {
       await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, history, name)).rejects.toThrow(/nondeterminism/i);
     });
   }
+});
+
+/**
+ * document-summary-fanout-batches was recorded by test/fixtures/record-fanout-history.ts on commit
+ * b17941d, when a fan-out ran in fixed batches: five parts on a pool of four, part 1 answering
+ * last, so part 5 was scheduled in the workflow task after part 1 ended. On a pool it is scheduled
+ * in the task after the first of parts 2-4 ends, as in document-summary-fanout-pool, recorded by the
+ * same script on the pool. The code with FAN_OUT_POOL_PATCH forced on is today's code as it would
+ * be without that guard.
+ */
+describe('a fan-out recorded in fixed batches, before the pool', () => {
+  let forced: string;
+  beforeAll(async () => {
+    forced = (await bundleWithPatchesForced([FAN_OUT_POOL_PATCH])).code;
+  });
+
+  it('replays its batches on today\'s code, which finds no patch marker in it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('document-summary-fanout-batches'))).resolves.toBeUndefined();
+  });
+
+  it('replays the same run recorded on the pool on today\'s code', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('document-summary-fanout-pool'))).resolves.toBeUndefined();
+  });
+
+  it('fails with a nondeterminism error on the code with the pool unguarded', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('document-summary-fanout-batches'))).rejects.toThrow(/nondeterminism/i);
+  });
+
+  it('the code with the pool unguarded replays the run recorded on the pool: only the batches trip it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('document-summary-fanout-pool'))).resolves.toBeUndefined();
+  });
 });
