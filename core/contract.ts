@@ -70,8 +70,13 @@ export interface StepDefinition<PI> {
   task: MicroTask<any, any>;
   /** builds the task input; for a fan-out step, once per item */
   input: (state: StepState<PI>, item?: unknown, index?: number) => unknown;
+  /** for a fan-out step, once per item */
   context?: (state: StepState<PI>, item?: unknown) => ContextBlock[];
-  /** fan-out: the task runs once per item, in parallel; the step's result is the list of outputs */
+  /**
+   * fan-out: the task runs once per item, up to the pool's concurrency at once; the step's result
+   * is the list of outputs, and it fails when an item fails (no item starts after that). Called
+   * once per step: an item carries what its input and context need, so they compute nothing per item.
+   */
   forEach?: (state: StepState<PI>) => readonly unknown[];
 }
 

@@ -1,7 +1,8 @@
-import { ApplicationFailure, defineQuery, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, log, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
+import { inBatches, pooled } from '../core/fan-out.js';
 import { FailureTypes } from '../core/failures.js';
 import { budgetOf, type LadderBudget } from '../core/ladder/budget.js';
 import { rulesFrom, type LadderRules } from '../core/ladder/rules.js';
@@ -19,6 +20,12 @@ const SHADOW_PATCH = 'shadow-sampling';
 
 /** An input too large for every pool its first steps can go to is refused before any call. */
 const SIZE_PATCH = 'refuse-inputs-too-large';
+
+/**
+ * A fan-out step runs its items on a pool, the next as soon as one ends, and starts none after an
+ * item failed; runs started before it keep their fixed batches, which all run.
+ */
+export const FAN_OUT_POOL_PATCH = 'fan-out-pool';
 
 /** The run's ladder budget, and its rules as the patches in this run's history say, less those the budget ablates. */
 function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: LadderRules } {
@@ -257,19 +264,17 @@ async function executePipeline(
         return outcome;
       };
       // at most as many items at once as the pool serves, so queued calls are not mistaken for a pool with no worker;
-      // allSettled: every item finishes and is recorded before a failure ends the run
+      // the items in flight finish and are recorded before a failure ends the run
       const width = Math.max(1, registry.pools[step.task.pool]?.concurrency ?? registry.pools[registry.defaultPool]!.concurrency);
-      const settled: PromiseSettledResult<MicroTaskOutcome>[] = [];
-      for (let start = 0; start < items.length; start += width) {
-        const batch = items.slice(start, start + width);
-        settled.push(...(await Promise.allSettled(batch.map((item, k) => runOne(item, start + k)))));
-      }
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) {
+      // with no more items than the width both schedules start them all at once
+      const schedule = items.length > width && !patched(FAN_OUT_POOL_PATCH) ? inBatches : pooled;
+      const { settled, failed } = await schedule(items, width, runOne);
+      if (failed !== undefined) {
         sp.status = 'failed';
-        for (const s of settled) if (s.status === 'rejected' && s !== failed) addTotalsFromFailure(totals, s.reason);
-        addTotalsFromFailure(totals, failed.reason);
-        throw failed.reason;
+        for (const s of settled) if (s?.status === 'rejected') addTotalsFromFailure(totals, s.reason);
+        const notStarted = settled.filter((s) => s === undefined).length;
+        if (notStarted > 0) log.warn('fan-out stopped after a failed item', { step: step.id, failedItem: failed, notStarted });
+        throw (settled[failed] as PromiseRejectedResult).reason;
       }
       const outcomes = settled.map((s) => (s as PromiseFulfilledResult<MicroTaskOutcome>).value);
       const partial = outcomes.filter((o) => o.status === 'partial');

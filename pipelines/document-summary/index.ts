@@ -3,7 +3,7 @@ import { definePipeline, type ContextBlock } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
 import { chunkText } from './chunk.js';
 import { CombineSummariesOutput, combineSummaries, type CombineSummariesInput } from './combine-summaries.js';
-import { SummarizeChunkOutput, summarizeChunk, type SummarizeChunkInput } from './summarize-chunk.js';
+import { SummarizeChunkInput, SummarizeChunkOutput, summarizeChunk } from './summarize-chunk.js';
 
 export { chunkText } from './chunk.js';
 
@@ -29,6 +29,18 @@ function documentBlock(input: DocumentSummaryInput, parts: number): ContextBlock
   return { title: 'Document', facts: { title: input.title, parts } };
 }
 
+/** The document's parts as summarize-chunk takes them: chunked once, each knowing its place. */
+function documentParts(text: string): SummarizeChunkInput[] {
+  const chunks = chunkText(text, CHUNK_CHARS);
+  return chunks.map((chunk, i) => ({ text: chunk, part: i + 1, parts: chunks.length }));
+}
+
+function partOf(item: unknown): SummarizeChunkInput {
+  const part = SummarizeChunkInput.safeParse(item);
+  if (!part.success) throw new Error('summarize-chunk runs once per part: needs the part');
+  return part.data;
+}
+
 export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSummary>({
   name: 'document-summary',
   version: 1,
@@ -38,12 +50,10 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
     {
       id: 'parts',
       task: summarizeChunk,
-      forEach: ({ input }) => chunkText(input.text, CHUNK_CHARS),
-      input: ({ input }, item, index): SummarizeChunkInput => {
-        if (typeof item !== 'string' || index === undefined) throw new Error('summarize-chunk runs once per chunk: needs the chunk and its index');
-        return { text: item, part: index + 1, parts: chunkText(input.text, CHUNK_CHARS).length };
-      },
-      context: ({ input }) => [documentBlock(input, chunkText(input.text, CHUNK_CHARS).length)],
+      forEach: ({ input }) => documentParts(input.text),
+      input: (_, item): SummarizeChunkInput => partOf(item),
+      // without an item (the single prompt's shared facts) the parts are counted from the text
+      context: ({ input }, item) => [documentBlock(input, item === undefined ? documentParts(input.text).length : partOf(item).parts)],
     },
     {
       id: 'combined',

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerProductReview, documentSummaryOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import type { ChatBody } from '../support/scripted-model.js';
 
 let h: Harness;
 /** tasks whose model activity throws once after its call was recorded */
@@ -245,10 +246,14 @@ describe('the cost budget of a run', () => {
 describe('document-summary: chunks summarized in parallel, then combined', () => {
   const report = sample('document-summary', 'incident-report');
   const { parts, combined } = documentSummaryOutputs.incident;
-  const answerSummaries = () => {
+  /** the part a summarize-chunk request is for, from 1 */
+  const partOf = (body: ChatBody) => Number(/<part number="(\d+)"/.exec(body.messages[body.messages.length - 1]!.content)?.[1]);
+  /** each part's valid summary, after a delay or replaced by an error where `reply` says, and the combination */
+  const answerSummaries = (reply: (part: number) => { delayMs?: number } | { status: number; message: string } = () => ({})) => {
     h.model.otherwise('summarize_chunk', (body) => {
-      const part = Number(/<part number="(\d+)"/.exec(body.messages[body.messages.length - 1]!.content)?.[1]);
-      return { content: JSON.stringify(parts[part - 1] ?? { summary: `no part ${part}` }) };
+      const part = partOf(body);
+      const r = reply(part);
+      return 'status' in r ? r : { content: JSON.stringify(parts[part - 1] ?? { summary: `no part ${part}` }), ...r };
     });
     h.model.otherwise('combine_summaries', { content: JSON.stringify(combined) });
   };
@@ -270,9 +275,44 @@ describe('document-summary: chunks summarized in parallel, then combined', () =>
     const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
     expect(failure.type).toBe('CostBudgetExceeded');
     const { attempts, tasks } = await h.rows(workflowId);
-    // one chunk's call started; the others waited for it, saw the budget spent and started none
+    // one chunk's call started; the others in flight waited for it, saw the budget spent and started
+    // none; their failure kept part 5 from starting at all
     expect(attempts).toHaveLength(1);
-    expect(tasks.filter((t) => t.status === 'failed')).toHaveLength(parts.length - 1);
+    expect(tasks.filter((t) => t.status === 'failed').map((t) => t.itemIndex).sort()).toEqual([1, 2, 3]);
+    expect(tasks.map((t) => t.itemIndex)).not.toContain(4);
+  });
+
+  // the test pool serves four calls at once, and the report has five parts
+  it('starts the next part as soon as one ends: a slow part holds up none of the others', async () => {
+    answerSummaries((part) => ({ delayMs: part === 1 ? 2000 : 100 }));
+    const { workflowId, result } = await h.run('document-summary', report);
+    expect(result.status).toBe('completed');
+    const started = h.model.requestsFor('summarize_chunk').map(partOf);
+    expect(started.slice(0, 4).sort()).toEqual([1, 2, 3, 4]);
+    expect(started[4]).toBe(5);
+    // part 5 started when one of parts 2-4 ended, so it was done long before part 1
+    const done = (await h.rows(workflowId)).tasks.filter((t) => t.task === 'summarize-chunk').map((t) => t.itemIndex);
+    expect(done.indexOf(4)).toBeLessThan(done.indexOf(0));
+  });
+
+  it('starts no part after one has failed; the parts in flight finish and keep their rows', async () => {
+    answerSummaries((part) => (part === 2 ? { status: 400, message: 'scripted: part 2 refused' } : { delayMs: part === 1 ? 1500 : 600 }));
+    const workflowId = await h.start('document-summary', report);
+    const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
+    expect(failure.type).toBe('MicroTaskFailed');
+    expect(failure.message).toContain('step parts[1]');
+    const { attempts, tasks, run } = await h.rows(workflowId);
+    expect(tasks.map((t) => [t.itemIndex, t.status]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [0, 'valid'],
+      [1, 'failed'],
+      [2, 'valid'],
+      [3, 'valid'],
+    ]);
+    expect(h.model.requestsFor('summarize_chunk').map(partOf)).not.toContain(5);
+    expect(attempts.some((a) => a.task === 'combine-summaries')).toBe(false);
+    // the failed part's calls count in the run's totals beside those of the parts that finished
+    expect(run?.status).toBe('failed');
+    expect(run?.attempts).toBe(attempts.length);
   });
 
   it('completes on a budget just above what the run really spends', async () => {

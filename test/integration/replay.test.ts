@@ -5,24 +5,25 @@
  * The histories in test/fixtures/histories were recorded with the harness on commit a47f2b6,
  * before a failed repair went up the pools, loops were read as runaway, cross-field checks opened
  * their other fields and enum spellings were fixed without a call; each run made the decision
- * that today's code would make differently (the attempts are listed below). With the patches
- * forced on, the product-review one fails with a nondeterminism error; the Swiss invoice keeps
- * the same sequence of commands, and Temporal compares commands, not their arguments. The ticket
+ * that today's code would make differently (the attempts are listed below). The ticket
  * history was recorded on 8a2de64 (test/fixtures/record-ladder-history.ts), before an ungrounded
  * nullable field became null without a call: today's rules would issue one call where it has three.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ContextBlock } from '../../core/contract.js';
 import { budgetOf } from '../../core/ladder/budget.js';
 import { initialState, step, type CallResult, type LadderEnv } from '../../core/ladder/machine.js';
-import { CURRENT_RULES, rulesFrom, type LadderRules } from '../../core/ladder/rules.js';
+import { CURRENT_RULES, LADDER_PATCHES, rulesFrom, type LadderRules } from '../../core/ladder/rules.js';
 import type { RegistrySnapshot } from '../../core/registry.js';
 import { getMicroTask } from '../../pipelines/index.js';
+import { FAN_OUT_POOL_PATCH } from '../../workflows/pipeline.js';
+import { bundleWithPatchesForced } from '../support/patches-forced.js';
 
 const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
+const historyOf = (name: string): unknown => JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8'));
 
 const RECORDED: Record<string, string> = {
   // today: generate, repair, then a targeted repair on large
@@ -109,4 +110,47 @@ describe('runs recorded before the ladder changed', () => {
       await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, history, name)).rejects.toThrow(/nondeterminism/i);
     });
   }
+});
+
+/**
+ * document-summary-fanout-batches was recorded by test/fixtures/record-fanout-history.ts on commit
+ * b17941d, when a fan-out ran in fixed batches: five parts on a pool of four, part 1 answering
+ * last, so part 5 was scheduled in the workflow task after part 1 ended. On a pool it is scheduled
+ * in the task after the first of parts 2-4 ends, as in document-summary-fanout-pool, recorded by the
+ * same script on the pool. The code with FAN_OUT_POOL_PATCH forced on is today's code as it would
+ * be without that guard.
+ */
+describe('a fan-out recorded in fixed batches, before the pool', () => {
+  let forced: string;
+  beforeAll(async () => {
+    forced = (await bundleWithPatchesForced([FAN_OUT_POOL_PATCH])).code;
+  });
+
+  it('replays its batches on today\'s code, which finds no patch marker in it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('document-summary-fanout-batches'))).resolves.toBeUndefined();
+  });
+
+  it('replays the same run recorded on the pool on today\'s code', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('document-summary-fanout-pool'))).resolves.toBeUndefined();
+  });
+
+  it('fails with a nondeterminism error on the code with the pool unguarded', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('document-summary-fanout-batches'))).rejects.toThrow(/nondeterminism/i);
+  });
+
+  it('the code with the pool unguarded replays the run recorded on the pool: only the batches trip it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('document-summary-fanout-pool'))).resolves.toBeUndefined();
+  });
+});
+
+/** The ticket history on the code with the null rule unguarded: its one call where the history has three trips the replay. */
+describe('a ticket run recorded before an ungrounded nullable field became null', () => {
+  let forced: string;
+  beforeAll(async () => {
+    forced = (await bundleWithPatchesForced([LADDER_PATCHES.ungroundedToNull])).code;
+  });
+
+  it('fails with a nondeterminism error on the code with the null rule unguarded', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('task-ticket-invented-product-repaired-twice'))).rejects.toThrow(/nondeterminism/i);
+  });
 });
