@@ -379,6 +379,8 @@ function on(call: Call, spec: CaseSpec): CorpusCase {
 
 const VALID = (fixedBy: Exclude<FixedBy, null>) => ({ outcome: 'valid' as const, fixedBy });
 const FAILED = { outcome: 'failed' as const, fixedBy: null };
+/** A value the check cannot find in the input, at a field that may be null: set to null without a call and flagged for a person. */
+const NULLED = { outcome: 'partial' as const, fixedBy: null };
 
 // ---------------------------------------------------------------------------------------------
 // The corpus
@@ -790,21 +792,21 @@ const fieldsCases: CorpusCase[] = [
     forms: ['grounding'],
     first: { content: json({ ...FLD_SHIPPING, product: 'Nimbus Enterprise' }) },
     good: FLD_SHIPPING,
-    expected: VALID('repair'),
+    expected: NULLED,
   }),
   on(FLD_B, {
     id: 'fields-billing-action-paraphrased',
     forms: ['grounding'],
     first: { content: json({ ...FLD_BILLING, requestedAction: 'Refund the duplicate $119 charge' }) },
     good: FLD_BILLING,
-    expected: VALID('repair'),
+    expected: NULLED,
   }),
   on(FLD_T, {
     id: 'fields-technical-amount-invented',
     forms: ['grounding'],
     first: { content: json({ ...FLD_TECH, amount: '$0.00' }) },
     good: FLD_TECH,
-    expected: VALID('repair'),
+    expected: NULLED,
   }),
   on(FLD_S, {
     id: 'fields-shipping-missing-amount',
@@ -825,7 +827,7 @@ const fieldsCases: CorpusCase[] = [
     forms: ['wrong-type'],
     first: { content: json({ ...FLD_BILLING, orderId: 582214 }) },
     good: FLD_BILLING,
-    expected: VALID('repair'),
+    expected: NULLED,
   }),
 ];
 
