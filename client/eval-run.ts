@@ -20,7 +20,7 @@ import { createDb, createPool } from '../db/client.js';
 import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';
 import { up } from '../infra/stack.js';
 import { SINGLE_PROMPT_STEP } from '../core/single-prompt.js';
-import { ORCHESTRATION_QUEUE } from '../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../config/load.js';
 import { runPipeline } from '../workflows/pipeline.js';
 
 export class ConfigsError extends Error {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { migrateDatabase } from '../db/migrate.js';
-import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../workers/config.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import { DATA_DIR, ROOT } from './paths.js';
 import { startPostgres, stopPostgres } from './postgres.js';
 import { ensureSearchAttributes, startTemporal, stopTemporal, TEMPORAL_UI_PORT } from './temporal.js';
@@ -68,7 +68,7 @@ function modelServer(cmd: 'start' | 'stop' | 'status', pool: string): boolean {
   return res.status === 0;
 }
 
-const CODE_DIRS = ['core', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
+const CODE_DIRS = ['core', 'config', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
 
 /**
  * What a worker runs: the project's source, the registry and the lockfile. A worker started on

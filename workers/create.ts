@@ -11,14 +11,14 @@ import { recordPrices } from '../activities/records.js';
 import type { RegistrySnapshot } from '../core/registry.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from './config.js';
+import { apiKeyOf, loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
 export interface CreateWorkersOptions {
   /** a module that exports `pipelines`: an array of definePipeline(...) results */
   pipelinesModule: string | URL;
-  /** the model registry file; default MODEL_REGISTRY, else the shipped infra/models.json */
+  /** the model registry file; default MODEL_REGISTRY, else the shipped config/models.json */
   registry?: string;
   /** prefixes every task queue: the orchestration queue becomes `<prefix>pipelines` */
   taskQueuePrefix?: string;

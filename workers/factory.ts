@@ -6,7 +6,7 @@ import { createRecordActivities } from '../activities/records.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
 import { getMicroTask } from '../pipelines/index.js';
-import { ORCHESTRATION_QUEUE } from './config.js';
+import { ORCHESTRATION_QUEUE } from '../config/load.js';
 import { workflowEntryWith } from './user-pipelines.js';
 
 /**

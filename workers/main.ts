@@ -4,7 +4,7 @@ import { recordPrices } from '../activities/records.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { microTasks } from '../pipelines/index.js';
-import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
+import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
 import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 

@@ -2,7 +2,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, ConfigError, loadConfig } from './config.js';
+import { apiKeyOf, ConfigError, loadConfig } from '../config/load.js';
 import { createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 

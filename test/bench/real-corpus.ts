@@ -29,7 +29,7 @@ import { RegistryConfig } from '../../core/registry.js';
 import { modelAttempts, taskResults, type ModelAttemptRow } from '../../db/schema.js';
 import { ROOT } from '../../infra/paths.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
-import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../../config/load.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import type { runTask } from '../../workflows/pipeline.js';
 import { freshDatabase } from '../support/database.js';

@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../infra/paths.js';
-import { loadRegistry } from '../../workers/config.js';
+import { DEFAULT_REGISTRY, loadRegistry } from '../../config/load.js';
 import { sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   h = await startHarness({
     adjust: (r) => {
       // the shipped routing: which tasks start on which pool
-      r.routes = { ...loadRegistry(path.join(ROOT, 'infra', 'models.json'), {}).routes };
+      r.routes = { ...loadRegistry(DEFAULT_REGISTRY, {}).routes };
       for (const [name, pool] of Object.entries(r.pools)) {
         const server = servers[name as 'small' | 'large'];
         pool.baseUrl = server.baseUrl;

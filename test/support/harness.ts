@@ -8,7 +8,7 @@ import type { ModelActivityDeps } from '../../activities/model.js';
 import { RegistryConfig, snapshotOf, type RegistrySnapshot } from '../../core/registry.js';
 import { createDb, createPool, type Db } from '../../db/client.js';
 import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
-import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../../config/load.js';
 import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
 import { runPipeline, runTask, type RunPipelineInput, type RunTaskInput } from '../../workflows/pipeline.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';

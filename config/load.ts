@@ -1,12 +1,15 @@
 /** The one place that reads process.env and the registry file; everything below gets parsed values. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RegistryConfig, snapshotOf, type PoolConfig, type RegistrySnapshot } from '../core/registry.js';
 import { databaseUrl } from '../infra/postgres.js';
-import { ROOT } from '../infra/paths.js';
 
 export const ORCHESTRATION_QUEUE = 'pipelines';
+
+/** The shipped model registry: the local llama.cpp pools of the dev stack. */
+export const DEFAULT_REGISTRY = fileURLToPath(new URL('./models.json', import.meta.url));
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -51,7 +54,7 @@ export function loadRegistry(file: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const registryPath = path.resolve(env.MODEL_REGISTRY ?? path.join(ROOT, 'infra', 'models.json'));
+  const registryPath = path.resolve(env.MODEL_REGISTRY ?? DEFAULT_REGISTRY);
   const registry = loadRegistry(registryPath, env);
   const uiPort = env.TEMPORAL_UI_PORT ?? '8233';
   return {
