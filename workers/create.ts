@@ -11,7 +11,8 @@ import { recordPrices } from '../activities/records.js';
 import type { RegistrySnapshot } from '../core/registry.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
+import { apiKeyOf, readEnv } from '../config/env.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
@@ -45,7 +46,8 @@ function withQueuePrefix(snapshot: RegistrySnapshot, prefix: string): RegistrySn
 
 export async function createWorkers(o: CreateWorkersOptions): Promise<Workers> {
   const modulePath = o.pipelinesModule instanceof URL ? fileURLToPath(o.pipelinesModule) : path.resolve(o.pipelinesModule);
-  const config = loadConfig({ ...process.env, ...(o.registry ? { MODEL_REGISTRY: o.registry } : {}), PIPELINES_MODULE: modulePath });
+  const env = readEnv();
+  const config = loadConfig({ ...env, registryPath: o.registry ? path.resolve(o.registry) : env.registryPath, pipelinesModule: modulePath });
   const list = await loadPipelinesModule(modulePath);
   const prefix = o.taskQueuePrefix ?? '';
   const snapshot = withQueuePrefix(config.snapshot, prefix);

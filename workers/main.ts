@@ -4,12 +4,14 @@ import { recordPrices } from '../activities/records.js';
 import { createDb, createPool } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { microTasks } from '../pipelines/index.js';
+import { readEnv } from '../config/env.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
 import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const env = readEnv();
+  const config = loadConfig(env);
   if (config.pipelinesModule) await loadPipelinesModule(config.pipelinesModule);
   // a route for a task no pipeline has is a typo that would silently route nothing
   for (const key of ['routes', 'shadow'] as const) {
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     db: createDb(pool),
     registry: () => config.snapshot,
+    identity: env.workerIdentity,
     ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule }) } : {}),
   });
   console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pipeline } from '../core/contract.js';
 import { registerPipelines } from '../pipelines/index.js';
 import { CACHE_DIR } from '../infra/paths.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/env.js';
 
 const PIPELINES_INDEX = fileURLToPath(new URL('../pipelines/index.ts', import.meta.url));
 

@@ -8,7 +8,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../infra/paths.js';
-import { DEFAULT_REGISTRY, loadRegistry } from '../../config/load.js';
+import { DEFAULT_REGISTRY } from '../../config/env.js';
+import { loadRegistry } from '../../config/load.js';
 import { sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
