@@ -9,6 +9,8 @@ export * from './define.js';
 // workers (the dev stack's services are in `microtask-pipelines/dev`)
 export { createWorkers, type CreateWorkersOptions, type Workers } from './workers/create.js';
 export { RegistryConfig } from './core/registry.js';
+/** the one migrate step of a deployment, run before its workers start; workers refuse a database that is behind */
+export { migrateDatabase } from './db/migrate.js';
 
 // starting pipelines
 export { connectPipelines, type PipelineClient, type StartOptions } from './client/api.js';

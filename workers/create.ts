@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { recordPrices } from '../activities/records.js';
+import { apiKeyOf, readEnv, withoutPassword } from '../config/env.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import type { RegistrySnapshot } from '../core/registry.js';
 import { createDb, createPool } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, readEnv } from '../config/env.js';
-import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
+import { assertMigrated } from '../db/migrate.js';
 import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
@@ -53,8 +53,12 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Workers> {
   const snapshot = withQueuePrefix(config.snapshot, prefix);
   const unknownPools = (o.pools ?? []).filter((p) => !Object.hasOwn(config.registry.pools, p));
   if (unknownPools.length > 0) throw new Error(`unknown pool(s) ${unknownPools.join(', ')}; the registry has ${Object.keys(config.registry.pools).join(', ')}`);
-  await migrateDatabase(config.databaseUrl);
   const pg = createPool(config.databaseUrl);
+  // migrated by the deploy's migrate step (migrateDatabase), or by startServices in development
+  await assertMigrated(pg, withoutPassword(config.databaseUrl)).catch(async (err: unknown) => {
+    await pg.end();
+    throw err;
+  });
   const db = createDb(pg);
   await recordPrices(db, snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

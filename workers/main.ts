@@ -1,11 +1,11 @@
 /** The orchestration worker: runs pipeline workflows and their persistence. */
 import { NativeConnection } from '@temporalio/worker';
 import { recordPrices } from '../activities/records.js';
-import { createDb, createPool } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { microTasks } from '../pipelines/index.js';
-import { readEnv } from '../config/env.js';
+import { readEnv, withoutPassword } from '../config/env.js';
 import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
+import { createDb, createPool } from '../db/client.js';
+import { assertMigrated } from '../db/migrate.js';
+import { microTasks } from '../pipelines/index.js';
 import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
@@ -18,8 +18,9 @@ async function main(): Promise<void> {
     const unknown = Object.keys(config.registry[key]).filter((t) => t !== '*' && !Object.hasOwn(microTasks, t));
     if (unknown.length > 0) throw new Error(`${config.registryPath}: ${key} name no micro-task: ${unknown.join(', ')}; known: ${Object.keys(microTasks).join(', ')}`);
   }
-  await migrateDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl);
+  // the migrate step (npm run db:migrate) runs once per deploy, before the workers start
+  await assertMigrated(pool, withoutPassword(config.databaseUrl));
   await recordPrices(createDb(pool), config.snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createOrchestrationWorker({

@@ -1,9 +1,9 @@
 /** A model-pool worker: `tsx workers/pool.ts <pool>`; serves that pool's task queue only. */
 import { NativeConnection } from '@temporalio/worker';
-import { createDb, createPool } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, ConfigError, readEnv } from '../config/env.js';
+import { apiKeyOf, ConfigError, readEnv, withoutPassword } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
+import { createDb, createPool } from '../db/client.js';
+import { assertMigrated } from '../db/migrate.js';
 import { createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   if (!poolName) throw new ConfigError(`name the pool to serve: tsx workers/pool.ts <${Object.keys(config.registry.pools).join('|')}> (or POOL=...)`);
   const poolConfig = config.registry.pools[poolName];
   if (!poolConfig) throw new ConfigError(`unknown pool "${poolName}" in ${config.registryPath}; known pools: ${Object.keys(config.registry.pools).join(', ')}`);
-  await migrateDatabase(config.databaseUrl);
   const pgPool = createPool(config.databaseUrl);
+  await assertMigrated(pgPool, withoutPassword(config.databaseUrl));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createPoolWorker({
     connection,
