@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const SchemaMode = z.enum(['json_schema', 'json_object', 'prompt']);
 export type SchemaMode = z.infer<typeof SchemaMode>;
 
-export const EndpointKind = z.enum(['vllm', 'ollama', 'llamacpp', 'openai', 'scripted', 'other']);
+/** The server behind a pool's OpenAI-compatible URL; it picks the request field that carries the JSON schema (core/guided-decoding.ts). */
+export const EndpointKind = z.enum(['openai', 'vllm', 'ollama', 'llamacpp']);
 export type EndpointKind = z.infer<typeof EndpointKind>;
 
 /** Price of a pool: list price per 1M tokens, or an hourly cost and a measured throughput from which one is derived. */
@@ -27,7 +28,8 @@ export const PoolConfig = z.strictObject({
   /** the name of the environment variable that holds the API key; the key itself never enters config or history */
   apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
   model: z.string().min(1),
-  kind: EndpointKind.default('other'),
+  /** `openai` (the default) sends the schema as OpenAI's `response_format`, which most OpenAI-compatible servers read */
+  kind: EndpointKind.default('openai'),
   schemaMode: SchemaMode.default('json_schema'),
   taskQueue: z.string().min(1).optional(),
   contextWindow: z.number().int().positive(),

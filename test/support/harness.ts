@@ -59,7 +59,7 @@ export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryCon
       small: {
         baseUrl,
         model: 'scripted-small',
-        kind: 'scripted',
+        kind: 'openai',
         contextWindow: 8192,
         concurrency: 4,
         timeoutSeconds: 10,
@@ -69,7 +69,7 @@ export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryCon
       large: {
         baseUrl,
         model: 'scripted-large',
-        kind: 'scripted',
+        kind: 'openai',
         contextWindow: 32768,
         concurrency: 4,
         timeoutSeconds: 10,
