@@ -11,7 +11,6 @@ export interface ProbeResult {
   declaredMode: SchemaMode;
   effectiveMode: SchemaMode;
   schemaEnforced: boolean;
-  reportsUsage: boolean;
   detail: string;
 }
 
@@ -29,7 +28,7 @@ const PROBE_SCHEMA = {
  */
 export async function probeEndpoint(client: ChatClient, pool: PoolConfig): Promise<ProbeResult> {
   if (pool.schemaMode !== 'json_schema') {
-    return { declaredMode: pool.schemaMode, effectiveMode: pool.schemaMode, schemaEnforced: false, reportsUsage: true, detail: 'no guided decoding declared; not probed' };
+    return { declaredMode: pool.schemaMode, effectiveMode: pool.schemaMode, schemaEnforced: false, detail: 'no guided decoding declared; not probed' };
   }
   const guided = guidedDecodingFields(pool.kind, 'json_schema', { name: 'probe', schema: PROBE_SCHEMA });
   const res = (await client.chat.completions.create({
@@ -50,12 +49,10 @@ export async function probeEndpoint(client: ChatClient, pool: PoolConfig): Promi
     word = undefined;
   }
   const enforced = word === 'alpha' || word === 'beta';
-  const reportsUsage = typeof res.usage?.prompt_tokens === 'number';
   return {
     declaredMode: 'json_schema',
     effectiveMode: enforced ? 'json_schema' : 'prompt',
     schemaEnforced: enforced,
-    reportsUsage,
     detail: enforced
       ? `schema held the answer to ${JSON.stringify(word)} against the prompt`
       : `${Object.keys(guided).join(', ')} was ignored (answer ${JSON.stringify(text.slice(0, 80))}); the schema goes into the prompt and the output is parsed leniently`,
@@ -71,13 +68,13 @@ export async function probeOnce(db: Db, client: ChatClient, pool: PoolConfig, lo
     .where(and(eq(endpointProbes.endpoint, endpoint), eq(endpointProbes.model, pool.model), eq(endpointProbes.kind, pool.kind), eq(endpointProbes.declaredMode, pool.schemaMode)));
   if (found[0]) {
     const f = found[0];
-    return { declaredMode: pool.schemaMode, effectiveMode: f.effectiveMode as SchemaMode, schemaEnforced: f.schemaEnforced, reportsUsage: f.reportsUsage, detail: f.detail };
+    return { declaredMode: pool.schemaMode, effectiveMode: f.effectiveMode as SchemaMode, schemaEnforced: f.schemaEnforced, detail: f.detail };
   }
   const result = await probeEndpoint(client, pool);
   log(`probed ${endpoint} (${pool.model}, ${pool.kind}): ${result.detail}`);
   await db
     .insert(endpointProbes)
-    .values({ endpoint, model: pool.model, kind: pool.kind, declaredMode: pool.schemaMode, schemaEnforced: result.schemaEnforced, effectiveMode: result.effectiveMode, reportsUsage: result.reportsUsage, detail: result.detail })
+    .values({ endpoint, model: pool.model, kind: pool.kind, declaredMode: pool.schemaMode, schemaEnforced: result.schemaEnforced, effectiveMode: result.effectiveMode, detail: result.detail })
     .onConflictDoNothing();
   return result;
 }

@@ -33,7 +33,6 @@ export const PoolConfig = z.strictObject({
   schemaMode: SchemaMode.default('json_schema'),
   taskQueue: z.string().min(1).optional(),
   contextWindow: z.number().int().positive(),
-  quantization: z.string().optional(),
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),

@@ -173,7 +173,6 @@ export const endpointProbes = pgTable(
     /** true when the endpoint held the output to the schema against the prompt's wish */
     schemaEnforced: boolean('schema_enforced').notNull(),
     effectiveMode: text('effective_mode').notNull(),
-    reportsUsage: boolean('reports_usage').notNull(),
     detail: text('detail').notNull(),
     probedAt: timestamp('probed_at', { withTimezone: true }).notNull().defaultNow(),
   },

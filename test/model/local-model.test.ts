@@ -46,7 +46,7 @@ describe('a shipped pipeline on the real local model', () => {
   it('finds by probing that the server enforces the JSON schema', async () => {
     for (const pool of ['small', 'large'] as const) {
       const { rows } = await h.pgPool.query('select * from endpoint_probes where endpoint = $1 and model = $2', [h.registry.pools[pool]!.endpoint, servers[pool].model]);
-      expect(rows[0], pool).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', reports_usage: true });
+      expect(rows[0], pool).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', kind: 'llamacpp' });
     }
   });
 
