@@ -168,6 +168,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
       const ctx = Context.current();
       const info = ctx.info;
+      // recorded under the wrong pool, a call would be priced and routed on in analytics as that pool's
+      if (req.pool !== poolName) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.misroutedCall,
+          message: `a call routed to pool ${req.pool} reached a worker of pool ${poolName} on task queue ${poolInfo.taskQueue}; the workflow's registry and this worker's disagree`,
+          nonRetryable: true,
+        });
+      }
       let task: MicroTask<any, any>;
       try {
         task = deps.getTask(req.task);

@@ -62,10 +62,16 @@ export const RegistryConfig = z
   })
   .superRefine((r, ctx) => {
     if (!(r.defaultPool in r.pools)) ctx.addIssue({ code: 'custom', path: ['defaultPool'], message: `no pool named "${r.defaultPool}"` });
+    const queues = new Map<string, string>();
     for (const [name, p] of Object.entries(r.pools)) {
       if (p.escalateTo !== undefined && !(p.escalateTo in r.pools)) {
         ctx.addIssue({ code: 'custom', path: ['pools', name, 'escalateTo'], message: `no pool named "${p.escalateTo}"` });
       }
+      // a call routed to one pool must reach that pool's workers only
+      const queue = taskQueueOf(name, p);
+      const other = queues.get(queue);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['pools', name, 'taskQueue'], message: `task queue "${queue}" is pool "${other}"'s already` });
+      queues.set(queue, name);
     }
     for (const [task, pool] of Object.entries(r.routes)) {
       if (!Object.hasOwn(r.pools, pool)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });

@@ -79,3 +79,13 @@ describe('a pool API key', () => {
     expect(() => apiKeyOf({ apiKeyEnv: 'GPU_KEY' }, {})).toThrow(/names GPU_KEY, but that variable is not set/);
   });
 });
+
+describe('task queues of the registry', () => {
+  it('refuses two pools on one task queue, where a call for one would reach the other', () => {
+    const shipped = JSON.parse(fs.readFileSync(DEFAULT_REGISTRY, 'utf8')) as { pools: Record<string, Record<string, unknown>> };
+    shipped.pools.large!.taskQueue = 'model-small';
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'registry-')), 'models.json');
+    fs.writeFileSync(file, JSON.stringify(shipped));
+    expect(() => loadRegistry(file)).toThrow(/pools.large.taskQueue: task queue "model-small" is pool "small"'s already/);
+  });
+});
