@@ -1,15 +1,16 @@
 /**
  * The public API of microtask-pipelines: `microtask-pipelines/define` for what a pipelines module
- * defines (it runs in workflow code too), and this module for running workers and starting
- * pipelines as well. Nothing outside these two modules is part of the contract. See README,
- * "Your own pipelines".
+ * defines (it runs in workflow code too), this module for running workers and starting pipelines
+ * as well, and `microtask-pipelines/dev` for the dev stack's services. Nothing outside these three
+ * modules is part of the contract. See README, "Your own pipelines".
  */
 export * from './define.js';
 
-// workers and the stack's services
+// workers (the dev stack's services are in `microtask-pipelines/dev`)
 export { createWorkers, type CreateWorkersOptions, type Workers } from './workers/create.js';
 export { RegistryConfig } from './core/registry.js';
-export { up as startServices, down as stopServices } from './infra/stack.js';
+/** the one migrate step of a deployment, run before its workers start; workers refuse a database that is behind */
+export { migrateDatabase } from './db/migrate.js';
 
 // starting pipelines
 export { connectPipelines, type PipelineClient, type StartOptions } from './client/api.js';

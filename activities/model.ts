@@ -2,10 +2,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
+import { chatRequestBody } from '../core/chat-request.js';
 import type { FinishReason } from '../core/lenient-parse.js';
 import { runawayIn, wordCounts } from '../core/loops.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
-import { buildModelRequest, type ModelRequest } from '../core/request.js';
+import { buildModelRequest } from '../core/request.js';
 import { modelAttempts, type NewModelAttempt } from '../db/schema.js';
 import type { Db } from '../db/client.js';
 import { FailureTypes } from '../core/failures.js';
@@ -31,12 +32,6 @@ export function createOpenAIClient(pool: PoolConfig, apiKey: string | undefined)
   // maxRetries 0: Temporal's retry policy is the only transport retry loop
   // the client gives up a little before Temporal's start-to-close timeout, so the failed call is still recorded
   return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: Math.max(1000, pool.timeoutSeconds * 1000 - 5000) });
-}
-
-function schemaInPrompt(req: ModelRequest): ModelRequest {
-  const note = `The JSON must match this JSON schema:\n${JSON.stringify(req.jsonSchema)}`;
-  const [first, ...rest] = req.messages;
-  return { ...req, messages: first ? [{ ...first, content: `${first.content}\n${note}` }, ...rest] : rest };
 }
 
 /** What the activity needs of a completion, streamed or not. */
@@ -173,6 +168,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
       const ctx = Context.current();
       const info = ctx.info;
+      // recorded under the wrong pool, a call would be priced and routed on in analytics as that pool's
+      if (req.pool !== poolName) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.misroutedCall,
+          message: `a call routed to pool ${req.pool} reached a worker of pool ${poolName} on task queue ${poolInfo.taskQueue}; the workflow's registry and this worker's disagree`,
+          nonRetryable: true,
+        });
+      }
       let task: MicroTask<any, any>;
       try {
         task = deps.getTask(req.task);
@@ -186,14 +189,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
           nonRetryable: true,
         });
       }
-      let request = buildModelRequest(task, req.input, req.context, req.spec);
-      if (pool.schemaMode !== 'json_schema') request = schemaInPrompt(request);
-      const responseFormat =
-        pool.schemaMode === 'json_schema'
-          ? { type: 'json_schema' as const, json_schema: { name: request.schemaName, schema: request.jsonSchema, strict: true } }
-          : pool.schemaMode === 'json_object'
-            ? { type: 'json_object' as const }
-            : undefined;
+      const request = buildModelRequest(task, req.input, req.context, req.spec);
+      const body = chatRequestBody(pool, request, { maxTokens: req.maxTokens, temperature: task.temperature ?? 0 });
 
       const base = {
         attemptKey: `${req.workflowId}/${req.runId}/${info.activityId}/${info.attempt}`,
@@ -214,19 +211,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
         schemaMode: pool.schemaMode,
         maxTokens: req.maxTokens,
         repairedPaths: req.spec.repair?.paths ?? [],
-        request: { messages: request.messages, schemaName: request.schemaName },
+        request: { messages: body.messages, schemaName: request.schemaName },
         priceVersion: poolInfo.price.version,
         referenceModel: registry.reference.model,
       } satisfies Partial<NewModelAttempt>;
 
       const started = performance.now();
-      const params = {
-        model: pool.model,
-        messages: request.messages,
-        max_tokens: req.maxTokens,
-        temperature: task.temperature ?? 0,
-        ...(responseFormat ? { response_format: responseFormat } : {}),
-      };
+      // vLLM's and llama.cpp's own schema fields are not in the SDK's types; it sends the body as given
+      const params = body as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
       let completion: Completion;
       try {
         completion = pool.stream
@@ -243,7 +235,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const { text, usage, ttftMs } = completion;
       const finishReason = toFinishReason(completion.finishReason);
       const tokensEstimated = !usage || typeof usage.prompt_tokens !== 'number';
-      const promptTokens = usage?.prompt_tokens ?? estimateTokens(request.messages.reduce((n, m) => n + m.content.length, 0));
+      const promptTokens = usage?.prompt_tokens ?? estimateTokens(body.messages.reduce((n, m) => n + m.content.length, 0));
       const completionTokens = usage?.completion_tokens ?? estimateTokens(text.length);
       const cost = costUsd(poolInfo.price, promptTokens, completionTokens);
       const referenceCost = costUsd(registry.reference.price, promptTokens, completionTokens);

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { and, eq } from 'drizzle-orm';
+import { guidedDecodingFields } from '../core/chat-request.js';
 import type { PoolConfig, SchemaMode } from '../core/registry.js';
 import { publicEndpoint } from '../core/registry.js';
 import type { Db } from '../db/client.js';
@@ -10,7 +11,6 @@ export interface ProbeResult {
   declaredMode: SchemaMode;
   effectiveMode: SchemaMode;
   schemaEnforced: boolean;
-  reportsUsage: boolean;
   detail: string;
 }
 
@@ -22,13 +22,15 @@ const PROBE_SCHEMA = {
 };
 
 /**
- * Asks the endpoint for something its schema forbids: an endpoint that enforces the schema answers
- * "alpha" or "beta"; one that silently ignores response_format follows the prompt and says "gamma".
+ * Asks the endpoint for something its schema forbids, in the field the pool's kind sends it in: an
+ * endpoint that enforces the schema answers "alpha" or "beta"; one that silently ignores the field
+ * follows the prompt and says "gamma".
  */
 export async function probeEndpoint(client: ChatClient, pool: PoolConfig): Promise<ProbeResult> {
   if (pool.schemaMode !== 'json_schema') {
-    return { declaredMode: pool.schemaMode, effectiveMode: pool.schemaMode, schemaEnforced: false, reportsUsage: true, detail: 'no guided decoding declared; not probed' };
+    return { declaredMode: pool.schemaMode, effectiveMode: pool.schemaMode, schemaEnforced: false, detail: 'no guided decoding declared; not probed' };
   }
+  const guided = guidedDecodingFields(pool.kind, 'json_schema', { name: 'probe', schema: PROBE_SCHEMA });
   const res = (await client.chat.completions.create({
     model: pool.model,
     messages: [
@@ -37,8 +39,8 @@ export async function probeEndpoint(client: ChatClient, pool: PoolConfig): Promi
     ],
     max_tokens: 20,
     temperature: 0,
-    response_format: { type: 'json_schema', json_schema: { name: 'probe', schema: PROBE_SCHEMA, strict: true } },
-  })) as OpenAI.Chat.Completions.ChatCompletion;
+    ...guided,
+  } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming)) as OpenAI.Chat.Completions.ChatCompletion;
   const text = res.choices[0]?.message?.content ?? '';
   let word: unknown;
   try {
@@ -47,34 +49,32 @@ export async function probeEndpoint(client: ChatClient, pool: PoolConfig): Promi
     word = undefined;
   }
   const enforced = word === 'alpha' || word === 'beta';
-  const reportsUsage = typeof res.usage?.prompt_tokens === 'number';
   return {
     declaredMode: 'json_schema',
     effectiveMode: enforced ? 'json_schema' : 'prompt',
     schemaEnforced: enforced,
-    reportsUsage,
     detail: enforced
       ? `schema held the answer to ${JSON.stringify(word)} against the prompt`
-      : `response_format was ignored (answer ${JSON.stringify(text.slice(0, 80))}); the schema goes into the prompt and the output is parsed leniently`,
+      : `${Object.keys(guided).join(', ')} was ignored (answer ${JSON.stringify(text.slice(0, 80))}); the schema goes into the prompt and the output is parsed leniently`,
   };
 }
 
-/** The recorded probe of this endpoint and model, or a new probe recorded now. */
+/** The recorded probe of this endpoint, model and kind (the request field the schema went in), or a new probe recorded now. */
 export async function probeOnce(db: Db, client: ChatClient, pool: PoolConfig, log: (line: string) => void = () => undefined): Promise<ProbeResult> {
   const endpoint = publicEndpoint(pool.baseUrl);
   const found = await db
     .select()
     .from(endpointProbes)
-    .where(and(eq(endpointProbes.endpoint, endpoint), eq(endpointProbes.model, pool.model), eq(endpointProbes.declaredMode, pool.schemaMode)));
+    .where(and(eq(endpointProbes.endpoint, endpoint), eq(endpointProbes.model, pool.model), eq(endpointProbes.kind, pool.kind), eq(endpointProbes.declaredMode, pool.schemaMode)));
   if (found[0]) {
     const f = found[0];
-    return { declaredMode: pool.schemaMode, effectiveMode: f.effectiveMode as SchemaMode, schemaEnforced: f.schemaEnforced, reportsUsage: f.reportsUsage, detail: f.detail };
+    return { declaredMode: pool.schemaMode, effectiveMode: f.effectiveMode as SchemaMode, schemaEnforced: f.schemaEnforced, detail: f.detail };
   }
   const result = await probeEndpoint(client, pool);
-  log(`probed ${endpoint} (${pool.model}): ${result.detail}`);
+  log(`probed ${endpoint} (${pool.model}, ${pool.kind}): ${result.detail}`);
   await db
     .insert(endpointProbes)
-    .values({ endpoint, model: pool.model, declaredMode: pool.schemaMode, schemaEnforced: result.schemaEnforced, effectiveMode: result.effectiveMode, reportsUsage: result.reportsUsage, detail: result.detail })
+    .values({ endpoint, model: pool.model, kind: pool.kind, declaredMode: pool.schemaMode, schemaEnforced: result.schemaEnforced, effectiveMode: result.effectiveMode, detail: result.detail })
     .onConflictDoNothing();
   return result;
 }

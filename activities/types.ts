@@ -19,6 +19,7 @@ export interface ModelCallRequest extends AttemptOrigin {
   taskVersion: number;
   attemptNo: number;
   spec: CallSpec;
+  /** the pool the workflow routed the call to; the worker that takes it must be that pool's */
   pool: string;
   routeReason: string;
   maxTokens: number;

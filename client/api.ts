@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pipeline } from '../core/contract.js';
 import type { LadderBudget } from '../core/ladder/budget.js';
-import { loadConfig, ORCHESTRATION_QUEUE } from '../workers/config.js';
+import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
 import { progressQuery, runPipeline, type PipelineProgress, type PipelineResult } from '../workflows/pipeline.js';
 
 export interface StartOptions {

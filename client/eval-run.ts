@@ -18,9 +18,8 @@ import type { LadderBudget } from '../core/ladder/budget.js';
 import type { RunRouting } from '../core/routing.js';
 import { createDb, createPool } from '../db/client.js';
 import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';
-import { up } from '../infra/stack.js';
 import { SINGLE_PROMPT_STEP } from '../core/single-prompt.js';
-import { ORCHESTRATION_QUEUE } from '../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../config/load.js';
 import { runPipeline } from '../workflows/pipeline.js';
 
 export class ConfigsError extends Error {
@@ -84,6 +83,8 @@ interface RunArgs {
 }
 
 export async function runConfigurations(args: RunArgs): Promise<number> {
+  // dev tooling, loaded only when an evaluation runs: it brings the stack up as `npm start` does
+  const { up } = await import('../infra/stack.js');
   const config = await up();
   for (const [name, c] of Object.entries(args.configs)) {
     for (const pool of Object.values(c.routing?.routes ?? {})) {

@@ -87,7 +87,7 @@ function parseArgs(argv: string[]): ExportFilters & { out: string | undefined } 
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const [{ loadConfig }, { createPool }] = await Promise.all([import('../workers/config.js'), import('../db/client.js')]);
+  const [{ loadConfig }, { createPool }] = await Promise.all([import('../config/load.js'), import('../db/client.js')]);
   const pool = createPool(loadConfig().databaseUrl);
   try {
     const pairs = await fineTuningPairs(pool, args);

@@ -3,7 +3,7 @@
  *   tsx client/report.ts [--since YYYY-MM-DD | --since 7d] [--json]
  */
 import pg from 'pg';
-import { loadConfig } from '../workers/config.js';
+import { loadConfig } from '../config/load.js';
 
 class UsageError extends Error {}
 

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { formatIssue, type Issue } from '../core/issues.js';
 import { zodIssues } from '../core/validate.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
-import { loadConfig, ORCHESTRATION_QUEUE } from '../workers/config.js';
+import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
 import { progressQuery, runPipeline, type PipelineProgress, type PipelineResult } from '../workflows/pipeline.js';
 import { PipelineKey } from '../workflows/search-attributes.js';
 

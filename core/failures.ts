@@ -16,4 +16,6 @@ export const FailureTypes = {
   unknownTask: 'UnknownMicroTask',
   /** an input too large for the window of every pool its micro-task can be routed to, refused before any call */
   inputTooLarge: 'InputTooLarge',
+  /** a call routed to one pool reached a worker of another: the workflow's registry and the worker's disagree on task queues */
+  misroutedCall: 'MisroutedModelCall',
 } as const;

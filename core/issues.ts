@@ -48,7 +48,7 @@ export interface Issue {
 
 /** A change the deterministic rung made without a model call. */
 export interface Fix {
-  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'strip-unknown-keys' | 'check-fix' | 'null-for-review';
+  kind: 'strip-fences' | 'strip-prose' | 'drop-extra-json' | 'jsonrepair' | 'coerce' | 'trim-whitespace' | 'check-fix' | 'null-for-review';
   path: string;
   detail: string;
 }

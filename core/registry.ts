@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const SchemaMode = z.enum(['json_schema', 'json_object', 'prompt']);
 export type SchemaMode = z.infer<typeof SchemaMode>;
 
-export const EndpointKind = z.enum(['vllm', 'ollama', 'llamacpp', 'openai', 'scripted', 'other']);
+/** The server behind a pool's OpenAI-compatible URL; it picks the request field that carries the JSON schema (core/guided-decoding.ts). */
+export const EndpointKind = z.enum(['openai', 'vllm', 'ollama', 'llamacpp']);
 export type EndpointKind = z.infer<typeof EndpointKind>;
 
 /** Price of a pool: list price per 1M tokens, or an hourly cost and a measured throughput from which one is derived. */
@@ -27,11 +28,11 @@ export const PoolConfig = z.strictObject({
   /** the name of the environment variable that holds the API key; the key itself never enters config or history */
   apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
   model: z.string().min(1),
-  kind: EndpointKind.default('other'),
+  /** `openai` (the default) sends the schema as OpenAI's `response_format`, which most OpenAI-compatible servers read */
+  kind: EndpointKind.default('openai'),
   schemaMode: SchemaMode.default('json_schema'),
   taskQueue: z.string().min(1).optional(),
   contextWindow: z.number().int().positive(),
-  quantization: z.string().optional(),
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),
@@ -61,10 +62,16 @@ export const RegistryConfig = z
   })
   .superRefine((r, ctx) => {
     if (!(r.defaultPool in r.pools)) ctx.addIssue({ code: 'custom', path: ['defaultPool'], message: `no pool named "${r.defaultPool}"` });
+    const queues = new Map<string, string>();
     for (const [name, p] of Object.entries(r.pools)) {
       if (p.escalateTo !== undefined && !(p.escalateTo in r.pools)) {
         ctx.addIssue({ code: 'custom', path: ['pools', name, 'escalateTo'], message: `no pool named "${p.escalateTo}"` });
       }
+      // a call routed to one pool must reach that pool's workers only
+      const queue = taskQueueOf(name, p);
+      const other = queues.get(queue);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['pools', name, 'taskQueue'], message: `task queue "${queue}" is pool "${other}"'s already` });
+      queues.set(queue, name);
     }
     for (const [task, pool] of Object.entries(r.routes)) {
       if (!Object.hasOwn(r.pools, pool)) ctx.addIssue({ code: 'custom', path: ['routes', task], message: `no pool named "${pool}"` });

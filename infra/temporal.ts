@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
+import { readEnv } from '../config/env.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CACHE_DIR, DATA_DIR } from './paths.js';
 
@@ -19,8 +20,9 @@ const DATA = path.join(DATA_DIR, 'temporal');
 const PID_FILE = path.join(DATA, 'server.pid');
 const LOG_FILE = path.join(DATA, 'server.log');
 
-export const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
-export const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+const env = readEnv();
+export const TEMPORAL_PORT = env.dev.temporalPort;
+export const TEMPORAL_UI_PORT = env.dev.temporalUiPort;
 
 const TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
@@ -46,9 +48,9 @@ function onPath(name: string): string | undefined {
 
 /** Finds the Temporal CLI, building it once if none is available. */
 export function ensureTemporalCli(log: (line: string) => void = (l) => console.error(l)): string {
-  if (process.env.TEMPORAL_CLI) {
-    if (!fs.existsSync(process.env.TEMPORAL_CLI)) throw new Error(`TEMPORAL_CLI=${process.env.TEMPORAL_CLI} does not exist`);
-    return process.env.TEMPORAL_CLI;
+  if (env.dev.temporalCli) {
+    if (!fs.existsSync(env.dev.temporalCli)) throw new Error(`TEMPORAL_CLI=${env.dev.temporalCli} does not exist`);
+    return env.dev.temporalCli;
   }
   const found = onPath('temporal');
   if (found) return found;
@@ -87,7 +89,7 @@ async function waitFor(check: () => Promise<boolean>, seconds: number, what: str
 
 export async function startTemporal(): Promise<string> {
   const address = `127.0.0.1:${TEMPORAL_PORT}`;
-  if (process.env.TEMPORAL_ADDRESS) return process.env.TEMPORAL_ADDRESS;
+  if (env.temporal.external) return env.temporal.address;
   if (await portOpen(TEMPORAL_PORT)) return address;
   const cli = ensureTemporalCli();
   fs.mkdirSync(DATA, { recursive: true });

@@ -8,17 +8,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { recordPrices } from '../activities/records.js';
+import { apiKeyOf, readEnv, withoutPassword } from '../config/env.js';
+import { loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from '../config/load.js';
 import type { RegistrySnapshot } from '../core/registry.js';
 import { createDb, createPool } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { apiKeyOf, loadConfig, ORCHESTRATION_QUEUE, type AppConfig } from './config.js';
+import { assertMigrated } from '../db/migrate.js';
 import { bundleWorkflows, createOrchestrationWorker, createPoolWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
 export interface CreateWorkersOptions {
   /** a module that exports `pipelines`: an array of definePipeline(...) results */
   pipelinesModule: string | URL;
-  /** the model registry file; default MODEL_REGISTRY, else the shipped infra/models.json */
+  /** the model registry file; default MODEL_REGISTRY, else the shipped config/models.json */
   registry?: string;
   /** prefixes every task queue: the orchestration queue becomes `<prefix>pipelines` */
   taskQueuePrefix?: string;
@@ -45,14 +46,19 @@ function withQueuePrefix(snapshot: RegistrySnapshot, prefix: string): RegistrySn
 
 export async function createWorkers(o: CreateWorkersOptions): Promise<Workers> {
   const modulePath = o.pipelinesModule instanceof URL ? fileURLToPath(o.pipelinesModule) : path.resolve(o.pipelinesModule);
-  const config = loadConfig({ ...process.env, ...(o.registry ? { MODEL_REGISTRY: o.registry } : {}), PIPELINES_MODULE: modulePath });
+  const env = readEnv();
+  const config = loadConfig({ ...env, registryPath: o.registry ? path.resolve(o.registry) : env.registryPath, pipelinesModule: modulePath });
   const list = await loadPipelinesModule(modulePath);
   const prefix = o.taskQueuePrefix ?? '';
   const snapshot = withQueuePrefix(config.snapshot, prefix);
   const unknownPools = (o.pools ?? []).filter((p) => !Object.hasOwn(config.registry.pools, p));
   if (unknownPools.length > 0) throw new Error(`unknown pool(s) ${unknownPools.join(', ')}; the registry has ${Object.keys(config.registry.pools).join(', ')}`);
-  await migrateDatabase(config.databaseUrl);
   const pg = createPool(config.databaseUrl);
+  // migrated by the deploy's migrate step (migrateDatabase), or by startServices in development
+  await assertMigrated(pg, withoutPassword(config.databaseUrl)).catch(async (err: unknown) => {
+    await pg.end();
+    throw err;
+  });
   const db = createDb(pg);
   await recordPrices(db, snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

@@ -6,17 +6,8 @@ import { createRecordActivities } from '../activities/records.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
 import { getMicroTask } from '../pipelines/index.js';
-import { ORCHESTRATION_QUEUE } from './config.js';
+import { ORCHESTRATION_QUEUE } from '../config/load.js';
 import { workflowEntryWith } from './user-pipelines.js';
-
-/**
- * WORKER_IDENTITY, set by the stack script, names this worker process in the Temporal UI and lets
- * the script tell its new pollers from those a stopped worker left behind; otherwise Temporal's default.
- */
-function workerIdentity(): { identity?: string } {
-  const id = process.env.WORKER_IDENTITY;
-  return id ? { identity: id } : {};
-}
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -45,6 +36,11 @@ export interface OrchestrationWorkerOptions {
   registry: () => RegistrySnapshot;
   bundle?: WorkflowBundle;
   taskQueue?: string;
+  /**
+   * names this worker process in the Temporal UI (WORKER_IDENTITY, set by the dev stack, which
+   * tells its new pollers from those a stopped worker left behind); otherwise Temporal's default
+   */
+  identity?: string | undefined;
 }
 
 /** Workflows and persistence: the orchestration queue. */
@@ -53,7 +49,7 @@ export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): 
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue ?? ORCHESTRATION_QUEUE,
-    ...workerIdentity(),
+    ...(o.identity ? { identity: o.identity } : {}),
     ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createRecordActivities({ db: o.db, registry: o.registry }),
   });
@@ -72,6 +68,8 @@ export interface PoolWorkerOptions {
   /** probe the endpoint's guided decoding at start (default true) */
   probe?: boolean;
   log?: (line: string) => void;
+  /** as for the orchestration worker */
+  identity?: string | undefined;
 }
 
 /** Model calls for one pool: activities only, on the pool's task queue, as many at once as its endpoint batches. */
@@ -102,7 +100,7 @@ export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: info.taskQueue,
-    ...workerIdentity(),
+    ...(o.identity ? { identity: o.identity } : {}),
     activities,
     maxConcurrentActivityTaskExecutions: o.pool.concurrency,
   });

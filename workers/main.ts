@@ -1,23 +1,26 @@
 /** The orchestration worker: runs pipeline workflows and their persistence. */
 import { NativeConnection } from '@temporalio/worker';
 import { recordPrices } from '../activities/records.js';
+import { readEnv, withoutPassword } from '../config/env.js';
+import { loadConfig, ORCHESTRATION_QUEUE } from '../config/load.js';
 import { createDb, createPool } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import { assertMigrated } from '../db/migrate.js';
 import { microTasks } from '../pipelines/index.js';
-import { loadConfig, ORCHESTRATION_QUEUE } from './config.js';
 import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const env = readEnv();
+  const config = loadConfig(env);
   if (config.pipelinesModule) await loadPipelinesModule(config.pipelinesModule);
   // a route for a task no pipeline has is a typo that would silently route nothing
   for (const key of ['routes', 'shadow'] as const) {
     const unknown = Object.keys(config.registry[key]).filter((t) => t !== '*' && !Object.hasOwn(microTasks, t));
     if (unknown.length > 0) throw new Error(`${config.registryPath}: ${key} name no micro-task: ${unknown.join(', ')}; known: ${Object.keys(microTasks).join(', ')}`);
   }
-  await migrateDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl);
+  // the migrate step (npm run db:migrate) runs once per deploy, before the workers start
+  await assertMigrated(pool, withoutPassword(config.databaseUrl));
   await recordPrices(createDb(pool), config.snapshot);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createOrchestrationWorker({
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     db: createDb(pool),
     registry: () => config.snapshot,
+    identity: env.workerIdentity,
     ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule }) } : {}),
   });
   console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);

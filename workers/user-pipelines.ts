@@ -9,10 +9,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pipeline } from '../core/contract.js';
 import { registerPipelines } from '../pipelines/index.js';
-import { CACHE_DIR } from '../infra/paths.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from '../config/env.js';
 
 const PIPELINES_INDEX = fileURLToPath(new URL('../pipelines/index.ts', import.meta.url));
+// inside the project, where the bundler finds @temporalio/workflow from the entry's folder
+const ENTRIES_DIR = fileURLToPath(new URL('../.cache/workflow-entries', import.meta.url));
 
 function isPipeline(p: unknown): p is Pipeline {
   const o = p as Partial<Pipeline> | null;
@@ -55,10 +56,8 @@ export function workflowEntryWith(workflowsPath: string, pipelinesModule: string
     'registerPipelines(pipelines);',
     '',
   ].join('\n');
-  // inside the project, where the bundler finds @temporalio/workflow from the entry's folder
-  const dir = path.join(CACHE_DIR, 'workflow-entries');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `workflows-${createHash('sha256').update(code).digest('hex').slice(0, 12)}.ts`);
+  fs.mkdirSync(ENTRIES_DIR, { recursive: true });
+  const file = path.join(ENTRIES_DIR, `workflows-${createHash('sha256').update(code).digest('hex').slice(0, 12)}.ts`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, code);
   return file;
 }

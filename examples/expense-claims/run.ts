@@ -4,7 +4,8 @@
  * pipeline, the result printed. `npm start [claim.json]`.
  */
 import fs from 'node:fs';
-import { connectPipelines, createWorkers, startServices } from 'microtask-pipelines';
+import { connectPipelines, createWorkers } from 'microtask-pipelines';
+import { startServices } from 'microtask-pipelines/dev';
 import { expenseClaims, type ExpenseClaimInput } from './pipelines.ts';
 
 const file = process.argv[2] ?? new URL('./samples/hinglish-cab-claim.json', import.meta.url).pathname;

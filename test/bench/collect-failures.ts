@@ -18,6 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { and, asc, eq, inArray, isNull, like } from 'drizzle-orm';
 import type { ModelCallRequest } from '../../activities/types.js';
+import { readEnv } from '../../config/env.js';
 import { parseDataset, type Example } from '../../core/eval/dataset.js';
 import { createDb, createPool } from '../../db/client.js';
 import { evalRuns, modelAttempts, type ModelAttemptRow } from '../../db/schema.js';
@@ -89,9 +90,9 @@ function countBy<T>(items: readonly T[], keys: (t: T) => string[]): [string, num
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: CASES_FILE } } });
-  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:54329/microtasks';
-  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const env = readEnv();
+  const databaseUrl = env.database.url;
+  const { address: temporalAddress, namespace } = env.temporal;
 
   // the steps' micro-tasks; single-prompt evaluation baselines are not pipeline steps
   const current = new Map<string, number>();

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ROOT } from '../../infra/paths.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
-import { loadRegistry } from '../../workers/config.js';
+import { DEFAULT_REGISTRY } from '../../config/env.js';
+import { loadRegistry } from '../../config/load.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import { freshDatabase } from '../support/database.js';
 import { startHarness } from '../support/harness.js';
@@ -42,7 +43,7 @@ function parseArgs(argv: string[]): { runs: number; pipelines: string[]; modes: 
 
 const { runs: RUNS, pipelines: PIPELINES, modes: MODES, budget: BUDGET } = parseArgs(process.argv.slice(2));
 const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
-const SHIPPED = loadRegistry(path.join(ROOT, 'infra', 'models.json'), {});
+const SHIPPED = loadRegistry(DEFAULT_REGISTRY, {});
 
 function startServer(pool: 'small' | 'large'): { baseUrl: string; model: string } {
   const [baseUrl, model] = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', env: { ...process.env, MODEL_NAME: pool } }).trim().split('\n') as [string, string];

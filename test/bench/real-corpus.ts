@@ -24,12 +24,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
+import { DEFAULT_REGISTRY } from '../../config/env.js';
+import { ORCHESTRATION_QUEUE } from '../../config/load.js';
 import type { LadderBudget } from '../../core/ladder/budget.js';
 import { RegistryConfig } from '../../core/registry.js';
 import { modelAttempts, taskResults, type ModelAttemptRow } from '../../db/schema.js';
 import { ROOT } from '../../infra/paths.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
-import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import type { runTask } from '../../workflows/pipeline.js';
 import { freshDatabase } from '../support/database.js';
@@ -123,12 +124,13 @@ function selectCases(all: readonly RealCase[], o: Options): { run: RealCase[]; s
 
 /** The shipped registry, its pools behind the proxy; routes are set per case. */
 function benchRegistry(proxy: ReplayFirstProxy, into: RegistryConfig): void {
-  const shipped = RegistryConfig.parse(JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'models.json'), 'utf8')));
-  for (const p of POOLS) if (!shipped.pools[p]) throw new Error(`infra/models.json has no pool ${p}`);
+  const shipped = RegistryConfig.parse(JSON.parse(fs.readFileSync(DEFAULT_REGISTRY, 'utf8')));
+  for (const p of POOLS) if (!shipped.pools[p]) throw new Error(`${DEFAULT_REGISTRY} has no pool ${p}`);
   into.version = `bench-real-${shipped.version}`;
   into.defaultPool = shipped.defaultPool;
   into.poolWaitSeconds = shipped.poolWaitSeconds;
-  into.pools = Object.fromEntries(POOLS.map((p) => [p, { ...shipped.pools[p]!, baseUrl: proxy.baseUrlOf(p), stream: true }]));
+  // kind openai: the proxy tells the probe from the calls by response_format's schema name, which llama.cpp's server reads as it does its own json_schema
+  into.pools = Object.fromEntries(POOLS.map((p) => [p, { ...shipped.pools[p]!, kind: 'openai' as const, baseUrl: proxy.baseUrlOf(p), stream: true }]));
   into.routes = {};
   into.shadow = {};
   into.reference = shipped.reference;

@@ -21,7 +21,7 @@ import { eq } from 'drizzle-orm';
 import type { LadderBudget } from '../../core/ladder/budget.js';
 import { modelAttempts, taskResults } from '../../db/schema.js';
 import { ensureTemporalCli } from '../../infra/temporal.js';
-import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../../config/load.js';
 import { bundleWorkflows } from '../../workers/factory.js';
 import type { runTask } from '../../workflows/pipeline.js';
 import { corpus, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase, type FixedBy, type Outcome } from '../corpus/cases.js';

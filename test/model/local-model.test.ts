@@ -8,7 +8,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../infra/paths.js';
-import { loadRegistry } from '../../workers/config.js';
+import { DEFAULT_REGISTRY } from '../../config/env.js';
+import { loadRegistry } from '../../config/load.js';
 import { sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   h = await startHarness({
     adjust: (r) => {
       // the shipped routing: which tasks start on which pool
-      r.routes = { ...loadRegistry(path.join(ROOT, 'infra', 'models.json'), {}).routes };
+      r.routes = { ...loadRegistry(DEFAULT_REGISTRY, {}).routes };
       for (const [name, pool] of Object.entries(r.pools)) {
         const server = servers[name as 'small' | 'large'];
         pool.baseUrl = server.baseUrl;
@@ -45,7 +46,7 @@ describe('a shipped pipeline on the real local model', () => {
   it('finds by probing that the server enforces the JSON schema', async () => {
     for (const pool of ['small', 'large'] as const) {
       const { rows } = await h.pgPool.query('select * from endpoint_probes where endpoint = $1 and model = $2', [h.registry.pools[pool]!.endpoint, servers[pool].model]);
-      expect(rows[0], pool).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', reports_usage: true });
+      expect(rows[0], pool).toMatchObject({ declared_mode: 'json_schema', schema_enforced: true, effective_mode: 'json_schema', kind: 'llamacpp' });
     }
   });
 

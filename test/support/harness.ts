@@ -8,7 +8,7 @@ import type { ModelActivityDeps } from '../../activities/model.js';
 import { RegistryConfig, snapshotOf, type RegistrySnapshot } from '../../core/registry.js';
 import { createDb, createPool, type Db } from '../../db/client.js';
 import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
-import { ORCHESTRATION_QUEUE } from '../../workers/config.js';
+import { ORCHESTRATION_QUEUE } from '../../config/load.js';
 import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
 import { runPipeline, runTask, type RunPipelineInput, type RunTaskInput } from '../../workflows/pipeline.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
@@ -59,7 +59,7 @@ export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryCon
       small: {
         baseUrl,
         model: 'scripted-small',
-        kind: 'scripted',
+        kind: 'openai',
         contextWindow: 8192,
         concurrency: 4,
         timeoutSeconds: 10,
@@ -69,7 +69,7 @@ export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryCon
       large: {
         baseUrl,
         model: 'scripted-large',
-        kind: 'scripted',
+        kind: 'openai',
         contextWindow: 32768,
         concurrency: 4,
         timeoutSeconds: 10,

@@ -1,0 +1,1 @@
+ALTER TABLE "endpoint_probes" DROP COLUMN "reports_usage";

@@ -1,0 +1,100 @@
+import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createModelActivities, type ChatClient } from '../../activities/model.js';
+import type { ModelCallRequest } from '../../activities/types.js';
+import { defineMicroTask } from '../../core/contract.js';
+import { FailureTypes } from '../../core/failures.js';
+import { RegistryConfig, snapshotOf, type EndpointKind } from '../../core/registry.js';
+import type { Db } from '../../db/client.js';
+
+const classify = defineMicroTask({
+  name: 'classify-ticket',
+  version: 1,
+  formatName: 'classify_ticket',
+  description: 'Classify a ticket.',
+  input: z.object({ text: z.string() }),
+  output: z.object({ category: z.enum(['billing', 'shipping']) }),
+  prompt: (i: { text: string }) => ({ system: 'Classify the ticket.', user: i.text }),
+  pool: 'small',
+  maxTokens: 100,
+});
+
+const registryFor = (kind: EndpointKind) =>
+  RegistryConfig.parse({
+    version: 'r1',
+    defaultPool: 'small',
+    pools: {
+      small: { baseUrl: 'http://gpu-1:8000/v1', model: 'qwen-7b', kind, contextWindow: 8192, price: { version: 's1', inputPerMTok: 1, outputPerMTok: 1 } },
+      large: { baseUrl: 'http://gpu-2:8000/v1', model: 'llama-70b', kind, contextWindow: 32768, price: { version: 'l1', inputPerMTok: 2, outputPerMTok: 2 } },
+    },
+    reference: { model: 'frontier', price: { version: 'ref1', inputPerMTok: 5, outputPerMTok: 15 } },
+  });
+
+/** Records what the endpoint was sent; answers a valid classification. */
+function fakeClient(): { client: ChatClient; sent: Record<string, unknown>[] } {
+  const sent: Record<string, unknown>[] = [];
+  const create = (async (params: Record<string, unknown>) => {
+    sent.push(params);
+    return {
+      id: 'c',
+      object: 'chat.completion',
+      created: 0,
+      model: 'qwen-7b',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"category": "shipping"}' } }],
+      usage: { prompt_tokens: 40, completion_tokens: 8, total_tokens: 48 },
+    };
+  }) as unknown as ChatClient['chat']['completions']['create'];
+  return { client: { chat: { completions: { create } } }, sent };
+}
+
+/** Takes the attempt row and gives it an id, as the model_attempts insert does. */
+const fakeDb = { insert: () => ({ values: () => ({ onConflictDoNothing: () => ({ returning: async () => [{ id: 7 }] }) }) }) } as unknown as Db;
+
+const call = (pool: string): ModelCallRequest => ({
+  workflowId: 'wf',
+  runId: 'run',
+  pipeline: 'ticket-triage',
+  step: 'classify',
+  itemIndex: -1,
+  task: 'classify-ticket',
+  taskVersion: 1,
+  attemptNo: 1,
+  spec: { kind: 'generate' },
+  pool,
+  routeReason: 'default pool of classify-ticket',
+  maxTokens: 100,
+  input: { text: 'Where is my parcel?' },
+  context: [],
+});
+
+const quiet: Logger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const activityEnv = () => new MockActivityEnvironment(undefined, { logger: quiet });
+
+function activitiesFor(kind: EndpointKind) {
+  const config = registryFor(kind);
+  const { client, sent } = fakeClient();
+  const activities = createModelActivities({ db: fakeDb, poolName: 'small', pool: config.pools.small!, client, registry: snapshotOf(config), getTask: () => classify });
+  return { activities, sent };
+}
+
+describe('the model call activity', () => {
+  it("sends the schema in the field of the pool's kind", async () => {
+    for (const [kind, field] of [['vllm', 'structured_outputs'], ['llamacpp', 'json_schema'], ['openai', 'response_format']] as const) {
+      const { activities, sent } = activitiesFor(kind);
+      const result = await activityEnv().run(activities.callModel, call('small'));
+      expect(result).toMatchObject({ attemptId: 7, text: '{"category": "shipping"}', promptTokens: 40 });
+      expect(sent[0], kind).toHaveProperty(field);
+    }
+  });
+
+  it('refuses a call routed to another pool, without calling the endpoint', async () => {
+    const { activities, sent } = activitiesFor('openai');
+    const failure = await activityEnv().run(activities.callModel, call('large')).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: FailureTypes.misroutedCall, nonRetryable: true });
+    expect((failure as Error).message).toMatch(/routed to pool large reached a worker of pool small on task queue model-small/);
+    expect(sent).toEqual([]);
+  });
+});
