@@ -1,6 +1,8 @@
 /** Figures of an evaluation per configuration, from its items: what `npm run eval` prints and writes. */
+import type { Totals } from '../ladder/machine.js';
 
-export interface EvalItem {
+/** One example under one configuration: its scores and what its run spent. */
+export interface EvalItem extends Omit<Totals, 'attempts'> {
   config: string;
   exampleId: string;
   heldOut: boolean;
@@ -9,12 +11,6 @@ export interface EvalItem {
   fieldsCorrect: number;
   silentErrors: number;
   scores: { path: string; pass: boolean }[];
-  repairs: number;
-  escalations: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  referenceCostUsd: number;
   latencyMs: number;
 }
 
