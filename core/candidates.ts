@@ -3,7 +3,7 @@
  * to it, for a repair prompt to offer in place of the rejected value, which small models
  * otherwise copy straight back.
  */
-const WORDS = new Intl.Segmenter('und', { granularity: 'word' });
+import { WORD_SEGMENTER as WORDS } from './text.js';
 
 /** Character pairs of a lowercased text, spaces and punctuation collapsed; a single character is its own pair. */
 function pairs(text: string): Map<string, number> {
@@ -35,7 +35,8 @@ function similarity(a: Map<string, number>, b: Map<string, number>): number {
  * like `wrong`, best first, each once (case aside), as written. Spans alike in fewer than `minSimilarity` of
  * their character pairs are no candidates: an invented value may have none.
  */
-export function candidateSpans(text: string, wrong: string, max = 5, minSimilarity = 0.4): string[] {
+export function candidateSpans(text: string, wrong: string, max = 5, minSimilarity = 0.4, ruledOut: readonly unknown[] = []): string[] {
+  const excluded = new Set([wrong, ...ruledOut].filter((v): v is string => typeof v === 'string').map((v) => v.trim().toLowerCase()));
   const target = pairs(wrong);
   if (target.size === 0) return [];
   const wrongWords = [...WORDS.segment(wrong)].filter((w) => w.isWordLike).length;
@@ -48,7 +49,8 @@ export function candidateSpans(text: string, wrong: string, max = 5, minSimilari
         const last = words[i + n - 1]!;
         const span = line.slice(words[i]!.index, last.index + last.segment.length);
         const key = span.toLowerCase();
-        if (scored.has(key)) continue;
+        // the rejected value itself is no candidate, wherever the text holds it
+        if (scored.has(key) || excluded.has(key.trim())) continue;
         const score = similarity(target, pairs(span));
         if (score >= minSimilarity) scored.set(key, { span, score });
       }
@@ -61,9 +63,11 @@ export function candidateSpans(text: string, wrong: string, max = 5, minSimilari
 }
 
 /** The options most like `wrong`, best first: for a path whose guided schema lists what it may be. */
-export function closestOptions(options: readonly string[], wrong: string, max = 5): string[] {
+export function closestOptions(options: readonly string[], wrong: string, max = 5, ruledOut: readonly unknown[] = []): string[] {
   const target = pairs(wrong);
+  const excluded = new Set([wrong, ...ruledOut].filter((v): v is string => typeof v === 'string').map((v) => v.trim().toLowerCase()));
   return options
+    .filter((o) => !excluded.has(o.trim().toLowerCase()))
     .map((o) => ({ o, score: similarity(target, pairs(o)) }))
     .sort((a, b) => b.score - a.score)
     .slice(0, max)

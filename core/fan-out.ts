@@ -15,25 +15,26 @@ export type FanOutSchedule = <T, R>(items: readonly T[], width: number, run: (it
 
 /**
  * A pool of `width`: the next item starts as soon as one ends. Once an item has failed no further
- * item starts; those in flight finish. The first item to fail is the step's failure.
+ * item starts; those in flight finish. The lowest failed item is the step's failure, as in batches.
  */
 export const pooled: FanOutSchedule = async <T, R>(items: readonly T[], width: number, run: (item: T, index: number) => Promise<R>) => {
   const settled: (PromiseSettledResult<R> | undefined)[] = items.map(() => undefined);
   let next = 0;
-  let failed: number | undefined;
+  let stopped = false;
   const lane = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
+    while (!stopped && next < items.length) {
       const index = next++;
       try {
         settled[index] = { status: 'fulfilled', value: await run(items[index] as T, index) };
       } catch (reason) {
         settled[index] = { status: 'rejected', reason };
-        failed ??= index;
+        stopped = true;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, width), items.length) }, lane));
-  return { settled, failed };
+  const failed = settled.findIndex((s) => s?.status === 'rejected');
+  return { settled, failed: failed < 0 ? undefined : failed };
 };
 
 /**

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const SchemaMode = z.enum(['json_schema', 'json_object', 'prompt']);
 export type SchemaMode = z.infer<typeof SchemaMode>;
 
-/** The server behind a pool's OpenAI-compatible URL; it picks the request field that carries the JSON schema (core/guided-decoding.ts). */
+/** The server behind a pool's OpenAI-compatible URL; it picks the request field that carries the JSON schema (core/chat-request.ts). */
 export const EndpointKind = z.enum(['openai', 'vllm', 'ollama', 'llamacpp']);
 export type EndpointKind = z.infer<typeof EndpointKind>;
 

@@ -19,6 +19,15 @@ export interface ModelRequest {
 
 const JSON_ONLY = 'Answer with one JSON object only: no prose, no markdown fences.';
 
+/** The prompt's text without the context blocks, or the whole prompt where the task cannot build one without them. */
+function inputText<I>(task: MicroTask<I, any>, input: I, whole: string): string {
+  try {
+    return task.prompt(input, []).user;
+  } catch {
+    return whole;
+  }
+}
+
 /** Whether a JSON schema node accepts null. */
 function acceptsNull(node: unknown): boolean {
   if (node === null || typeof node !== 'object') return false;
@@ -48,8 +57,10 @@ export function buildModelRequest<I>(task: MicroTask<I, any>, input: I, context:
       const ungrounded = own.filter((i) => i.path === p && i.kind === 'grounding');
       if (repair.candidates && ungrounded.length > 0 && typeof cur === 'string') {
         // the input's own spans instead of the rejected value, which small models copy straight back
+        // spans of the input itself, not of the context blocks: a fact there (a catalog's product) is not in the input
         const listed = optionsOf(properties[p]);
-        const spans = listed.length > 0 ? closestOptions(listed, cur) : candidateSpans(prompt.user, cur);
+        const ruledOut = repair.stalled?.[p] ?? [];
+        const spans = listed.length > 0 ? closestOptions(listed, cur, 5, ruledOut) : candidateSpans(inputText(task, input, prompt.user), cur, 5, 0.4, ruledOut);
         const orNull = acceptsNull(properties[p]) ? ', or null if the input has none' : '';
         const others = own.filter((i) => !ungrounded.includes(i)).map((i) => (i.path === p ? `[${i.kind}] ${i.message}` : formatIssue(i)));
         const choose = spans.length > 0 ? `copy one of the input's own spans: ${spans.map((x) => JSON.stringify(x)).join(', ')}${orNull}` : `copy it from the input exactly as written${orNull}`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CheckContext, MicroTask } from './contract.js';
 import type { Fix, Issue, IssueKind } from './issues.js';
 import { getAt, setAt, toPointer } from './json-pointer.js';
+import { subSchemaAt } from './schema-walk.js';
 import { parseLenient, parseStrict, type FinishReason } from './lenient-parse.js';
 
 /**
@@ -114,7 +115,8 @@ export function validateValue<I, O>(task: MicroTask<I, O>, value: unknown, ctx: 
   // fixes the checks are sure of; one fix may reveal another (a keyword stripped of its list
   // number now repeats another), so a few rounds, each result passing the contract again
   for (let round = 0; lenient && round < 3; round++) {
-    const toNull = (i: Issue) => i.fix === undefined && reading.ungroundedToNull && i.orNull === true;
+    // only where the contract accepts null: a check's `orNull` on a required field is ignored
+    const toNull = (i: Issue) => i.fix === undefined && reading.ungroundedToNull && i.orNull === true && subSchemaAt(task.output, i.path)?.safeParse(null).success === true;
     const certain = issues.filter((i) => i.fix !== undefined || toNull(i));
     if (certain.length === 0) break;
     let fixed: unknown = out;

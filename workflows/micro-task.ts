@@ -5,6 +5,7 @@ import type { RecordActivities } from '../activities/records.js';
 import type { AttemptOrigin } from '../activities/types.js';
 import type { ContextBlock, MicroTask } from '../core/contract.js';
 import { FailureTypes } from '../core/failures.js';
+import { issuePaths, type Issue } from '../core/issues.js';
 import type { LadderBudget } from '../core/ladder/budget.js';
 import { callEstimate, initialState, readingOf, step, type AttemptDetail, type Call, type LadderEnv, type Outcome, type Step, type Totals } from '../core/ladder/machine.js';
 import type { LadderRules } from '../core/ladder/rules.js';
@@ -52,26 +53,32 @@ export interface MicroTaskRun {
 
 /**
  * Runs one micro-task up the repair ladder: the ladder (core/ladder) decides, this loop makes the
- * calls it asks for, records what came back and feeds it to the next step.
+ * calls it asks for, records what it reads in each result and feeds both back to the next step.
  */
 export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome> {
   const env: LadderEnv = { task: run.task, input: run.input, context: run.context, registry: run.registry, budget: run.budget, rules: run.rules };
   const reading = readingOf(env);
   let next: Step = step(env, initialState(), { type: 'start', downPools: [...run.downPools] }, reading);
   for (;;) {
-    if (next.validation) await records.recordValidation({ ...next.validation, at: Date.now() });
+    if (next.record) {
+      await records.recordValidation({ ...next.record, at: Date.now() });
+      // decided once the validation is recorded, on what the run has spent by then
+      next = step(env, next.state, { type: 'recorded', spend: run.spend.view() }, reading);
+      continue;
+    }
     if (next.outcome) return finish(run, next);
     const call = next.call;
-    const reservation = await run.spend.reserve(callEstimate(env, call.pool, call.maxTokens));
+    const estimate = callEstimate(env, call.pool, call.maxTokens);
+    // with room in the budget the call is reserved and scheduled in this workflow task
+    const reservation = run.spend.tryReserve(estimate) ?? (await run.spend.reserve(estimate));
     if ('spent' in reservation) {
       next = step(env, next.state, { type: 'budget', reason: reservation.spent }, reading);
       continue;
     }
     run.onAttempt({ n: call.n, kind: call.kind, pool: call.pool, paths: call.spec.repair?.paths ?? [] });
+    let result: Awaited<ReturnType<typeof callModel>>;
     try {
-      const result = await callModel(run, call);
-      reservation.settle(result.costUsd);
-      next = step(env, next.state, { type: 'result', result, spend: run.spend.view() }, reading);
+      result = await callModel(run, call);
     } catch (err) {
       reservation.release();
       const error = describeError(err);
@@ -79,7 +86,10 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       if (noWorker) run.downPools.add(call.pool);
       log.warn('model call failed', { task: run.task.name, pool: call.pool, error });
       next = step(env, next.state, { type: 'transport', error, noWorker, downPools: [...run.downPools], spend: run.spend.view() }, reading);
+      continue;
     }
+    reservation.settle(result.costUsd);
+    next = step(env, next.state, { type: 'result', result }, reading);
   }
 }
 
@@ -145,8 +155,8 @@ function describeError(err: unknown): string {
 }
 
 /** The typed, non-retryable failure of a micro-task: names the pipeline, the task, the paths and every attempt. */
-function failure(run: MicroTaskRun, why: string, issues: { path: string }[], attempts: AttemptDetail[], totals: Totals, type: string = FailureTypes.microTaskFailed): ApplicationFailure {
-  const paths = [...new Set(issues.map((i) => i.path))];
+function failure(run: MicroTaskRun, why: string, issues: Issue[], attempts: AttemptDetail[], totals: Totals, type: string = FailureTypes.microTaskFailed): ApplicationFailure {
+  const paths = issuePaths(issues);
   const where = run.origin.itemIndex >= 0 ? `${run.origin.step}[${run.origin.itemIndex}]` : run.origin.step;
   return ApplicationFailure.create({
     type,

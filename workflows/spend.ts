@@ -16,20 +16,30 @@ export class Spend {
     return { costUsd: this.costUsd, reservedUsd: this.reservedUsd, limitUsd: this.limitUsd };
   }
 
+  /** Whether a call estimated at `estimateUsd` may start beside the calls in flight (alone, it always may). */
+  private fits(estimateUsd: number): boolean {
+    return this.limitUsd === undefined || this.costUsd + this.reservedUsd + estimateUsd <= this.limitUsd || this.reservedUsd === 0;
+  }
+
   /**
-   * Reserves `estimateUsd` for one call. Resolves with the reservation, or with why the budget
-   * cannot pay for the call: it is spent. Re-checked after every wake-up, with no await between
-   * the check and the reservation, so items resumed together see each other's reservations.
+   * Reserves `estimateUsd` for one call: the reservation, or why the budget cannot pay for the
+   * call (it is spent). A call that might not fit beside the calls in flight elsewhere in the run
+   * (a fan-out's other items) waits for them, then is decided on real spend. With room it reserves
+   * in the same workflow task, no await between the check and the reservation, so items resumed
+   * together see each other's reservations and the commands keep their order.
    */
   async reserve(estimateUsd: number): Promise<Reservation | { spent: string }> {
-    const limit = this.limitUsd;
-    if (limit !== undefined) {
-      // the calls in flight elsewhere in the run (a fan-out's other items) may use up what is left:
-      // wait for them instead of starting a call the budget may not cover, then decide on real spend
-      const fits = () => this.costUsd + this.reservedUsd + estimateUsd <= limit || this.reservedUsd === 0;
-      while (!fits()) await condition(fits);
-      if (this.costUsd >= limit) return { spent: `the run's cost budget of $${limit} is spent ($${this.costUsd.toFixed(6)})` };
-    }
+    while (!this.fits(estimateUsd)) await condition(() => this.fits(estimateUsd));
+    return this.take(estimateUsd);
+  }
+
+  /** `reserve` without the wait: undefined when the call must wait for room. */
+  tryReserve(estimateUsd: number): Reservation | { spent: string } | undefined {
+    return this.fits(estimateUsd) ? this.take(estimateUsd) : undefined;
+  }
+
+  private take(estimateUsd: number): Reservation | { spent: string } {
+    if (this.limitUsd !== undefined && this.costUsd >= this.limitUsd) return { spent: `the run's cost budget of $${this.limitUsd} is spent ($${this.costUsd.toFixed(6)})` };
     this.reservedUsd += estimateUsd;
     let open = true;
     const release = () => {

@@ -108,7 +108,8 @@ export function runMutants(task: MicroTask<any, any>, examples: readonly Calibra
     const guided = task.guidedSchema ? guidedSchemaOf(task, e.input, e.context) : undefined;
     return mutantsOf(e.expected, e.sourceText).map((m) => {
       const v = validateValue(task, m.output, { input: e.input, context: e.context });
-      const fixed = v.fixes.filter((f) => f.kind === 'check-fix');
+      // a certain fix, or a value nulled for review, is the contract catching the mutation
+      const fixed = v.fixes.filter((f) => f.kind === 'check-fix' || f.kind === 'null-for-review');
       // a value the guided schema rules out is one a model on a schema-enforcing endpoint cannot write
       const excluded = guided !== undefined && !guided.safeParse(m.output).success;
       const by = [...new Set([...(v.valid ? [] : v.issues.map((i) => i.check ?? i.kind)), ...fixed.map(() => 'check-fix'), ...(excluded ? ['guided-schema'] : [])])];

@@ -8,16 +8,20 @@ export type Strategy =
   /** the cheapest rung that can fix each failure */
   | 'ladder'
   /**
-   * the fair baseline: the whole object re-asked with the errors appended, as a conversation,
-   * with everything that is not the targeted repair given to it as to the ladder: the lenient
-   * parser and deterministic fixes, the continuation of a cut output, escalation to the larger
-   * pool, the same attempt and token budget and the same end for non-critical fields
+   * the instructor-like baseline: the whole object re-asked with the errors appended, as a
+   * conversation, parsed with JSON.parse alone and with no fixes, on the first pool (a call that
+   * fails after its retries still goes to the larger pool)
    */
   | 'reask'
-  /** the instructor-like baseline: strict JSON.parse, no fixes, re-asks on the first pool only */
-  | 'reask-strict';
+  /**
+   * the fair baseline: the same re-asks, with everything that is not the targeted repair given
+   * to it as to the ladder: the lenient parser and deterministic fixes, the continuation of a cut
+   * output, escalation to the larger pool with the conversation so far, the same attempt and
+   * token budget and the same end for non-critical fields
+   */
+  | 'reask-fair';
 
-export const STRATEGIES: readonly Strategy[] = ['ladder', 'reask', 'reask-strict'];
+export const STRATEGIES: readonly Strategy[] = ['ladder', 'reask', 'reask-fair'];
 
 export interface LadderBudget {
   strategy: Strategy;
@@ -45,11 +49,11 @@ export const DEFAULT_BUDGET: LadderBudget = {
   maxTokensCeiling: 4096,
 };
 
-/** The budget of a run: the defaults, three attempts for the strict re-ask (instructor's max_retries), then the caller's overrides. */
+/** The budget of a run: the defaults, then the caller's overrides. */
 export function budgetOf(overrides: Partial<LadderBudget> | undefined): LadderBudget {
   const strategy = overrides?.strategy ?? DEFAULT_BUDGET.strategy;
   if (!STRATEGIES.includes(strategy)) throw new Error(`unknown ladder strategy ${JSON.stringify(strategy)}; use one of ${STRATEGIES.join(', ')}`);
   const unknown = (overrides?.ablate ?? []).filter((r) => !Object.hasOwn(LADDER_PATCHES, r));
   if (unknown.length > 0) throw new Error(`unknown ladder rule(s) to ablate: ${unknown.join(', ')}; rules are ${Object.keys(LADDER_PATCHES).join(', ')}`);
-  return { ...DEFAULT_BUDGET, ...(strategy === 'reask-strict' ? { maxAttempts: 3 } : {}), ...overrides, strategy };
+  return { ...DEFAULT_BUDGET, ...overrides, strategy };
 }

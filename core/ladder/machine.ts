@@ -89,7 +89,10 @@ export interface SpendView {
 
 export type LadderEvent =
   | { type: 'start'; downPools: readonly string[] }
-  | { type: 'result'; result: CallResult; spend: SpendView }
+  /** the call returned; the step answers with the validation to record */
+  | { type: 'result'; result: CallResult }
+  /** the validation is recorded; the ladder decides, on the run's spending as it is now */
+  | { type: 'recorded'; spend: SpendView }
   /** the call failed after its retries; `noWorker`: no worker picked it up within the pool wait */
   | { type: 'transport'; error: string; noWorker: boolean; downPools: readonly string[]; spend: SpendView }
   /** the run's cost budget cannot pay for the call asked for */
@@ -134,24 +137,33 @@ export interface LadderState {
   history: { output: string; issues: Issue[] }[];
   /** per path, the repair answers that repeated the value they were asked to fix */
   stalls: Record<string, unknown[]>;
+  /** issues resolved by setting their path to null, for review, kept across attempts */
+  flagged: Issue[];
+  /** the last result read, waiting for its validation to be recorded before the ladder decides */
+  read?: { parsed: boolean; valid: boolean; value: unknown; issues: Issue[]; text: string };
 }
 
-export type Step = { state: LadderState; validation?: Validation } & ({ call: Call; outcome?: never } | { outcome: Outcome; call?: never });
+/** What the workflow does next: record a validation, make a call, or end. */
+export type Step = { state: LadderState } & (
+  | { record: Validation; call?: never; outcome?: never }
+  | { call: Call; record?: never; outcome?: never }
+  | { outcome: Outcome; record?: never; call?: never }
+);
 
 const ZERO: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
 
 export function initialState(): LadderState {
-  return { call: undefined, pool: '', reason: '', tried: [], current: undefined, best: undefined, lastIssues: [], attempts: [], details: [], totals: { ...ZERO }, history: [], stalls: {} };
+  return { call: undefined, pool: '', reason: '', tried: [], current: undefined, best: undefined, lastIssues: [], attempts: [], details: [], totals: { ...ZERO }, history: [], stalls: {}, flagged: [] };
 }
 
 /** How this run reads outputs: the strategy's parser, the rules, and the prompt's words for loop detection. */
 export function readingOf(env: LadderEnv): Reading {
   const prompt = env.task.prompt(env.input, env.context);
   return {
-    lenient: env.budget.strategy !== 'reask-strict',
+    lenient: env.budget.strategy !== 'reask',
     loopsAreRunaway: env.rules.loopsAreRunaway,
     enumSpelling: env.rules.enumSpelling,
-    ungroundedToNull: env.rules.ungroundedToNull && env.budget.strategy !== 'reask-strict',
+    ungroundedToNull: env.rules.ungroundedToNull && env.budget.strategy !== 'reask',
     // what the model is given: a repetition in the output that the source holds as often is no loop
     source: wordCounts(`${prompt.system}\n${prompt.user}`),
   };
@@ -203,9 +215,23 @@ function ask(s: LadderState, kind: CallKind, maxTokens: number, spec: CallSpec):
   return { state: s, call };
 }
 
-function end(s: LadderState, outcome: Omit<Outcome, 'finalPool'>, validation?: Validation): Step {
+function end(s: LadderState, outcome: Omit<Outcome, 'finalPool'>): Step {
   s.call = undefined;
-  return { state: s, outcome: { ...outcome, finalPool: s.pool }, ...(validation ? { validation } : {}) };
+  return { state: s, outcome: { ...outcome, finalPool: s.pool } };
+}
+
+/** The issues nulled for review on the way whose paths are still null in the value returned. */
+function stillFlagged(s: LadderState, value: unknown): Issue[] {
+  const seen = new Set<string>();
+  return s.flagged.filter((i) => getAt(value, i.path) === null && !seen.has(i.path) && seen.add(i.path));
+}
+
+/** A valid value: valid, or partial with the paths nulled for review on the way. */
+function endValid(s: LadderState, value: unknown): Step {
+  const flagged = stillFlagged(s, value);
+  if (flagged.length === 0) return end(s, { status: 'valid', value, issues: [], unresolvedPaths: [], reason: null });
+  const paths = issuePaths(flagged);
+  return end(s, { status: 'partial', value, issues: flagged, unresolvedPaths: paths, reason: `${paths.join(', ')} set to null for review: not found in the input` });
 }
 
 const isCritical = (task: MicroTask<any, any>, path: string) => task.critical === undefined || task.critical.some((c) => isWithin(path, c) || isWithin(c, path));
@@ -215,7 +241,7 @@ const isCritical = (task: MicroTask<any, any>, path: string) => task.critical ==
  * that may be null, those paths become null and the output is returned flagged for review.
  */
 function nullNonCritical(env: LadderEnv, s: LadderState, reading: Reading, why: string): Omit<Outcome, 'finalPool'> | undefined {
-  if (!env.rules.nonCriticalToNull || env.task.critical === undefined || !s.best || s.best.issues.length === 0) return undefined;
+  if (!env.rules.nonCriticalToNull || env.budget.strategy === 'reask' || env.task.critical === undefined || !s.best || s.best.issues.length === 0) return undefined;
   if (s.best.issues.some(isStructural)) return undefined;
   const paths = [...new Set(s.best.issues.flatMap(repairTargets))];
   const nullable = (p: string) => p !== '' && subSchemaAt(env.task.output, p)?.safeParse(null).success === true;
@@ -224,21 +250,23 @@ function nullNonCritical(env: LadderEnv, s: LadderState, reading: Reading, why: 
   for (const p of paths) value = setAt(value, p, null);
   const v = validateValue(env.task, value, { input: env.input, context: env.context }, reading);
   if (!v.valid) return undefined;
-  const issues = [...s.best.issues, ...v.flagged];
+  const issues = [...s.best.issues, ...v.flagged, ...stillFlagged(s, v.value)];
   return { status: 'partial', value: v.value, issues, unresolvedPaths: issuePaths(issues), reason: `${why}; ${paths.join(', ')} set to null for review: not critical to ${env.task.name}` };
 }
 
-function stop(env: LadderEnv, s: LadderState, reading: Reading, plan: Extract<Plan, { action: 'partial' | 'fail' }>, validation?: Validation): Step {
+/** The end the plan says: the non-critical fields nulled, a partial result, or the failure with `failedValue` recorded. */
+function stop(env: LadderEnv, s: LadderState, reading: Reading, plan: Extract<Plan, { action: 'partial' | 'fail' }>, failedValue: unknown): Step {
   const nulled = nullNonCritical(env, s, reading, plan.reason);
-  if (nulled) return end(s, nulled, validation);
+  if (nulled) return end(s, nulled);
   if (plan.action === 'partial' && s.best) {
-    return end(s, { status: 'partial', value: s.best.value, issues: s.best.issues, unresolvedPaths: issuePaths(s.best.issues), reason: plan.reason }, validation);
+    const issues = [...s.best.issues, ...stillFlagged(s, s.best.value)];
+    return end(s, { status: 'partial', value: s.best.value, issues, unresolvedPaths: issuePaths(issues), reason: plan.reason });
   }
-  return end(s, { status: 'failed', value: s.current ?? s.best?.value ?? null, issues: s.lastIssues, unresolvedPaths: issuePaths(s.lastIssues), reason: plan.reason, failureType: FailureTypes.microTaskFailed }, validation);
+  return end(s, { status: 'failed', value: failedValue ?? null, issues: s.lastIssues, unresolvedPaths: issuePaths(s.lastIssues), reason: plan.reason, failureType: FailureTypes.microTaskFailed });
 }
 
 /** The call a plan asks for, with what its rung needs to know. */
-function follow(env: LadderEnv, s: LadderState, plan: Extract<Plan, { action: 'call' }>, issues: Issue[], lastOutput: string | undefined, validation?: Validation): Step {
+function follow(env: LadderEnv, s: LadderState, plan: Extract<Plan, { action: 'call' }>, issues: Issue[], lastOutput: string): Step {
   const { task, budget, rules } = env;
   s.reason = plan.reason;
   const maxTokens = plan.maxTokens > 0 ? plan.maxTokens : task.maxTokens;
@@ -248,8 +276,8 @@ function follow(env: LadderEnv, s: LadderState, plan: Extract<Plan, { action: 'c
       s.pool = plan.pool;
       s.tried.push(plan.pool);
     }
-    if (reask && lastOutput !== undefined && plan.kind === 'regenerate') s.history.push({ output: lastOutput, issues });
-    if (reask && lastOutput !== undefined && plan.kind === 'escalate' && budget.strategy === 'reask') s.history.push({ output: lastOutput, issues });
+    if (reask && plan.kind === 'regenerate') s.history.push({ output: lastOutput, issues });
+    if (plan.kind === 'escalate' && budget.strategy === 'reask-fair') s.history.push({ output: lastOutput, issues });
   }
   const repairOf = (paths: string[]) => ({
     paths,
@@ -262,13 +290,12 @@ function follow(env: LadderEnv, s: LadderState, plan: Extract<Plan, { action: 'c
   let spec: CallSpec;
   if (plan.kind === 'escalate' && plan.paths.length > 0) spec = { kind: 'escalate', feedback: issues, repair: repairOf(plan.paths) };
   else if (plan.kind === 'escalate') {
-    spec = reask && budget.strategy === 'reask' && s.history.length > 0 ? { kind: 'escalate', feedback: issues, history: [...s.history] } : { kind: 'escalate', feedback: issues };
+    spec = budget.strategy === 'reask-fair' && s.history.length > 0 ? { kind: 'escalate', feedback: issues, history: [...s.history] } : { kind: 'escalate', feedback: issues };
     s.current = undefined;
   } else if (plan.kind === 'repair') spec = { kind: 'repair', repair: repairOf(plan.paths) };
   else if (plan.kind === 'regenerate') spec = reask ? { kind: 'regenerate', feedback: issues, history: [...s.history] } : { kind: 'regenerate', feedback: issues };
   else spec = { kind: plan.kind };
-  const out = ask(s, plan.kind, maxTokens, spec);
-  return validation ? { ...out, validation } : out;
+  return ask(s, plan.kind, maxTokens, spec);
 }
 
 function stalledFor(s: LadderState, paths: readonly string[]): { stalled?: Record<string, unknown[]> } {
@@ -305,7 +332,18 @@ function count(s: LadderState, call: Call, r: { promptTokens: number; completion
 
 /** One step of the ladder. Pure: `state` is not changed; the step's own state is returned. */
 export function step(env: LadderEnv, state: LadderState, event: LadderEvent, reading: Reading = readingOf(env)): Step {
-  const s: LadderState = JSON.parse(JSON.stringify(state));
+  // the step's own copy of the state's lists; the values in it are never changed in place (setAt copies)
+  const s: LadderState = {
+    ...state,
+    tried: [...state.tried],
+    attempts: [...state.attempts],
+    details: [...state.details],
+    totals: { ...state.totals },
+    history: [...state.history],
+    stalls: { ...state.stalls },
+    flagged: [...state.flagged],
+    ...(state.call ? { call: { ...state.call } } : {}),
+  };
   const { task } = env;
   const ctx = { input: env.input, context: env.context };
 
@@ -337,16 +375,24 @@ export function step(env: LadderEnv, state: LadderState, event: LadderEvent, rea
       return ask(s, call.kind, call.maxTokens, call.spec);
     }
     const next = plan(env, s, event.spend, s.best !== undefined, s.lastIssues);
-    if (next.action !== 'call') return stop(env, s, reading, next);
-    if (next.kind === 'escalate') {
-      // a whole new answer on the next pool: the failed call's value is not repaired there
-      s.pool = next.pool;
-      s.tried.push(next.pool);
-      s.reason = next.reason;
-      s.current = undefined;
-      return ask(s, 'escalate', task.maxTokens, { kind: 'escalate', feedback: s.lastIssues });
-    }
-    return follow(env, s, next, s.lastIssues, undefined);
+    // after a failed call the plan is the larger pool, or the end
+    if (next.action !== 'call' || next.kind !== 'escalate') return stop(env, s, reading, next.action === 'call' ? { action: 'fail', reason: next.reason } : next, s.best?.value);
+    // a whole new answer on the next pool: the failed call's value is not repaired there
+    s.pool = next.pool;
+    s.tried.push(next.pool);
+    s.reason = next.reason;
+    s.current = undefined;
+    return ask(s, 'escalate', task.maxTokens, { kind: 'escalate', feedback: s.lastIssues });
+  }
+
+  if (event.type === 'recorded') {
+    const r = s.read;
+    if (!r) throw new Error('ladder event recorded without a result read');
+    delete s.read;
+    if (r.valid) return endValid(s, r.value);
+    const next = plan(env, s, event.spend, r.parsed, r.issues);
+    if (next.action !== 'call') return stop(env, s, reading, next, s.current);
+    return follow(env, s, next, r.issues, r.text);
   }
 
   // a model result
@@ -358,7 +404,9 @@ export function step(env: LadderEnv, state: LadderState, event: LadderEvent, rea
     const paths = call.spec.repair.paths;
     const merged = mergeRepair(s.current, r.text, paths, r.finishReason, { closedCutsAndPartialObjects: env.rules.closedCutsAndPartialObjects });
     if (env.rules.stalls) {
-      stalled = merged.answered.filter((p) => getAt(s.current, p) !== undefined && JSON.stringify(getAt(merged.value, p)) === JSON.stringify(getAt(s.current, p)));
+      // asked to fix the value at the path itself (not only opened by a cross-field check), and answered it again
+      const own = (p: string) => call.spec.repair!.issues.some((i) => isWithin(i.path, p));
+      stalled = merged.answered.filter((p) => own(p) && getAt(s.current, p) !== undefined && JSON.stringify(getAt(merged.value, p)) === JSON.stringify(getAt(s.current, p)));
       for (const p of stalled) s.stalls[p] = [...(s.stalls[p] ?? []), getAt(s.current, p)];
     }
     v = validateValue(task, merged.value, ctx, reading);
@@ -394,19 +442,14 @@ export function step(env: LadderEnv, state: LadderState, event: LadderEvent, rea
     error: null,
   });
 
-  if (v.valid) {
-    if (v.flagged.length > 0) {
-      const paths = issuePaths(v.flagged);
-      return end(s, { status: 'partial', value: v.value, issues: v.flagged, unresolvedPaths: paths, reason: `${paths.join(', ')} set to null for review: not found in the input` }, validation);
+  s.flagged.push(...v.flagged);
+  if (!v.valid) {
+    if (v.parsed) {
+      s.current = v.value;
+      s.best = { value: v.value, issues: v.issues };
     }
-    return end(s, { status: 'valid', value: v.value, issues: [], unresolvedPaths: [], reason: null }, validation);
+    s.lastIssues = v.issues;
   }
-  if (v.parsed) {
-    s.current = v.value;
-    s.best = { value: v.value, issues: [...v.issues, ...v.flagged] };
-  }
-  s.lastIssues = v.issues;
-  const next = plan(env, s, event.spend, v.parsed, v.issues);
-  if (next.action !== 'call') return stop(env, s, reading, next, validation);
-  return follow(env, s, next, v.issues, r.text, validation);
+  s.read = { parsed: v.valid || v.parsed, valid: v.valid, value: v.value, issues: v.issues, text: r.text };
+  return { state: s, record: validation };
 }

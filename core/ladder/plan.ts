@@ -38,7 +38,7 @@ export interface PlanInput {
   /** whether some attempt produced a readable output to return as a partial result */
   hasPartial?: boolean;
   budget: LadderBudget;
-  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue'>;
+  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue' | 'regenerateOnLastPool'>;
 }
 
 export type Plan =
@@ -81,7 +81,7 @@ export function planNextAttempt(s: PlanInput): Plan {
 
   if (last?.error) return escalate(`model call failed: ${last.error}`);
 
-  if (s.budget.strategy === 'reask-strict') {
+  if (s.budget.strategy === 'reask') {
     return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: 're-asking for the whole object with the errors appended' };
   }
 
@@ -100,7 +100,7 @@ export function planNextAttempt(s: PlanInput): Plan {
     return escalate('output still truncated at the token ceiling');
   }
 
-  if (reask) {
+  if (s.budget.strategy === 'reask-fair') {
     // the fair re-ask: as many whole re-asks on a pool as the ladder has repairs and regenerations there, then up the pools
     const reasks = regenerations + repairs;
     const allowed = s.budget.maxRepairs + s.budget.maxRegenerations;
@@ -168,6 +168,10 @@ export function planNextAttempt(s: PlanInput): Plan {
         paths: fresh,
         reason: `${why}, and there is no larger pool; repairing the paths no repair has touched yet: ${fresh.join(', ')}`,
       };
+    }
+    // the last pool: one whole answer with the issues as feedback, where the budget leaves one
+    if (!s.escalateTo && !s.escalationBlocked && s.rules.regenerateOnLastPool && regenerations < s.budget.maxRegenerations) {
+      return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}, and there is no larger pool; regenerating with the issues as feedback` };
     }
     return escalate(why);
   }

@@ -5,9 +5,9 @@
  *   node_modules/.bin/tsx test/bench/repair-ladder.ts
  *
  * Every strategy sees the same bad first output. `ladder`: the default budget, lenient parsing, and
- * the simulated model's per-rung answers. `reask`, the fair baseline: the same parser, fixes,
+ * the simulated model's per-rung answers. `reask-fair`, the fair baseline: the same parser, fixes,
  * continuation, escalation and budget, with the whole object re-asked (answered as the ladder's
- * regeneration, on the large pool as its escalation). `reask-strict` (maxAttempts 3, as
+ * regeneration, on the large pool as its escalation). `reask`, the strict one (maxAttempts 3, as
  * instructor's max_retries=3): strict parsing and the whole object re-asked on the first pool,
  * answered with what the same simulated model answers the ladder's regeneration. Cost is counted
  * after the first call, which all share. The pools stream, as the shipped local pools do.
@@ -28,14 +28,14 @@ import { corpus, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase, type Fix
 import { freshDatabase } from '../support/database.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
-const STRATEGIES = ['ladder', 'reask', 'reask-strict'] as const;
+const STRATEGIES = ['ladder', 'reask-fair', 'reask'] as const;
 type Strategy = (typeof STRATEGIES)[number];
 const BUDGETS: Record<Strategy, Partial<LadderBudget>> = {
   ladder: { strategy: 'ladder' },
-  reask: { strategy: 'reask' },
-  'reask-strict': { strategy: 'reask-strict', maxAttempts: 3 },
+  'reask-fair': { strategy: 'reask-fair' },
+  reask: { strategy: 'reask', maxAttempts: 3 },
 };
-const NAMES: Record<Strategy, string> = { ladder: 'ladder', reask: 'fair re-ask (same parser, fixes, escalation, 6 attempts)', 'reask-strict': 'strict re-ask (JSON.parse, 3 attempts, one pool)' };
+const NAMES: Record<Strategy, string> = { ladder: 'ladder', 'reask-fair': 'fair re-ask (same parser, fixes, escalation, 6 attempts)', reask: 'strict re-ask (JSON.parse, 3 attempts, one pool)' };
 const BENCH_DB = 'microtasks_bench';
 
 interface Measured {
@@ -163,12 +163,12 @@ function report(results: Record<Strategy, Measured[]>): string {
     ),
   );
   out.push('');
-  for (const k of ['reask', 'reask-strict'] as const) {
+  for (const k of ['reask-fair', 'reask'] as const) {
     const R = S[k];
     out.push(`ladder / ${k} tokens after the first call: **${ratio(L.total, R.total)}** (prompt ${ratio(L.prompt, R.prompt)}, completion ${ratio(L.completion, R.completion)}); incl. the first call: ${ratio(L.total + L.first, R.total + R.first)}`);
     out.push('');
   }
-  const R = S.reask;
+  const R = S['reask-fair'];
   const met = L.fixed >= R.fixed && L.total * 3 <= R.total;
   out.push(
     `Goal against the fair re-ask (at least as many fixed with at most a third of the tokens after the first call): **${met ? 'met' : 'not met'}**: fixed ${L.fixed} vs ${R.fixed}, tokens ${int(L.total)} vs ${int(R.total)} (a third of the re-ask tokens is ${int(Math.floor(R.total / 3))}).`,
@@ -179,8 +179,8 @@ function report(results: Record<Strategy, Measured[]>): string {
   out.push('');
   const byId = (ms: Measured[]) => new Map(ms.map((m) => [m.id, m]));
   const ladderById = byId(results.ladder);
-  const reaskById = byId(results.reask);
-  const strictById = byId(results['reask-strict']);
+  const reaskById = byId(results['reask-fair']);
+  const strictById = byId(results.reask);
   out.push(
     table(
       ['form', 'cases', 'ladder fixed', 'fair re-ask fixed', 'strict re-ask fixed', 'ladder tokens after the first', 'fair re-ask tokens', 'strict re-ask tokens', 'ladder / fair re-ask tokens'],
@@ -234,7 +234,7 @@ function report(results: Record<Strategy, Measured[]>): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const bench = await startBench();
-  const results: Record<Strategy, Measured[]> = { ladder: [], reask: [], 'reask-strict': [] };
+  const results: Record<Strategy, Measured[]> = { ladder: [], 'reask-fair': [], reask: [] };
   try {
     for (const strategy of STRATEGIES) {
       log(`\n--- ${strategy}: ${corpus.length} cases, budget ${JSON.stringify(BUDGETS[strategy])}`);

@@ -186,9 +186,9 @@ function guard(id: string, f: () => ScriptedReply): ScriptedReply {
 }
 
 /**
- * Scripts one case onto the server. `ladder` and the fair `reask`: the first output, then
+ * Scripts one case onto the server. `ladder` and the fair `reask-fair`: the first output, then
  * `respond` per rung (a re-ask is answered as the ladder's regeneration, its escalation and
- * continuation as the ladder's). `reask-strict`: the first output, then for every re-ask what the
+ * continuation as the ladder's). The strict `reask`: the first output, then for every re-ask what the
  * same model answers when the ladder regenerates with the issues as feedback: one simulated model
  * for every strategy.
  */
@@ -202,7 +202,7 @@ export function scriptCase(server: ScriptedModelServer, c: CorpusCase, strategy:
       const rung = rungOf(c.task, body, (calls.get('escalate') ?? 0) > 0);
       const nth = calls.get(rung) ?? 0;
       calls.set(rung, nth + 1);
-      if (strategy === 'reask-strict') return c.respond(body, 'regenerate', nth);
+      if (strategy === 'reask') return c.respond(body, 'regenerate', nth);
       const reply = c.respond(body, rung, nth);
       return rung === 'escalate' ? asRepairAnswer(body, reply) : reply;
     });

@@ -81,7 +81,8 @@ function callsUnder(run: ReturnType<typeof recordedRun>, rules: LadderRules): st
   for (const result of run.results) {
     if (!next.call) break;
     calls.push(`${next.call.kind}@${next.call.pool}`);
-    next = step(env, next.state, { type: 'result', result, spend: { costUsd: 0, reservedUsd: 0, limitUsd: undefined } });
+    next = step(env, next.state, { type: 'result', result });
+    if (next.record) next = step(env, next.state, { type: 'recorded', spend: { costUsd: 0, reservedUsd: 0, limitUsd: undefined } });
   }
   return calls.join(' ');
 }

@@ -62,15 +62,15 @@ describe('fan-out on a pool', () => {
     expect(settled.map((r) => r?.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', undefined, undefined, undefined]);
   });
 
-  it('fails with the first item to fail, not the lowest failed index', async () => {
+  it('fails with the lowest failed item, as the batches did, whichever failed first', async () => {
     const s = scriptedItems(3);
     const { done } = await start(pooled, s, 3);
     await s.fail(2);
     await s.fail(0);
     await s.end(1);
     const { settled, failed } = await done;
-    expect(failed).toBe(2);
-    expect((settled[0] as PromiseRejectedResult).reason).toEqual(new Error('item 0 failed'));
+    expect(failed).toBe(0);
+    expect((settled[2] as PromiseRejectedResult).reason).toEqual(new Error('item 2 failed'));
   });
 
   it('starts every item at once when there are no more than the width', async () => {

@@ -53,20 +53,23 @@ const spend = { costUsd: 0, reservedUsd: 0, limitUsd: undefined };
 let id = 0;
 const answer = (value: unknown, over: Partial<CallResult> = {}): LadderEvent => ({
   type: 'result',
-  spend,
   result: { attemptId: ++id, text: typeof value === 'string' ? value : JSON.stringify(value), finishReason: 'stop', promptTokens: 100, completionTokens: 20, costUsd: 0.001, referenceCostUsd: 0.01, ...over },
 });
 
-/** Drives the machine with the answers in order; returns every step. */
+/** Drives the machine as the workflow does, with the answers in order and each validation recorded; returns every step. */
 function run(e: LadderEnv, answers: LadderEvent[]): Step[] {
   const steps: Step[] = [step(e, initialState(), { type: 'start', downPools: [] })];
-  for (const a of answers) {
+  const queue = [...answers];
+  for (;;) {
     const last = steps[steps.length - 1]!;
     if (last.outcome) break;
-    steps.push(step(e, last.state, a));
+    if (last.record) steps.push(step(e, last.state, { type: 'recorded', spend }));
+    else if (queue.length > 0) steps.push(step(e, last.state, queue.shift()!));
+    else break;
   }
   return steps;
 }
+const records = (steps: Step[]) => steps.filter((s) => s.record).map((s) => s.record!);
 const calls = (steps: Step[]) => steps.filter((s) => s.call).map((s) => `${s.call!.kind}@${s.call!.pool}`);
 const outcomeOf = (steps: Step[]) => steps[steps.length - 1]!.outcome;
 
@@ -75,24 +78,26 @@ describe('the ladder as a state machine', () => {
     const steps = run(env(), [answer({ product: 'Nimbus Pro', qty: 3, note: null })]);
     expect(calls(steps)).toEqual(['generate@small']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'valid', value: { product: 'Nimbus Pro', qty: 3 }, finalPool: 'small' });
-    expect(steps[1]!.validation).toMatchObject({ valid: true, issues: [] });
-    expect(steps[1]!.state.totals).toMatchObject({ attempts: 1, promptTokens: 100, completionTokens: 20 });
+    expect(records(steps)).toEqual([expect.objectContaining({ valid: true, issues: [] })]);
+    expect(steps[steps.length - 1]!.state.totals).toMatchObject({ attempts: 1, promptTokens: 100, completionTokens: 20 });
   });
 
   it('is pure: a step leaves the state it was given as it was, and its state survives JSON', () => {
     const start = step(env(), initialState(), { type: 'start', downPools: [] });
     const frozen = JSON.stringify(start.state);
-    const next = step(env(), start.state, answer({ product: 'Nimbus Ultra', qty: 3, note: 'x' }));
+    const read = step(env(), start.state, answer({ product: 'Nimbus Ultra', qty: 3, note: 'x' }));
     expect(JSON.stringify(start.state)).toBe(frozen);
-    const again = step(env(), JSON.parse(JSON.stringify(start.state)), answer({ product: 'Nimbus Ultra', qty: 3, note: 'x' }));
-    expect({ ...again.call, spec: again.call?.spec }).toEqual({ ...next.call, spec: next.call?.spec });
+    const next = step(env(), read.state, { type: 'recorded', spend });
+    const again = step(env(), JSON.parse(JSON.stringify(read.state)), { type: 'recorded', spend });
+    expect(again.call).toEqual(next.call);
+    expect(next.call).toMatchObject({ kind: 'repair', spec: { repair: { paths: ['/note'] } } });
   });
 
   it('sets an ungrounded field the check accepts null for to null without a call, and flags it', () => {
     const steps = run(env(), [answer({ product: 'Nimbus Ultra', qty: 3, note: null })]);
     expect(calls(steps)).toEqual(['generate@small']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { product: null, qty: 3 }, unresolvedPaths: ['/product'] });
-    expect(steps[1]!.validation!.fixes).toEqual([expect.objectContaining({ kind: 'null-for-review', path: '/product' })]);
+    expect(records(steps)[0]!.fixes).toEqual([expect.objectContaining({ kind: 'null-for-review', path: '/product' })]);
     // a run started before the rule repairs it with a call, as it did then
     const before = run(env({ rules: rulesFrom(() => false) }), [answer({ product: 'Nimbus Ultra', qty: 3, note: null })]);
     expect(calls(before)).toEqual(['generate@small', 'repair@small']);
@@ -100,26 +105,28 @@ describe('the ladder as a state machine', () => {
 
   it('detects a repair that repeats the value it was asked to fix, and asks the next pool without it and with the input spans', () => {
     const e = env({ task: task({ critical: ['/qty', '/note'] }) });
-    const steps = run(e, [answer({ product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' })]);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large']);
-    expect(steps[2]!.state.attempts[1]).toMatchObject({ kind: 'repair', stalled: ['/note'] });
-    const escalation = steps[2]!.call!;
+    const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
+    const steps = run(e, [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' }), answer(bad)]);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'regenerate@large']);
+    const escalated = steps.find((s) => s.call?.kind === 'escalate')!;
+    expect(escalated.state.attempts[1]).toMatchObject({ kind: 'repair', stalled: ['/note'] });
+    const escalation = escalated.call!;
     expect(escalation.spec.repair).toMatchObject({ paths: ['/note'], stalled: { '/note': ['Deliver on Friday'] }, candidates: true });
     const request = buildModelRequest(e.task, input, [], escalation.spec);
     const text = request.messages.map((m) => m.content).join('\n');
     expect(text).toContain('"Deliver before Friday"');
     expect(text).not.toContain('now "Deliver on Friday"');
     expect(text).toContain('answered the rejected value again');
-    // stalled on the last pool too: a critical field fails, with every attempt in the state
+    // stalled on the last pool too, and its regeneration no better: a critical field fails
     expect(outcomeOf(steps)).toMatchObject({ status: 'failed', unresolvedPaths: ['/note'] });
   });
 
   it('ends a non-critical field that no rung fixed as null, flagged for review, instead of failing', () => {
     const e = env({ task: task({ critical: ['/qty'] }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' })];
+    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' }), answer(bad)];
     const steps = run(e, answers);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large']);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large', 'regenerate@large']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { note: null, qty: 3 }, unresolvedPaths: ['/note'], reason: expect.stringContaining('not critical') });
     // with every field critical (no declaration) the same run fails
     const strict = run(env(), answers);
@@ -127,7 +134,7 @@ describe('the ladder as a state machine', () => {
   });
 
   it('re-asks fairly: lenient parsing and fixes, whole re-asks as a conversation, then the larger pool with the same budget', () => {
-    const e = env({ budget: budgetOf({ strategy: 'reask' }) });
+    const e = env({ budget: budgetOf({ strategy: 'reask-fair' }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
     // fenced JSON is read as the ladder reads it; the ungrounded product becomes null as for the ladder
     const fenced = run(e, [answer('```json\n{"product":"Nimbus Ultra","qty":3,"note":null}\n```')]);
@@ -140,11 +147,44 @@ describe('the ladder as a state machine', () => {
   });
 
   it('re-asks strictly as instructor does: JSON.parse only, three attempts, one pool', () => {
-    const e = env({ budget: budgetOf({ strategy: 'reask-strict' }) });
+    const e = env({ budget: budgetOf({ strategy: 'reask', maxAttempts: 3 }) });
     const fenced = '```json\n{"product":"Nimbus Pro","qty":3,"note":null}\n```';
     const steps = run(e, [answer(fenced), answer(fenced), answer(fenced)]);
     expect(calls(steps)).toEqual(['generate@small', 'regenerate@small', 'regenerate@small']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'failed', reason: expect.stringContaining('attempt budget of 3') });
+  });
+
+  it('keeps a field nulled for review flagged when a later repair settles the rest', () => {
+    const steps = run(env(), [answer({ product: 'Nimbus Ultra', qty: 3, note: 'Deliver on Friday' }), answer({ '/note': 'Deliver before Friday.' })]);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small']);
+    expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { product: null, note: 'Deliver before Friday.' }, unresolvedPaths: ['/product'] });
+  });
+
+  it('regenerates once on the last pool after its repair failed, then ends', () => {
+    const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
+    const last = step(env(), initialState(), { type: 'start', downPools: ['small'] });
+    expect(last.call).toMatchObject({ pool: 'large' });
+    const steps = [last];
+    for (const a of [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer(bad)]) {
+      steps.push(step(env(), steps[steps.length - 1]!.state, a));
+      steps.push(step(env(), steps[steps.length - 1]!.state, { type: 'recorded', spend }));
+    }
+    expect(calls(steps)).toEqual(['generate@large', 'repair@large', 'regenerate@large']);
+    expect(outcomeOf(steps)).toMatchObject({ status: 'failed' });
+  });
+
+  it('does not read a value a cross-field check opened and the repair rightly kept as a stall', () => {
+    const sum: Check<z.infer<typeof Input>, O> = (o) => (o.qty !== 3 ? [{ kind: 'semantic', check: 'qty', path: '/qty', message: 'the text orders 3', repairAt: ['/qty', '/note'] }] : []);
+    const e = env({ task: task({ checks: [sum] }) });
+    const steps = run(e, [answer({ product: 'Nimbus Pro', qty: 4, note: 'Deliver before Friday.' }), answer({ '/qty': 3, '/note': 'Deliver before Friday.' })]);
+    expect(outcomeOf(steps)).toMatchObject({ status: 'valid' });
+    expect(steps.flatMap((s) => s.state.attempts).some((a) => (a.stalled ?? []).length > 0)).toBe(false);
+  });
+
+  it('the strict re-ask ends as it always did: no field is nulled for it', () => {
+    const e = env({ task: task({ critical: [] }), budget: budgetOf({ strategy: 'reask', maxAttempts: 2 }) });
+    const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
+    expect(outcomeOf(run(e, [answer(bad), answer(bad)]))).toMatchObject({ status: 'failed' });
   });
 
   it('ends with the typed cost-budget failure on a budget decision, and escalates past a pool with no worker', () => {
@@ -158,7 +198,7 @@ describe('the ladder as a state machine', () => {
   });
 
   it('refuses an unknown strategy or rule by name', () => {
-    expect(() => budgetOf({ strategy: 'retry' as never })).toThrow(/unknown ladder strategy "retry"; use one of ladder, reask, reask-strict/);
+    expect(() => budgetOf({ strategy: 'retry' as never })).toThrow(/unknown ladder strategy "retry"; use one of ladder, reask, reask-fair/);
     expect(() => budgetOf({ ablate: ['stall' as never] })).toThrow(/unknown ladder rule\(s\) to ablate: stall/);
   });
 });
