@@ -38,7 +38,7 @@ export interface PlanInput {
   /** whether some attempt produced a readable output to return as a partial result */
   hasPartial?: boolean;
   budget: LadderBudget;
-  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue' | 'regenerateOnLastPool'>;
+  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue'>;
 }
 
 export type Plan =
@@ -168,10 +168,6 @@ export function planNextAttempt(s: PlanInput): Plan {
         paths: fresh,
         reason: `${why}, and there is no larger pool; repairing the paths no repair has touched yet: ${fresh.join(', ')}`,
       };
-    }
-    // the last pool: one whole answer with the issues as feedback, where the budget leaves one
-    if (!s.escalateTo && !s.escalationBlocked && s.rules.regenerateOnLastPool && regenerations < s.budget.maxRegenerations) {
-      return { action: 'call', kind: 'regenerate', pool: s.pool, maxTokens: lastMax, paths: [], reason: `${why}, and there is no larger pool; regenerating with the issues as feedback` };
     }
     return escalate(why);
   }

@@ -28,8 +28,6 @@ export interface LadderRules {
   candidateSpans: boolean;
   /** a field outside the task's `critical` ones that no rung fixed ends as null and flagged, not as a failed micro-task */
   nonCriticalToNull: boolean;
-  /** a path the last pool failed to repair gets one whole regeneration there with the issues as feedback, where the budget leaves one */
-  regenerateOnLastPool: boolean;
 }
 
 export type Rule = keyof LadderRules;
@@ -50,7 +48,6 @@ export const LADDER_PATCHES: Record<Rule, string> = {
   stalls: 'ladder-stalls',
   candidateSpans: 'repair-candidate-spans',
   nonCriticalToNull: 'ladder-non-critical-to-null',
-  regenerateOnLastPool: 'ladder-regenerate-on-last-pool',
 };
 
 /** The rules of a run started on today's code. */

@@ -42,11 +42,11 @@ const BENCH_DB = 'microtasks_bench_real';
 const POOLS = ['small', 'large'] as const;
 /**
  * What this benchmark can run, each a ladder budget: the ladder; the ladder without the repair
- * rules of real failures (ungrounded to null, stalls, candidate spans, non-critical to null, a
- * regeneration on the last pool) as it was before them, and without the first of them alone; the
+ * rules of real failures (ungrounded to null, stalls, candidate spans, non-critical to null) as it
+ * was before them, and without the first of them alone; the
  * fair (`reask-fair`) and the strict (`reask`, instructor's three attempts) re-ask.
  */
-const NEW_RULES = ['ungroundedToNull', 'stalls', 'candidateSpans', 'nonCriticalToNull', 'regenerateOnLastPool'] as const;
+const NEW_RULES = ['ungroundedToNull', 'stalls', 'candidateSpans', 'nonCriticalToNull'] as const;
 const BUDGETS = {
   ladder: { strategy: 'ladder' },
   'ladder-before': { strategy: 'ladder', ablate: NEW_RULES },

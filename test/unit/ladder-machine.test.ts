@@ -106,8 +106,8 @@ describe('the ladder as a state machine', () => {
   it('detects a repair that repeats the value it was asked to fix, and asks the next pool without it and with the input spans', () => {
     const e = env({ task: task({ critical: ['/qty', '/note'] }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const steps = run(e, [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' }), answer(bad)]);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'regenerate@large']);
+    const steps = run(e, [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' })]);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large']);
     const escalated = steps.find((s) => s.call?.kind === 'escalate')!;
     expect(escalated.state.attempts[1]).toMatchObject({ kind: 'repair', stalled: ['/note'] });
     const escalation = escalated.call!;
@@ -117,16 +117,16 @@ describe('the ladder as a state machine', () => {
     expect(text).toContain('"Deliver before Friday"');
     expect(text).not.toContain('now "Deliver on Friday"');
     expect(text).toContain('answered the rejected value again');
-    // stalled on the last pool too, and its regeneration no better: a critical field fails
+    // stalled on the last pool too: a critical field fails
     expect(outcomeOf(steps)).toMatchObject({ status: 'failed', unresolvedPaths: ['/note'] });
   });
 
   it('ends a non-critical field that no rung fixed as null, flagged for review, instead of failing', () => {
     const e = env({ task: task({ critical: ['/qty'] }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' }), answer(bad)];
+    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' })];
     const steps = run(e, answers);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large', 'regenerate@large']);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { note: null, qty: 3 }, unresolvedPaths: ['/note'], reason: expect.stringContaining('not critical') });
     // with every field critical (no declaration) the same run fails
     const strict = run(env(), answers);
@@ -158,19 +158,6 @@ describe('the ladder as a state machine', () => {
     const steps = run(env(), [answer({ product: 'Nimbus Ultra', qty: 3, note: 'Deliver on Friday' }), answer({ '/note': 'Deliver before Friday.' })]);
     expect(calls(steps)).toEqual(['generate@small', 'repair@small']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { product: null, note: 'Deliver before Friday.' }, unresolvedPaths: ['/product'] });
-  });
-
-  it('regenerates once on the last pool after its repair failed, then ends', () => {
-    const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const last = step(env(), initialState(), { type: 'start', downPools: ['small'] });
-    expect(last.call).toMatchObject({ pool: 'large' });
-    const steps = [last];
-    for (const a of [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer(bad)]) {
-      steps.push(step(env(), steps[steps.length - 1]!.state, a));
-      steps.push(step(env(), steps[steps.length - 1]!.state, { type: 'recorded', spend }));
-    }
-    expect(calls(steps)).toEqual(['generate@large', 'repair@large', 'regenerate@large']);
-    expect(outcomeOf(steps)).toMatchObject({ status: 'failed' });
   });
 
   it('does not read a value a cross-field check opened and the repair rightly kept as a stall', () => {
