@@ -64,6 +64,8 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
   const taskQueue = o.taskQueue ?? ORCHESTRATION_QUEUE;
   const namespace = o.namespace ?? o.client.options.namespace;
   const pollMs = o.pollMs ?? 500;
+  /** open event streams, ended when the server closes so that closing does not wait for their runs */
+  const streams = new Set<() => void>();
   const app = Fastify({
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     // an API key is never logged, whatever the log level or serializer
@@ -290,16 +292,21 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.write(': progress of run ' + id + '\n\n');
         let open = true;
-        req.raw.on('close', () => (open = false));
+        const stop = () => (open = false);
+        req.raw.on('close', stop);
+        streams.add(stop);
         const send = (event: string, data: unknown) => open && res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         let last = '';
+        let quietSince = Date.now();
         const seen = new Map<string, string>();
         const emit = (p: PipelineProgress | null) => {
           if (!p) return;
           const json = JSON.stringify(p);
           if (json === last) return;
           last = json;
+          quietSince = Date.now();
           send('progress', p);
           for (const s of p.steps) {
             if (seen.get(s.id) === s.status) continue;
@@ -308,7 +315,7 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
           }
         };
         try {
-          for (let tick = 0; open; tick++) {
+          while (open) {
             const status = await o.client.workflow
               .getHandle(id)
               .describe()
@@ -320,13 +327,18 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
               break;
             }
             emit(await progressOf(o.client, id));
-            if (tick % 30 === 29) open && res.write(': keep-alive\n\n');
+            // a comment now and then keeps proxies from closing a quiet stream
+            if (Date.now() - quietSince > 15_000) {
+              quietSince = Date.now();
+              if (open) res.write(': keep-alive\n\n');
+            }
             await new Promise((r) => setTimeout(r, pollMs));
           }
         } catch (err) {
           req.log.error({ err }, 'event stream failed');
           send('error', { error: 'internal', message: 'the event stream failed; GET the run for its state' });
         } finally {
+          streams.delete(stop);
           res.end();
         }
       },
@@ -355,6 +367,9 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
     );
   });
 
+  app.addHook('preClose', async () => {
+    for (const stop of streams) stop();
+  });
   if ((o.settleEveryMs ?? 30_000) > 0) {
     const timer = setInterval(() => void settleEnded(o.db).catch((err: unknown) => app.log.warn({ err }, 'settling ended runs failed')), o.settleEveryMs ?? 30_000);
     timer.unref();
