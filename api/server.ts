@@ -180,7 +180,8 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
         workflowId,
         kind,
         name,
-        requestHash: sha256(canonicalJson({ kind, name, ...body })),
+        // the request as sent: the key's run budget may change without making a repeat a different request
+        requestHash: sha256(canonicalJson({ kind, name, ...args, costBudgetUsd: requested ?? null })),
         // the run can spend no more than its cost budget, so that is what it reserves
         reserveUsd: costBudgetUsd,
         start: async () => {

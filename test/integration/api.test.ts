@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -6,11 +7,11 @@ import { count, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApiKey, revokeApiKey } from '../../api/keys.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createApiKey, revokeApiKey, sha256 } from '../../api/keys.js';
 import { createApi } from '../../api/server.js';
 import { connectApi, RunEndedError, type RunEvent } from '../../client/http.js';
-import { apiKeyDays, apiRuns, modelAttempts } from '../../db/schema.js';
+import { apiKeyDays, apiKeys, apiRuns, modelAttempts } from '../../db/schema.js';
 import { pipelines } from '../../pipelines/index.js';
 import { extractFeatures } from '../../pipelines/product-review/extract-features.js';
 import { productReview } from '../../pipelines/product-review/index.js';
@@ -303,6 +304,10 @@ describe('HTTP API: progress and cancel', () => {
     // a cancelled run cannot be cancelled again
     expect((await app.inject({ method: 'POST', url: `/v1/runs/${run.id}/cancel`, headers: auth(keys.full) })).statusCode).toBe(409);
     expect(await h.db.select().from(modelAttempts).where(eq(modelAttempts.workflowId, run.id))).toHaveLength(2);
+    // its reservation is settled from the calls it made
+    const [settled] = await h.db.select().from(apiRuns).where(eq(apiRuns.workflowId, run.id));
+    expect(settled!.settledAt).not.toBeNull();
+    expect(settled!.spentUsd).toBeCloseTo(rows.attempts.reduce((t, a) => t + (a.costUsd ?? 0), 0), 8);
   });
 
   it('shows a failed run\'s typed failure with its unresolved paths', async () => {
@@ -335,6 +340,29 @@ describe('HTTP API: progress and cancel', () => {
       const history = JSON.stringify(await h.env.client.workflow.getHandle(id).fetchHistory());
       expect(history).not.toContain(keys.full.key.slice(17));
     }
+  });
+});
+
+describe('the keys command', () => {
+  const keysCli = (...args: string[]) =>
+    spawnSync('node_modules/.bin/tsx', ['api/keys-cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: inject('databaseUrl') } });
+
+  it('prints a new key once, stores only its hash, and revokes it', async () => {
+    const created = keysCli('create', '--name', 'cli', '--pipelines', 'product-review,task:extract-features', '--daily-budget-usd', '2', '--rate-limit', '30');
+    expect(created.status, created.stderr).toBe(0);
+    const key = created.stdout.trim();
+    const id = /^mtp_([0-9a-f]{12})_/.exec(key)![1]!;
+    const [row] = await h.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    expect(row).toMatchObject({ name: 'cli', keyHash: sha256(key), pipelines: ['product-review', 'task:extract-features'], dailyBudgetUsd: 2, rateLimitPerMinute: 30, revokedAt: null });
+    expect(JSON.stringify(row)).not.toContain(key.slice(17));
+    const listed = keysCli('list');
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).not.toContain(key.slice(17));
+
+    expect((await app.inject({ method: 'GET', url: '/v1/pipelines', headers: auth({ key }) })).statusCode).toBe(200);
+    expect(keysCli('revoke', id).status).toBe(0);
+    expect((await app.inject({ method: 'GET', url: '/v1/pipelines', headers: auth({ key }) })).statusCode).toBe(401);
+    expect(keysCli('create', '--name', 'x').status).not.toBe(0);
   });
 });
 
