@@ -25,7 +25,7 @@ let h: Harness;
 let app: FastifyInstance;
 let base: string;
 const logLines: string[] = [];
-const keys: Record<'full' | 'triage' | 'limited' | 'budget' | 'revoked', { id: string; key: string }> = {} as never;
+const keys: Record<'full' | 'other' | 'triage' | 'limited' | 'budget' | 'revoked', { id: string; key: string }> = {} as never;
 const review = sample('product-review', 'wireless-headphones') as Record<string, unknown>;
 
 beforeAll(async () => {
@@ -58,6 +58,7 @@ beforeAll(async () => {
   });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   keys.full = await createApiKey(h.db, { name: 'full', pipelines: ['*'], dailyBudgetUsd: 100, runBudgetUsd: 0.05, rateLimitPerMinute: 10_000 });
+  keys.other = await createApiKey(h.db, { name: 'other', pipelines: ['*'], dailyBudgetUsd: 1 });
   keys.triage = await createApiKey(h.db, { name: 'triage only', pipelines: ['ticket-triage'], dailyBudgetUsd: 1 });
   keys.limited = await createApiKey(h.db, { name: 'slow', pipelines: ['*'], dailyBudgetUsd: 1, rateLimitPerMinute: 3 });
   keys.budget = await createApiKey(h.db, { name: 'budget', pipelines: ['product-review'], dailyBudgetUsd: 0.1, runBudgetUsd: 0.03, rateLimitPerMinute: 10_000 });
@@ -151,6 +152,13 @@ describe('HTTP API: idempotency', () => {
     const after = await post('/v1/pipelines/product-review/runs', { input: review }, headers);
     expect(after.json()).toMatchObject({ id, created: false });
     expect(h.model.requestsFor('extract_features')).toHaveLength(1);
+
+    // the idempotency key is scoped to the API key: another key's same header is another run
+    const theirs = await post('/v1/pipelines/product-review/runs', { input: review }, { ...auth(keys.other), 'idempotency-key': 'order-1' });
+    expect(theirs.statusCode).toBe(201);
+    expect((theirs.json() as { id: string }).id).not.toBe(id);
+    // and a run is visible only to the key that started it
+    expect((await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers: auth(keys.other) })).statusCode).toBe(404);
   });
 
   it('starts exactly one run for concurrent starts with the same key', async () => {
@@ -372,5 +380,17 @@ describe('HTTP API: health', () => {
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.json()).toMatchObject({ ready: true, checks: { temporal: { ok: true }, postgres: { ok: true }, orchestration: { ok: true }, 'pool small': { ok: true }, 'pool large': { ok: true } } });
     expect(ready.statusCode).toBe(200);
+  });
+
+  it('is not ready while a pool has no worker polling its queue', async () => {
+    const ghost = { ...h.registry.pools.small!, name: 'ghost', taskQueue: 'model-ghost' };
+    const other = await createApi({ client: h.env.client, db: h.db, registry: { ...h.registry, pools: { ...h.registry.pools, ghost } }, temporalUiUrl: 'http://localhost:8233', settleEveryMs: 0, logger: false });
+    try {
+      const res = await other.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ ready: false, checks: { 'pool small': { ok: true }, 'pool ghost': { ok: false, detail: '0 worker(s) polling model-ghost' } } });
+    } finally {
+      await other.close();
+    }
   });
 });
