@@ -134,7 +134,7 @@ export const PipelineInfo = z
     description: z.string(),
     steps: z.array(z.object({ id: z.string(), task: z.string() })),
     inputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema (2020-12) of `input`'),
-    outputSchema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema of the output where the definition has one (micro-tasks); null for a pipeline, whose output is assembled'),
+    outputSchema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema (2020-12) of a completed run\'s output, where the definition declares one (every micro-task; a pipeline with `output`); a partial run\'s output may leave its unresolved paths short of it'),
     runs: z.string().describe('where to POST a run'),
   })
   .meta({ id: 'PipelineInfo' });

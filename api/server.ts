@@ -400,7 +400,7 @@ function infoOfPipeline(p: Pipeline): z.infer<typeof PipelineInfo> {
     description: p.description,
     steps: p.steps.map((s) => ({ id: s.id, task: s.task.name })),
     inputSchema: jsonSchema(p.input, 'input'),
-    outputSchema: null,
+    outputSchema: p.output ? jsonSchema(p.output, 'output') : null,
     runs: `/v1/pipelines/${p.name}/runs`,
   };
 }

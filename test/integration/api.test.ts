@@ -281,6 +281,11 @@ describe('HTTP API: progress and cancel', () => {
     expect(events.some((e) => e.type === 'progress' && e.progress.currentStep === 'scenarios' && e.progress.steps[1]!.pool === 'small')).toBe(true);
     const result = await run.result();
     expect(result.output.verdict).toBe('buy');
+    // the output meets the schema the API publishes for it
+    const info = (await app.inject({ method: 'GET', url: '/v1/pipelines/product-review', headers: auth(keys.full) })).json() as { outputSchema: object };
+    const validate = addFormats(new Ajv2020({ strict: false })).compile(info.outputSchema);
+    expect(validate(result.output), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...result.output, verdict: 'maybe' })).toBe(false);
   });
 
   it('cancels a run mid-pipeline: the call in flight is aborted, the run ends cancelled, its attempts keep their rows', async () => {
