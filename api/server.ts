@@ -57,6 +57,8 @@ type Reply = FastifyReply;
 const problem = (reply: Reply, status: number, error: string, message: string, extra: Record<string, unknown> = {}) => reply.code(status).send({ error, message, ...extra });
 
 const secured = [{ apiKey: [] }];
+/** requests per minute and address that carry no valid key */
+const UNAUTHENTICATED_PER_MINUTE = 30;
 
 export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
   const pipelines = o.pipelines ?? knownPipelines;
@@ -118,20 +120,25 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
   });
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (req, reply) => {
-      const header = req.headers.authorization ?? '';
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
+    v1.addHook('onRequest', async (req) => {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const key = m ? await authenticate(o.db, m[1]!) : undefined;
-      if (!key) return problem(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', m ? 'the API key is not valid (unknown or revoked)' : 'send an API key: Authorization: Bearer <key>');
-      req.apiKey = key;
+      if (key) req.apiKey = key;
     });
-    // in-process counters: right for one API process; several behind a balancer would each allow the limit
+    // in-process counters: right for one API process; several behind a balancer would each allow the limit.
+    // Requests without a valid key count per address, so they are refused before they cost more lookups.
     await v1.register(fastifyRateLimit, {
       global: true,
       timeWindow: '1 minute',
-      max: (req) => req.apiKey?.rateLimitPerMinute ?? 60,
-      keyGenerator: (req) => req.apiKey?.id ?? req.ip,
+      max: (req) => req.apiKey?.rateLimitPerMinute ?? UNAUTHENTICATED_PER_MINUTE,
+      keyGenerator: (req) => (req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`),
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `at most ${ctx.max} requests per ${ctx.after} for this key; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+    });
+    // before the body is read: a request without a valid key gets nothing more
+    v1.addHook('preParsing', async (req, reply) => {
+      if (req.apiKey) return;
+      const presented = /^Bearer\s+\S+$/i.test(req.headers.authorization ?? '');
+      return problem(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', presented ? 'the API key is not valid (unknown or revoked)' : 'send an API key: Authorization: Bearer <key>');
     });
     v1.addHook('preValidation', async (req, reply) => {
       req.rawBody = req.body;

@@ -228,6 +228,16 @@ describe('HTTP API: bad requests start nothing', () => {
     // another key has its own allowance
     expect((await app.inject({ method: 'GET', url: '/v1/pipelines', headers: auth(keys.full) })).statusCode).toBe(200);
   });
+
+  it('limits requests without a valid key per address, before any more lookups', async () => {
+    const from = { remoteAddress: '10.0.0.9' };
+    const codes: number[] = [];
+    for (let i = 0; i < 31; i++) codes.push((await app.inject({ method: 'GET', url: '/v1/pipelines', headers: auth({ key: `mtp_000000000000_${'A'.repeat(43)}` }), ...from })).statusCode);
+    expect(codes.slice(0, 30).every((c) => c === 401)).toBe(true);
+    expect(codes[30]).toBe(429);
+    // a valid key from the same address has its own allowance
+    expect((await app.inject({ method: 'GET', url: '/v1/pipelines', headers: auth(keys.full), ...from })).statusCode).toBe(200);
+  });
 });
 
 describe('HTTP API: daily budget', () => {
