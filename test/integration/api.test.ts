@@ -6,6 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { count, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
+import { chromium } from 'playwright-core';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createApiKey, revokeApiKey, sha256 } from '../../api/keys.js';
@@ -117,6 +118,18 @@ describe('HTTP API: the OpenAPI document', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(14);
     expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
+  });
+
+  it('renders the docs page in a browser, with every pipeline\'s start operation', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/docs/`);
+      await page.getByText('Start product-review', { exact: true }).waitFor({ timeout: 20_000 });
+      for (const name of Object.keys(pipelines)) expect(await page.getByText(`Start ${name}`, { exact: true }).count()).toBe(1);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('lists the pipelines and micro-tasks with their input and output schemas', async () => {
