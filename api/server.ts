@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -88,8 +88,12 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
     const status = e.statusCode ?? 500;
     if (status === 413) return problem(reply, 413, 'body_too_large', `the request body is larger than ${o.bodyLimit ?? 1024 * 1024} bytes`);
     if (status === 415) return problem(reply, 415, 'unsupported_media_type', 'send the request body as application/json');
-    if (status === 429) return reply.code(429).send(err);
+    if (status === 429) return problem(reply, 429, (err as { error?: string }).error ?? 'rate_limited', e.message ?? 'too many requests');
     if (status >= 400 && status < 500) return problem(reply, status, e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'invalid_json' : 'bad_request', e.message ?? 'bad request');
+    if (err instanceof ServiceError) {
+      req.log.error({ err }, 'Temporal did not answer');
+      return problem(reply.header('retry-after', '5'), 503, 'temporal_unavailable', 'Temporal did not answer; nothing was started, retry with the same Idempotency-Key');
+    }
     req.log.error({ err }, 'request failed');
     return problem(reply, 500, 'internal', 'the request failed; see the API log');
   });

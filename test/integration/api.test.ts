@@ -214,6 +214,7 @@ describe('HTTP API: bad requests start nothing', () => {
     ['an unknown pipeline', () => post('/v1/pipelines/no-such/runs', { input: {} }, auth(keys.full)), 404, 'not_found'],
     ['an unknown run', () => app.inject({ method: 'GET', url: '/v1/runs/api-nope', headers: auth(keys.full) }), 404, 'not_found'],
     ['an oversized body', () => post(url, { input: { ...review, customerNotes: ['x'.repeat(70 * 1024)] } }, auth(keys.full)), 413, 'body_too_large'],
+    ['malformed JSON', () => post(url, '{"input": ', auth(keys.full)), 400, 'invalid_json'],
     ['a body that is not JSON', () => app.inject({ method: 'POST', url, headers: { ...auth(keys.full), 'content-type': 'text/plain' }, payload: 'hello' }), 415, 'unsupported_media_type'],
     ['no key', () => post(url, { input: review }), 401, 'unauthorized'],
     ['a wrong key', () => post(url, { input: review }, auth({ key: `${keys.full.key.slice(0, -4)}AAAA` })), 401, 'unauthorized'],
