@@ -141,11 +141,18 @@ export function connectApi(o: ApiClientOptions): ApiClient {
       progress: async () => (await get()).progress,
       events,
       result: async () => {
-        let run: ApiRun | undefined;
-        for await (const e of events()) if (e.type === 'end') run = e.run;
-        run ??= await get();
-        if (run.result) return run.result as Awaited<ReturnType<RunHandle<O>['result']>>;
-        throw new RunEndedError(run);
+        for (;;) {
+          let run: ApiRun | undefined;
+          for await (const e of events()) if (e.type === 'end') run = e.run;
+          // a stream cut before its end (a restart, a proxy) is opened again
+          run ??= await get();
+          if (run.status === 'running') {
+            await new Promise((r) => setTimeout(r, 1000));
+            continue;
+          }
+          if (run.result) return run.result as Awaited<ReturnType<RunHandle<O>['result']>>;
+          throw new RunEndedError(run);
+        }
       },
       cancel: async () => {
         await request('POST', `${path}/cancel`);
