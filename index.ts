@@ -16,3 +16,7 @@ export { migrateDatabase } from './db/migrate.js';
 export { connectPipelines, type PipelineClient, type StartOptions } from './client/api.js';
 export type { PipelineProgress, PipelineResult } from './workflows/pipeline.js';
 export { FailureTypes } from './core/failures.js';
+
+// the HTTP API: serving it, and a typed client of it for services that hold an API key
+export { createApi, type ApiOptions } from './api/server.js';
+export { connectApi, ApiError, RunEndedError, type ApiClient, type ApiClientOptions, type ApiRun, type RunEvent, type RunHandle, type RunOptions } from './client/http.js';

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
@@ -48,10 +48,13 @@ function toCompletion(c: OpenAI.Chat.Completions.ChatCompletion): Completion {
   return { text: choice?.message?.content ?? '', finishReason: choice?.finish_reason, usage: c.usage ?? undefined, model: c.model, ttftMs: null };
 }
 
-/** Heartbeats every few seconds while `work` runs: a slow first token on a CPU is not a lost worker. */
+/**
+ * Heartbeats every few seconds while `work` runs: a slow first token on a CPU is not a lost worker,
+ * and a cancelled run's call learns of the cancellation from the heartbeat's answer.
+ */
 async function withHeartbeat<T>(work: () => Promise<T>, heartbeat: () => void): Promise<T> {
   heartbeat();
-  const timer = setInterval(heartbeat, 5000);
+  const timer = setInterval(heartbeat, 2000);
   try {
     return await work();
   } finally {
@@ -223,12 +226,15 @@ export function createModelActivities(deps: ModelActivityDeps) {
       try {
         completion = pool.stream
           ? await withHeartbeat(() => streamCompletion(deps.client, params, ctx.cancellationSignal, started, () => ctx.heartbeat()), () => ctx.heartbeat())
-          : toCompletion(await deps.client.chat.completions.create(params, { signal: ctx.cancellationSignal }));
+          : toCompletion(await withHeartbeat(() => deps.client.chat.completions.create(params, { signal: ctx.cancellationSignal }), () => ctx.heartbeat()));
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
         const { failure, httpStatus, message } = classifyCallError(err);
+        const cancelled = ctx.cancellationSignal.aborted;
         // a failed call is recorded too: operators see every 500 and 429, analysts can exclude them
-        await record({ ...base, latencyMs, httpStatus, error: message, valid: false });
+        await record({ ...base, latencyMs, httpStatus, error: cancelled ? `cancelled: ${message}` : message, valid: false });
+        // reported as cancelled, the call is not retried
+        if (cancelled) throw new CancelledFailure(`the run was cancelled during the call (${message})`);
         throw failure;
       }
       const latencyMs = Math.round(performance.now() - started);

@@ -76,7 +76,7 @@ export interface TaskResultRecord extends AttemptOrigin, Totals {
 export interface RunFinishRecord extends Totals {
   workflowId: string;
   runId: string;
-  status: 'completed' | 'partial' | 'failed';
+  status: 'completed' | 'partial' | 'failed' | 'cancelled';
   output: unknown;
   error: unknown;
   at: number;

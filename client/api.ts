@@ -1,6 +1,7 @@
 /**
- * A typed client for starting pipelines from a service written in TypeScript. The workflow id is
- * the idempotency key: starting again with the same id attaches to the run that has it.
+ * A typed client for starting pipelines from a service written in TypeScript, directly on Temporal
+ * (client/http.ts is the same over the HTTP API, with an API key). The workflow id is the
+ * idempotency key: starting again with the same id attaches to the run that has it.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -22,6 +23,10 @@ export interface PipelineClient {
   /** starts a run and waits for its result; a failed run rejects with its typed failure */
   run: <PI, PO>(pipeline: Pipeline<PI, PO> | string, input: PI, options?: StartOptions) => Promise<PipelineResult & { output: PO }>;
   progress: (workflowId: string) => Promise<PipelineProgress>;
+  /** waits for a run started before; a failed run rejects with its typed failure */
+  result: (workflowId: string) => Promise<PipelineResult>;
+  /** cancels a run: the model call in flight is aborted and the run ends cancelled, in Temporal and in pipeline_runs */
+  cancel: (workflowId: string) => Promise<void>;
   /** the run in the Temporal UI */
   uiUrl: (workflowId: string) => string;
   close: () => Promise<void>;
@@ -54,6 +59,10 @@ export async function connectPipelines(o: { taskQueue?: string } = {}): Promise<
       return (await client.workflow.getHandle<typeof runPipeline>(id).result()) as PipelineResult & { output: never };
     },
     progress: (workflowId) => client.workflow.getHandle(workflowId).query(progressQuery),
+    result: (workflowId) => client.workflow.getHandle<typeof runPipeline>(workflowId).result(),
+    cancel: async (workflowId) => {
+      await client.workflow.getHandle(workflowId).cancel();
+    },
     uiUrl: (workflowId) => `${config.temporalUiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}`,
     close: () => connection.close(),
   };

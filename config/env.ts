@@ -58,6 +58,8 @@ export interface Env {
   pool: string | undefined;
   /** WORKER_IDENTITY, set by the dev stack: names the worker process in the Temporal UI */
   workerIdentity: string | undefined;
+  /** the HTTP API (api/main.ts): API_HOST, API_PORT, API_BODY_LIMIT */
+  api: { host: string; port: number; bodyLimit: number };
   /** the dev stack's own servers (infra/) */
   dev: {
     temporalPort: number;
@@ -88,6 +90,9 @@ const Variables = z.object({
   POOL: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a pool name of the registry (lower case, digits, hyphens)').optional(),
   WORKER_IDENTITY: z.string().min(1).optional(),
   TEMPORAL_CLI: z.string().min(1).optional(),
+  API_HOST: z.string().min(1).optional(),
+  API_PORT: port.optional(),
+  API_BODY_LIMIT: z.string().regex(/^\d+$/, 'must be a number of bytes').transform(Number).optional(),
 });
 
 const OVERRIDE = /^POOL_([A-Z][A-Z0-9_]*?)_(BASE_URL|MODEL|KIND|SCHEMA_MODE|API_KEY_ENV)$/;
@@ -141,6 +146,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     pipelinesModule: v.PIPELINES_MODULE ? path.resolve(v.PIPELINES_MODULE) : undefined,
     pool: v.POOL,
     workerIdentity: v.WORKER_IDENTITY,
+    api: { host: v.API_HOST ?? '127.0.0.1', port: v.API_PORT ?? 8080, bodyLimit: v.API_BODY_LIMIT ?? 1024 * 1024 },
     dev: { temporalPort, temporalUiPort, postgresPort, temporalCli: v.TEMPORAL_CLI },
   };
 }

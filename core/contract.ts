@@ -85,6 +85,8 @@ export interface Pipeline<PI = any, PO = any> {
   version: number;
   description: string;
   input: z.ZodType<PI>;
+  /** the schema of what a completed run's `assemble` returns, where the pipeline declares one; the HTTP API publishes it */
+  output?: z.ZodType<PO>;
   steps: readonly StepDefinition<PI>[];
   assemble: (state: StepState<PI>) => PO;
   /** how labelled examples are scored: the step whose output they label, and a comparator per field */

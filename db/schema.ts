@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -12,7 +12,7 @@ export const pipelineRuns = pgTable(
     pipeline: text('pipeline').notNull(),
     pipelineVersion: integer('pipeline_version').notNull(),
     registryVersion: text('registry_version').notNull(),
-    status: text('status', { enum: ['running', 'completed', 'partial', 'failed'] }).notNull(),
+    status: text('status', { enum: ['running', 'completed', 'partial', 'failed', 'cancelled'] }).notNull(),
     input: jsonb('input').notNull(),
     output: jsonb('output'),
     error: jsonb('error'),
@@ -245,4 +245,62 @@ export const shadowResults = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('shadow_results_task_created_idx').on(t.task, t.createdAt)],
+);
+
+/** Exact decimal dollars for budgets, so reservations and their releases cancel out to the cent and below. */
+const usd = (name: string) => numeric(name, { precision: 18, scale: 9, mode: 'number' });
+
+/**
+ * One row per API key. Only the SHA-256 of the key is kept; the key itself is shown once, when it
+ * is created. `pipelines` lists what it may run (`task:<name>` for one micro-task, `*` for all).
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  keyHash: text('key_hash').notNull(),
+  pipelines: jsonb('pipelines').$type<string[]>().notNull(),
+  dailyBudgetUsd: usd('daily_budget_usd').notNull(),
+  /** the cost budget a run gets when the request names none, and the most one may ask for */
+  runBudgetUsd: usd('run_budget_usd').notNull(),
+  rateLimitPerMinute: integer('rate_limit_per_minute').notNull(),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** A key's spend per UTC day: what runs in flight have reserved and what settled runs spent. */
+export const apiKeyDays = pgTable(
+  'api_key_days',
+  {
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    day: date('day').notNull(),
+    reservedUsd: usd('reserved_usd').notNull().default(0),
+    spentUsd: usd('spent_usd').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day] })],
+);
+
+/**
+ * One row per run started through the API: its idempotency scope (the workflow id), a hash of
+ * what was asked, and the budget reserved for it until it settles.
+ */
+export const apiRuns = pgTable(
+  'api_runs',
+  {
+    workflowId: text('workflow_id').primaryKey(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    kind: text('kind', { enum: ['pipeline', 'task'] }).notNull(),
+    name: text('name').notNull(),
+    /** SHA-256 of the canonical JSON of name, input and budgets: a reused idempotency key with another request is refused */
+    requestHash: text('request_hash').notNull(),
+    day: date('day').notNull(),
+    reservedUsd: usd('reserved_usd').notNull(),
+    spentUsd: usd('spent_usd'),
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('api_runs_key_unsettled_idx').on(t.keyId).where(sql`${t.settledAt} is null`)],
 );

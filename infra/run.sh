@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: brings the stack up and runs a shipped pipeline end to end.
+# The main job: brings the stack up (with the HTTP API) and runs a shipped pipeline end to end.
 #   npm start                              product-review on its first sample
 #   npm start -- <pipeline> [input.json]   another pipeline or input
 set -euo pipefail
@@ -19,5 +19,7 @@ bash infra/setup.sh
 node_modules/.bin/tsx infra/stack.ts up
 node_modules/.bin/tsx client/run-pipeline.ts "$pipeline" "$input"
 status=$?
-echo "the stack keeps running for the Temporal UI; stop it with: npm run infra -- down" >&2
+api="http://${API_HOST:-127.0.0.1}:${API_PORT:-8080}"
+echo "the HTTP API runs at $api (docs $api/docs); a key for it: npm run keys -- create --name me --pipelines '*' --daily-budget-usd 5" >&2
+echo "the stack keeps running for the Temporal UI and the API; stop it with: npm run infra -- down" >&2
 exit $status

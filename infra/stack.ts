@@ -69,7 +69,7 @@ function modelServer(cmd: 'start' | 'stop' | 'status', pool: string): boolean {
   return res.status === 0;
 }
 
-const CODE_DIRS = ['core', 'config', 'pipelines', 'workflows', 'activities', 'workers', 'db'];
+const CODE_DIRS = ['core', 'config', 'pipelines', 'workflows', 'activities', 'workers', 'db', 'api'];
 
 /**
  * What a worker runs: the project's source, the registry and the lockfile. A worker started on
@@ -182,12 +182,46 @@ export async function up(o: { workers?: boolean } = {}): Promise<AppConfig> {
   for (const pool of Object.keys(config.registry.pools)) {
     await waitForPollers(config, `worker-${pool}`, config.snapshot.pools[pool]!.taskQueue, 2, 60);
   }
-  log(`workers: orchestration + ${Object.keys(config.registry.pools).join(', ')} polling (stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  log(`workers: orchestration + ${Object.keys(config.registry.pools).join(', ')} polling`);
+  await startProcess('api', ['api/main.ts'], fingerprint, config);
+  await waitForApi(env.api, 60);
+  const api = apiUrl(env.api);
+  log(`api: ${api}, docs ${api}/docs (stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return config;
+}
+
+function apiUrl(a: { host: string; port: number }): string {
+  const host = a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+}
+
+/** Whether the API answers its liveness probe. */
+async function apiAnswers(a: { host: string; port: number }): Promise<boolean> {
+  try {
+    const res = await fetch(`${apiUrl(a)}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return res.ok && ((await res.json()) as { ok?: unknown }).ok === true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForApi(a: { host: string; port: number }, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    // this very process must be up: another program answering on the port does not count
+    if (!pidAlive(path.join(RUN_DIR, 'api.pid'))) {
+      const tail = fs.readFileSync(path.join(LOG_DIR, 'api.log'), 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the API exited during start-up:\n${tail}`);
+    }
+    if (await apiAnswers(a)) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`the API does not answer on ${apiUrl(a)} after ${seconds} s (log: ${path.join(LOG_DIR, 'api.log')})`);
 }
 
 export async function down(): Promise<void> {
   const config = loadConfig();
+  await stopProcess('api');
   for (const pool of Object.keys(config.registry.pools)) await stopProcess(`worker-${pool}`);
   await stopProcess('worker-main');
   for (const pool of localPools(config)) modelServer('stop', pool);
@@ -220,6 +254,8 @@ export async function status(): Promise<boolean> {
       line(`worker ${pool}`, (await pollerCount(config, info.taskQueue, 2)) > 0, `queue ${info.taskQueue} -> ${info.endpoint}`);
     }
   }
+  const { api } = readEnv();
+  line('api', await apiAnswers(api), `${apiUrl(api)}, docs ${apiUrl(api)}/docs`);
   return ok;
 }
 

@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash infra/setup.sh
-# the report page's test runs in Debian's chromium; as root with apt, install it when missing
+# the report page's and the API docs page's tests run in Debian's chromium; as root with apt, install it when missing
 if [[ -z "${CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing chromium for the report page test..." >&2
+  echo "installing chromium for the report page and API docs tests..." >&2
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
 bash infra/model-server.sh install >&2

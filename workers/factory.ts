@@ -103,5 +103,7 @@ export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
     ...(o.identity ? { identity: o.identity } : {}),
     activities,
     maxConcurrentActivityTaskExecutions: o.pool.concurrency,
+    // each heartbeat reaches the server, so a cancelled run's call is aborted within seconds
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
 }

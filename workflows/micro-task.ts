@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
@@ -19,6 +19,13 @@ export const records = proxyLocalActivities<RecordActivities>({
 });
 
 const models = proxyActivities<ModelActivities>({ startToCloseTimeout: '5 minutes' });
+
+/**
+ * A cancelled run stops at once: the model call in flight is aborted (its worker learns of it by
+ * heartbeat) and waited for, so its row is written, and the run is recorded as cancelled. Runs
+ * before it took a cancellation for a transport error and went on up the ladder.
+ */
+export const CANCEL_PATCH = 'cancel-ends-run';
 
 const MODEL_RETRY: RetryPolicy = {
   initialInterval: '2 seconds',
@@ -81,6 +88,7 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
       result = await callModel(run, call);
     } catch (err) {
       reservation.release();
+      if (isCancellation(err) && patched(CANCEL_PATCH)) throw err;
       const error = describeError(err);
       const noWorker = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
       if (noWorker) run.downPools.add(call.pool);
@@ -95,13 +103,16 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
 
 function callModel(run: MicroTaskRun, call: Call) {
   const pool = run.registry.pools[call.pool]!;
+  const cancelAware = patched(CANCEL_PATCH);
   return models.callModel.executeWithOptions(
     {
       taskQueue: pool.taskQueue,
       summary: `${call.kind} ${run.task.name}${call.spec.repair ? `: ${call.spec.repair.paths.join(', ')}` : ''} @${call.pool}`.slice(0, 200),
       startToCloseTimeout: `${pool.timeoutSeconds} seconds`,
-      // a streaming call heartbeats per chunk, so a lost worker is noticed in seconds, not at the timeout
-      ...(pool.stream ? { heartbeatTimeout: '30 seconds' } : {}),
+      // a call heartbeats while it waits (per chunk when streaming): a lost worker is noticed in seconds, not at the timeout,
+      // and a cancelled run's call is aborted at the next heartbeat
+      ...(pool.stream || cancelAware ? { heartbeatTimeout: '30 seconds' } : {}),
+      ...(cancelAware ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
       // a pool with no worker polling is noticed after a bounded wait instead of a hang
       scheduleToStartTimeout: `${run.registry.poolWaitSeconds} seconds`,
       retry: MODEL_RETRY,

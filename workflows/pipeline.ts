@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, log, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, log, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
@@ -11,7 +11,7 @@ import { pipelineThrough, singlePromptPipeline } from '../core/single-prompt.js'
 import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
 import { fieldAgreement, shadowRule } from '../core/shadow.js';
-import { records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
+import { CANCEL_PATCH, records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
 import { Spend } from './spend.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
@@ -72,7 +72,7 @@ export interface StepProgress {
 
 export interface PipelineProgress {
   pipeline: string;
-  status: 'running' | 'completed' | 'partial' | 'failed';
+  status: 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
   currentStep: string | null;
   steps: StepProgress[];
   totals: Totals;
@@ -204,7 +204,7 @@ async function executePipeline(
   const downPools = new Set<string>();
   const spend = new Spend(costBudgetUsd);
   const unresolved: Record<string, string[]> = {};
-  const finishRun = async (status: 'completed' | 'partial' | 'failed', output: unknown, error: unknown) => {
+  const finishRun = async (status: 'completed' | 'partial' | 'failed' | 'cancelled', output: unknown, error: unknown) => {
     progress.status = status;
     upsertSearchAttributes([
       { key: OutcomeKey, value: status },
@@ -298,6 +298,11 @@ async function executePipeline(
     );
     return { pipeline: pipeline.name, status, output, unresolved, totals };
   } catch (err) {
+    if (isCancellation(err) && patched(CANCEL_PATCH)) {
+      // the run's scope is cancelled: its end is recorded in a scope that is not
+      await CancellationScope.nonCancellable(() => finishRun('cancelled', null, { type: 'Cancelled', message: `pipeline ${pipeline.name} was cancelled`, details: [] }));
+      throw err;
+    }
     // an error in a step's input builder or a check would otherwise retry the workflow task forever
     const failure =
       err instanceof ApplicationFailure

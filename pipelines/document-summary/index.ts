@@ -25,6 +25,14 @@ export interface DocumentSummary {
   parts: string[];
 }
 
+/** What a completed document-summary run returns. */
+export const DocumentSummaryOutput = z.object({
+  title: z.string(),
+  summary: CombineSummariesOutput.shape.summary,
+  keyPoints: CombineSummariesOutput.shape.keyPoints,
+  parts: z.array(SummarizeChunkOutput.shape.summary).describe('one summary per part, in document order'),
+});
+
 function documentBlock(input: DocumentSummaryInput, parts: number): ContextBlock {
   return { title: 'Document', facts: { title: input.title, parts } };
 }
@@ -46,6 +54,7 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
   version: 1,
   description: 'Summarizes a long document: each part on its own, then one summary with key points.',
   input: DocumentSummaryInput,
+  output: DocumentSummaryOutput,
   steps: [
     {
       id: 'parts',

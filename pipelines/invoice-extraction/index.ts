@@ -16,11 +16,18 @@ export interface InvoiceExtraction {
   invoice: ExtractInvoiceOutput | Record<string, unknown> | null;
 }
 
+/** What a completed invoice-extraction run returns: the invoice as its contract reads it, or as far as it got. */
+export const InvoiceExtractionOutput = z.discriminatedUnion('schemaValid', [
+  z.object({ schemaValid: z.literal(true), invoice: ExtractInvoiceOutput }),
+  z.object({ schemaValid: z.literal(false), invoice: z.record(z.string(), z.unknown()).nullable() }),
+]);
+
 export const invoiceExtraction = definePipeline<InvoiceExtractionInput, InvoiceExtraction>({
   name: 'invoice-extraction',
   version: 1,
   description: 'Extracts an invoice into a fixed schema whose values are grounded in the text and whose totals add up.',
   input: InvoiceExtractionInput,
+  output: InvoiceExtractionOutput,
   steps: [
     {
       id: 'invoice',

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { definePipeline } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
 import { ExtractFeaturesOutput, extractFeatures, type ExtractFeaturesInput } from './extract-features.js';
@@ -19,11 +20,24 @@ export interface ProductReview {
   keywords: string[];
 }
 
+/** What a completed product-review run returns. */
+export const ProductReviewOutput = z.object({
+  product: z.object({ name: z.string(), category: z.string(), price: z.number(), currency: ProductReviewInput.shape.currency }),
+  verdict: WriteAdviceOutput.shape.verdict,
+  summary: WriteAdviceOutput.shape.summary,
+  features: ExtractFeaturesOutput.shape.features,
+  scenarios: WriteScenariosOutput.shape.scenarios,
+  buyIf: WriteAdviceOutput.shape.buyIf,
+  skipIf: WriteAdviceOutput.shape.skipIf,
+  keywords: GenerateKeywordsOutput.shape.keywords,
+});
+
 export const productReview = definePipeline<ProductReviewInput, ProductReview>({
   name: 'product-review',
   version: 1,
   description: 'Writes a product review from a spec sheet: features, usage scenarios, buying advice and SEO keywords.',
   input: ProductReviewInput,
+  output: ProductReviewOutput,
   steps: [
     {
       id: 'features',

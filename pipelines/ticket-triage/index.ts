@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { definePipeline } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
 import { ClassifyTicketOutput, classifyTicket, type ClassifyTicketInput } from './classify-ticket.js';
@@ -28,11 +29,29 @@ export interface TicketTriage {
   injectionSuspected: boolean;
 }
 
+/** What a completed ticket-triage run returns. */
+export const TicketTriageOutput = z.object({
+  subject: z.string(),
+  customerName: z.string(),
+  tier: TicketTriageInput.shape.ticket.shape.tier,
+  category: z.string(),
+  priority: z.string(),
+  sentiment: ClassifyTicketOutput.shape.sentiment,
+  reason: z.string(),
+  fields: ExtractTicketFieldsOutput.extend({
+    amountCurrency: z.string().nullable().describe('the amount\'s currency, ISO 4217, where its sign names one currency; else null'),
+  }),
+  needsHuman: z.object({ required: z.boolean(), reasons: z.array(z.string()) }).describe('whether a person must act before the reply goes out, and why'),
+  reply: DraftReplyOutput.extend({ text: z.string() }),
+  injectionSuspected: z.boolean().describe('set when the ticket carries instructions aimed at the model'),
+});
+
 export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
   name: 'ticket-triage',
   version: 2,
   description: "Classifies a support ticket in the team's own taxonomy, extracts its fields, and drafts a reply that follows the team's reply policy.",
   input: TicketTriageInput,
+  output: TicketTriageOutput,
   evaluation: {
     step: 'fields',
     comparators: { orderId: { kind: 'text' }, product: { kind: 'text' }, amount: { kind: 'text' }, requestedAction: { kind: 'overlap', threshold: 0.6 } },

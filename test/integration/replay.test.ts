@@ -19,6 +19,7 @@ import { initialState, step, type CallResult, type LadderEnv } from '../../core/
 import { CURRENT_RULES, LADDER_PATCHES, rulesFrom, type LadderRules } from '../../core/ladder/rules.js';
 import type { RegistrySnapshot } from '../../core/registry.js';
 import { getMicroTask } from '../../pipelines/index.js';
+import { CANCEL_PATCH } from '../../workflows/micro-task.js';
 import { FAN_OUT_POOL_PATCH } from '../../workflows/pipeline.js';
 import { bundleWithPatchesForced } from '../support/patches-forced.js';
 
@@ -153,5 +154,27 @@ describe('a ticket run recorded before an ungrounded nullable field became null'
 
   it('fails with a nondeterminism error on the code with the null rule unguarded', async () => {
     await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('task-ticket-invented-product-repaired-twice'))).rejects.toThrow(/nondeterminism/i);
+  });
+});
+
+/**
+ * Recorded by test/fixtures/record-cancel-history.ts: a product-review run cancelled while its
+ * write-scenarios call hung, once on b1014d8, before CANCEL_PATCH (the cancellation was taken for a
+ * transport error and the ladder went on; the run stayed `running` in pipeline_runs), and once
+ * after it (the call aborted and waited for, the run recorded as cancelled).
+ */
+describe('a run cancelled mid-step', () => {
+  let forced: string;
+  beforeAll(async () => {
+    forced = (await bundleWithPatchesForced([CANCEL_PATCH])).code;
+  });
+
+  it('replays on today\'s code as recorded before the patch, and as recorded after it', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('product-review-cancelled-before-patch'))).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundle') } }, historyOf('product-review-cancelled-mid-step'))).resolves.toBeUndefined();
+  });
+
+  it('fails with a nondeterminism error on the code with the cancellation unguarded', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { code: forced } }, historyOf('product-review-cancelled-before-patch'))).rejects.toThrow(/nondeterminism/i);
   });
 });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -96,5 +96,31 @@ describe('the model call activity', () => {
     expect(failure).toMatchObject({ type: FailureTypes.misroutedCall, nonRetryable: true });
     expect((failure as Error).message).toMatch(/routed to pool large reached a worker of pool small on task queue model-small/);
     expect(sent).toEqual([]);
+  });
+
+  it('aborts the call in flight when its run is cancelled, records it, and ends as cancelled', async () => {
+    const config = registryFor('openai');
+    const rows: Record<string, unknown>[] = [];
+    const db = { insert: () => ({ values: (row: Record<string, unknown>) => (rows.push(row), { onConflictDoNothing: () => ({ returning: async () => [{ id: 8 }] }) }) }) } as unknown as Db;
+    let signal: AbortSignal | undefined;
+    // an endpoint that answers only when the request is aborted, as a hung one does
+    const create = ((_params: unknown, options: { signal: AbortSignal }) => {
+      signal = options.signal;
+      return new Promise((_resolve, reject) => options.signal.addEventListener('abort', () => reject(Object.assign(new Error('Request was aborted.'), { name: 'AbortError' }))));
+    }) as unknown as ChatClient['chat']['completions']['create'];
+    const activities = createModelActivities({ db, poolName: 'small', pool: config.pools.small!, client: { chat: { completions: { create } } }, registry: snapshotOf(config), getTask: () => classify });
+    const env = activityEnv();
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const running = env.run(activities.callModel, call('small')).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 50));
+    // the call heartbeats while it waits, which is how a worker learns of the cancellation
+    expect(beats).toBeGreaterThan(0);
+    env.cancel();
+    const err = await running;
+    expect(signal?.aborted).toBe(true);
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ valid: false, error: expect.stringMatching(/^cancelled: /) });
   });
 });
