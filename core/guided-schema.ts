@@ -67,15 +67,29 @@ export function repairSchema(schema: AnySchema, paths: readonly string[], ruledO
   return out;
 }
 
-/** Removes values from the `enum` lists of a schema node and its `anyOf` branches, keeping at least one option in each list. */
+/**
+ * Removes values from the `enum` lists of a schema node and its `anyOf` branches, keeping at
+ * least one option in each list; a ruled-out null also drops a `{type: "null"}` branch, or
+ * "null" from a list of types, while another is left.
+ */
 function withoutOptions(node: unknown, values: readonly unknown[]): void {
   if (node === null || typeof node !== 'object') return;
-  const o = node as { enum?: unknown[]; anyOf?: unknown[] };
+  const o = node as { enum?: unknown[]; anyOf?: unknown[]; type?: unknown };
   if (Array.isArray(o.enum)) {
     const kept = o.enum.filter((v) => !values.some((x) => JSON.stringify(x) === JSON.stringify(v)));
     if (kept.length > 0) o.enum = kept;
   }
-  if (Array.isArray(o.anyOf)) o.anyOf.forEach((b) => withoutOptions(b, values));
+  if (values.includes(null) && Array.isArray(o.type) && o.type.includes('null') && o.type.length > 1) {
+    const kept = o.type.filter((t) => t !== 'null');
+    o.type = kept.length === 1 ? kept[0] : kept;
+  }
+  if (Array.isArray(o.anyOf)) {
+    if (values.includes(null)) {
+      const kept = o.anyOf.filter((b) => !(b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'null'));
+      if (kept.length > 0) o.anyOf = kept;
+    }
+    o.anyOf.forEach((b) => withoutOptions(b, values));
+  }
 }
 
 /** The string options a schema node lists (its `enum`, or its `anyOf` branches' ones). */

@@ -38,7 +38,7 @@ export interface PlanInput {
   /** whether some attempt produced a readable output to return as a partial result */
   hasPartial?: boolean;
   budget: LadderBudget;
-  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue'>;
+  rules: Pick<LadderRules, 'failedRepairGoesUp' | 'repairAgainOnNewIssue' | 'stalls'>;
 }
 
 export type Plan =
@@ -157,6 +157,19 @@ export function planNextAttempt(s: PlanInput): Plan {
       return escalate(`issues remain after ${repairs} repair(s) and ${regenerations} regeneration(s)`);
     }
     if (s.escalateTo) return escalate(why);
+    // a path the last pool answered again with the value it was to fix: a whole answer with the
+    // issues as feedback is the one prompt not yet tried, once, where the budget leaves it
+    const stalledNow = repeated.filter((p) => stalledHere.some((q) => overlaps(p, q)));
+    if (s.rules.stalls && stalledNow.length > 0 && !s.escalationBlocked && regenerations < s.budget.maxRegenerations) {
+      return {
+        action: 'call',
+        kind: 'regenerate',
+        pool: s.pool,
+        maxTokens: lastMax,
+        paths: [],
+        reason: `a repair of ${stalledNow.join(', ')} on ${s.pool} answered the value it was to fix again, and there is no larger pool; regenerating with the issues as feedback`,
+      };
+    }
     // nowhere to send them: paths the last repair revealed still get theirs, so fewer are left for review
     const fresh = (s.targetable ?? []).filter((p) => !repeated.includes(p));
     if (fresh.length > 0 && repairs < s.budget.maxRepairs) {

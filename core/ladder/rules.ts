@@ -21,7 +21,8 @@ export interface LadderRules {
   /**
    * A repair answer that repeats the value it was asked to fix is a stall: the path is not asked
    * again with the same prompt. The next pool is told the stalled answers and offered the input's
-   * candidate spans; the guided schema rules the stalled answers out where it lists the options.
+   * candidate spans; the guided schema rules the stalled answers out where it lists the options
+   * (null too). A stall on the last pool gets one whole regeneration there with the issues as feedback.
    */
   stalls: boolean;
   /** a repair prompt offers the input's candidate spans for an ungrounded path instead of restating the wrong value */

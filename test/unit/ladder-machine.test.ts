@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { repairSchema } from '../../core/guided-schema.js';
 import { buildModelRequest } from '../../core/request.js';
 import { defineMicroTask, type Check } from '../../core/contract.js';
 import { budgetOf } from '../../core/ladder/budget.js';
@@ -106,8 +107,9 @@ describe('the ladder as a state machine', () => {
   it('detects a repair that repeats the value it was asked to fix, and asks the next pool without it and with the input spans', () => {
     const e = env({ task: task({ critical: ['/qty', '/note'] }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const steps = run(e, [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' })]);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large']);
+    const steps = run(e, [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver on Friday' }), answer(bad)]);
+    // stalled on the last pool too: the one prompt not tried there is a whole answer with the issues
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'regenerate@large']);
     const escalated = steps.find((s) => s.call?.kind === 'escalate')!;
     expect(escalated.state.attempts[1]).toMatchObject({ kind: 'repair', stalled: ['/note'] });
     const escalation = escalated.call!;
@@ -117,16 +119,23 @@ describe('the ladder as a state machine', () => {
     expect(text).toContain('"Deliver before Friday"');
     expect(text).not.toContain('now "Deliver on Friday"');
     expect(text).toContain('answered the rejected value again');
-    // stalled on the last pool too: a critical field fails
+    // and that no better: a critical field fails
     expect(outcomeOf(steps)).toMatchObject({ status: 'failed', unresolvedPaths: ['/note'] });
+  });
+
+  it('rules a stalled answer out of the next guided schema, null included', () => {
+    const schema = repairSchema(z.object({ amount: z.enum(['RM 1,099', 'RM 20']).nullable(), product: z.string().nullable() }), ['/amount', '/product'], { '/amount': [null, 'RM 20'], '/product': [null] });
+    const props = schema.properties as Record<string, unknown>;
+    expect(props['/amount']).toEqual({ anyOf: [{ type: 'string', enum: ['RM 1,099'] }] });
+    expect(props['/product']).toEqual({ type: 'string' });
   });
 
   it('ends a non-critical field that no rung fixed as null, flagged for review, instead of failing', () => {
     const e = env({ task: task({ critical: ['/qty'] }) });
     const bad = { product: 'Nimbus Pro', qty: 3, note: 'Deliver on Friday' };
-    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' })];
+    const answers = [answer(bad), answer({ '/note': 'Deliver on Friday' }), answer({ '/note': 'Deliver Friday' }), answer({ '/note': 'Deliver Friday' }), answer(bad)];
     const steps = run(e, answers);
-    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large']);
+    expect(calls(steps)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'repair@large', 'regenerate@large']);
     expect(outcomeOf(steps)).toMatchObject({ status: 'partial', value: { note: null, qty: 3 }, unresolvedPaths: ['/note'], reason: expect.stringContaining('not critical') });
     // with every field critical (no declaration) the same run fails
     const strict = run(env(), answers);
