@@ -131,16 +131,17 @@ describe('product-review on the real Temporal server and Postgres', () => {
     const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
     expect(failure.type).toBe('MicroTaskFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v2 failed after 3 attempt(s) at /verdict');
+    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v2 failed after 4 attempt(s) at /verdict');
     const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
     expect(details.paths).toEqual(['/verdict']);
-    // a path a repair failed to fix goes up to the larger pool as a targeted repair; failing there too, the ladder ends
-    expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'escalate@large']);
+    // a path a repair failed to fix goes up to the larger pool as a targeted repair; failing there
+    // too, the last pool regenerates once, and the ladder ends
+    expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'regenerate@large']);
     expect(details.attempts[0]!.rawOutput).toContain('"maybe"');
 
     const { attempts, tasks, run } = await h.rows(workflowId);
     const advice = attempts.filter((a) => a.task === 'write-advice');
-    expect(advice).toHaveLength(3);
+    expect(advice).toHaveLength(4);
     expect(advice.every((a) => a.valid === false)).toBe(true);
     expect(tasks.map((t) => [t.step, t.status])).toEqual([
       ['features', 'valid'],
@@ -148,7 +149,7 @@ describe('product-review on the real Temporal server and Postgres', () => {
       ['advice', 'failed'],
     ]);
     expect(tasks[2]!.unresolvedPaths).toEqual(['/verdict']);
-    expect(run).toMatchObject({ status: 'failed', attempts: 5 });
+    expect(run).toMatchObject({ status: 'failed', attempts: 6 });
     expect((run!.error as { type: string }).type).toBe('MicroTaskFailed');
   });
 
