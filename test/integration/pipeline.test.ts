@@ -134,8 +134,8 @@ describe('product-review on the real Temporal server and Postgres', () => {
     expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v2 failed after 4 attempt(s) at /verdict');
     const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
     expect(details.paths).toEqual(['/verdict']);
-    // a path a repair failed to fix goes up to the larger pool as a targeted repair; failing there
-    // too, the last pool regenerates once, and the ladder ends
+    // a path a repair failed to fix goes up to the larger pool as a targeted repair; answered
+    // the same there too (a stall), the last pool regenerates once, and the ladder ends
     expect(details.attempts.map((a) => `${a.kind}@${a.pool}`)).toEqual(['generate@small', 'repair@small', 'escalate@large', 'regenerate@large']);
     expect(details.attempts[0]!.rawOutput).toContain('"maybe"');
 
