@@ -28,6 +28,11 @@ export async function progressOf(client: Client, id: string, ms = 3000): Promise
   }
 }
 
+/** A closed run's final progress, as its result carries it; null for a failed run or one whose result predates it. */
+function progressOfClosed(result: unknown): PipelineProgress | null {
+  return (result as PipelineResult | undefined)?.progress ?? null;
+}
+
 /** The failure a failed run ended with: its type, message and the paths it left unresolved. */
 export function failureOf(err: unknown): NonNullable<View['failure']> {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
@@ -68,7 +73,8 @@ export async function viewOf(id: string, c: ViewContext): Promise<View> {
   const view: View = {
     ...base,
     status,
-    progress: await progressOf(c.client, id),
+    // a closed run's progress is its last one, in its history: no worker is asked to replay it
+    progress: status === 'running' ? await progressOf(c.client, id) : progressOfClosed(await handle.result().catch(() => undefined)),
     startedAt: description.startTime.toISOString(),
     closedAt: description.closeTime?.toISOString() ?? null,
   };

@@ -85,6 +85,8 @@ export interface PipelineResult {
   /** paths left for review, by step, when a micro-task allowed a partial result */
   unresolved: Record<string, string[]>;
   totals: Totals;
+  /** the run's last progress, so that a closed run's is read from its history without a worker replaying it */
+  progress?: PipelineProgress;
 }
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -296,7 +298,7 @@ async function executePipeline(
         }),
       ),
     );
-    return { pipeline: pipeline.name, status, output, unresolved, totals };
+    return { pipeline: pipeline.name, status, output, unresolved, totals, progress };
   } catch (err) {
     if (isCancellation(err) && patched(CANCEL_PATCH)) {
       // the run's scope is cancelled: its end is recorded in a scope that is not

@@ -162,6 +162,9 @@ describe('HTTP API: idempotency', () => {
     // finished, the run is still the one the key names, not a new one
     const run = await connectApi({ baseUrl: base, apiKey: keys.full.key }).run(id).result();
     expect(run.status).toBe('completed');
+    // a closed run's progress comes from its result in the history, every step settled
+    const view = await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers });
+    expect(view.json().progress).toMatchObject({ status: 'completed', steps: [{ status: 'valid' }, { status: 'valid' }, { status: 'valid' }, { status: 'valid' }] });
     const after = await post('/v1/pipelines/product-review/runs', { input: review }, headers);
     expect(after.json()).toMatchObject({ id, created: false });
     expect(h.model.requestsFor('extract_features')).toHaveLength(1);
