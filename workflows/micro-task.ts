@@ -3,13 +3,9 @@ import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
 import type { AttemptOrigin } from '../activities/types.js';
-import type { ContextBlock, MicroTask } from '../core/contract.js';
 import { FailureTypes } from '../core/failures.js';
 import { issuePaths, type Issue } from '../core/issues.js';
-import type { LadderBudget } from '../core/ladder/budget.js';
 import { callEstimate, initialState, readingOf, step, type AttemptDetail, type Call, type LadderEnv, type Outcome, type Step, type Totals } from '../core/ladder/machine.js';
-import type { LadderRules } from '../core/ladder/rules.js';
-import type { RegistrySnapshot } from '../core/registry.js';
 import type { Spend } from './spend.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */
@@ -42,15 +38,9 @@ export interface MicroTaskOutcome extends Totals {
   finalPool: string;
 }
 
-export interface MicroTaskRun {
+/** One micro-task run: what the ladder is fixed to, and where the run records, reports and spends. */
+export interface MicroTaskRun extends LadderEnv {
   origin: AttemptOrigin;
-  task: MicroTask<any, any>;
-  input: unknown;
-  context: ContextBlock[];
-  registry: RegistrySnapshot;
-  budget: LadderBudget;
-  /** how outputs are read and repaired; fixed at the run's start so that a replay decides as the run did */
-  rules: LadderRules;
   onAttempt: (a: { n: number; kind: Call['kind']; pool: string; paths: string[] }) => void;
   /** pools no worker picked up a call for earlier in this run; routes skip them */
   downPools: Set<string>;
@@ -63,7 +53,7 @@ export interface MicroTaskRun {
  * calls it asks for, records what it reads in each result and feeds both back to the next step.
  */
 export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome> {
-  const env: LadderEnv = { task: run.task, input: run.input, context: run.context, registry: run.registry, budget: run.budget, rules: run.rules };
+  const env: LadderEnv = run;
   const reading = readingOf(env);
   let next: Step = step(env, initialState(), { type: 'start', downPools: [...run.downPools] }, reading);
   for (;;) {
