@@ -37,6 +37,7 @@ import { freshDatabase } from '../support/database.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { ReplayFirstProxy } from '../support/replay-first-proxy.js';
 import { CASES_FILE, judgeToday, loadCases, scoreAgainstLabel, type RealCase } from './real-cases.js';
+import { int, pct, ratio, table } from './format.js';
 
 const BENCH_DB = 'microtasks_bench_real';
 const POOLS = ['small', 'large'] as const;
@@ -244,9 +245,6 @@ async function measure(bench: Harness, proxy: ReplayFirstProxy, c: RealCase, str
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const int = (n: number) => n.toLocaleString('en-US');
-const pct = (n: number, d: number) => (d === 0 ? '–' : `${Math.round((100 * n) / d)}%`);
-const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '–' : '∞') : (a / b).toFixed(2));
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
 
 function sum(ms: readonly Measured[]) {
@@ -267,11 +265,6 @@ function sum(ms: readonly Measured[]) {
     if (m.escalated) s.escalated++;
   }
   return { ...s, tokens: s.prompt + s.completion };
-}
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 function report(strategies: readonly Strategy[], results: readonly Measured[], skipped: number): string {

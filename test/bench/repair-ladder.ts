@@ -27,6 +27,7 @@ import type { runTask } from '../../workflows/pipeline.js';
 import { corpus, FAILURE_FORMS, fixedByOf, scriptCase, type CorpusCase, type FixedBy, type Outcome } from '../corpus/cases.js';
 import { freshDatabase } from '../support/database.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { int, pct, ratio, table } from './format.js';
 
 const STRATEGIES = ['ladder', 'reask-fair', 'reask'] as const;
 type Strategy = (typeof STRATEGIES)[number];
@@ -110,9 +111,6 @@ async function measure(bench: Harness, c: CorpusCase, strategy: Strategy): Promi
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const pct = (n: number, d: number) => (d === 0 ? '–' : `${Math.round((100 * n) / d)}%`);
-const int = (n: number) => n.toLocaleString('en-US');
-const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '–' : '∞') : (a / b).toFixed(2));
 
 function sum(ms: readonly Measured[]) {
   const s = { cases: ms.length, fixed: 0, correct: 0, partial: 0, failed: 0, calls: 0, prompt: 0, completion: 0, first: 0, wallMs: 0 };
@@ -128,11 +126,6 @@ function sum(ms: readonly Measured[]) {
     s.wallMs += m.wallMs;
   }
   return { ...s, total: s.prompt + s.completion };
-}
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 function report(results: Record<Strategy, Measured[]>): string {
