@@ -28,10 +28,45 @@ export interface ModelActivityDeps {
   afterRecorded?: (req: ModelCallRequest, activityAttempt: number) => void | Promise<void>;
 }
 
+/**
+ * How long a call may take, from the request to the last byte: a little less than Temporal's
+ * start-to-close timeout, so a call given up is still recorded (and retried) by its worker.
+ */
+export function callTimeoutMs(pool: Pick<PoolConfig, 'timeoutSeconds'>): number {
+  return Math.max(1000, pool.timeoutSeconds * 1000 - 5000);
+}
+
 export function createOpenAIClient(pool: PoolConfig, apiKey: string | undefined): ChatClient {
-  // maxRetries 0: Temporal's retry policy is the only transport retry loop
-  // the client gives up a little before Temporal's start-to-close timeout, so the failed call is still recorded
-  return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: Math.max(1000, pool.timeoutSeconds * 1000 - 5000) });
+  // maxRetries 0: Temporal's retry policy is the only transport retry loop.
+  // The SDK's timeout ends only the wait for the response headers; the activity bounds the whole call (see callModel).
+  return new OpenAI({ baseURL: pool.baseUrl, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: callTimeoutMs(pool) });
+}
+
+/**
+ * A 200 that carried no completion: an empty body (the SDK returns nothing for a JSON body of
+ * length 0) or a body that is no chat completion. Nothing was generated that could be read, so it
+ * is a transport failure, retried.
+ */
+export class NoCompletionError extends Error {
+  override name = 'NoCompletionError';
+}
+
+/**
+ * A stream that ended, cleanly or by a reset, before any chunk carried a finish reason: the
+ * server stopped sending, the model did not stop. Its text is a cut of unknown length, not an
+ * output: read leniently, a cut after a complete item closes into a valid-looking answer with
+ * items missing, and the continue rung is for a model that ran out of max_tokens. So it is a
+ * transport failure, retried as the same call, and recorded with the text that came.
+ */
+export class StreamCutError extends Error {
+  override name = 'StreamCutError';
+  constructor(
+    readonly text: string,
+    readonly chunks: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`stream ended before its finish reason, after ${chunks} chunk(s) and ${text.length} character(s)`, options);
+  }
 }
 
 /** What the activity needs of a completion, streamed or not. */
@@ -43,18 +78,22 @@ interface Completion {
   ttftMs: number | null;
 }
 
-function toCompletion(c: OpenAI.Chat.Completions.ChatCompletion): Completion {
+function toCompletion(c: OpenAI.Chat.Completions.ChatCompletion | undefined | string): Completion {
+  if (c === undefined || c === null || c === '') throw new NoCompletionError('HTTP 200 with an empty body: no completion');
+  if (typeof c !== 'object' || !Array.isArray(c.choices)) throw new NoCompletionError(`HTTP 200 with a body that is no chat completion: ${JSON.stringify(c).slice(0, 200)}`);
   const choice = c.choices[0];
   return { text: choice?.message?.content ?? '', finishReason: choice?.finish_reason, usage: c.usage ?? undefined, model: c.model, ttftMs: null };
 }
 
 /**
- * Heartbeats every few seconds while `work` runs: a slow first token on a CPU is not a lost worker,
- * and a cancelled run's call learns of the cancellation from the heartbeat's answer.
+ * Heartbeats every few seconds while `work` runs: a slow first token on a CPU (or slow tokens
+ * after it) is not a lost worker, and a cancelled run's call learns of the cancellation from the
+ * heartbeat's answer. The beat comes at least three times per heartbeat timeout, so a pool with a
+ * short one is not taken for lost between beats.
  */
-async function withHeartbeat<T>(work: () => Promise<T>, heartbeat: () => void): Promise<T> {
+async function withHeartbeat<T>(work: () => Promise<T>, heartbeat: () => void, heartbeatTimeoutMs: number | undefined): Promise<T> {
   heartbeat();
-  const timer = setInterval(heartbeat, 2000);
+  const timer = setInterval(heartbeat, Math.max(100, Math.min(2000, (heartbeatTimeoutMs ?? Infinity) / 3)));
   try {
     return await work();
   } finally {
@@ -78,28 +117,37 @@ async function streamCompletion(
   let model = '';
   let ttftMs: number | null = null;
   let checkedAt = 0;
-  for await (const chunk of stream) {
-    model ||= chunk.model;
-    const choice = chunk.choices[0];
-    const delta = choice?.delta?.content;
-    if (delta) {
-      ttftMs ??= Math.round(performance.now() - started);
-      text += delta;
-      // a generation that has started looping is stopped here rather than paid for up to max_tokens;
-      // leaving the loop aborts the request, which stops the server's generation too
-      if (text.length - checkedAt >= 64) {
-        checkedAt = text.length;
-        if (runawayIn(text, source)) {
-          finishReason = 'runaway';
-          usage = undefined;
-          break;
+  let chunks = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks++;
+      model ||= chunk.model;
+      const choice = chunk.choices[0];
+      const delta = choice?.delta?.content;
+      if (delta) {
+        ttftMs ??= Math.round(performance.now() - started);
+        text += delta;
+        // a generation that has started looping is stopped here rather than paid for up to max_tokens;
+        // leaving the loop aborts the request, which stops the server's generation too
+        if (text.length - checkedAt >= 64) {
+          checkedAt = text.length;
+          if (runawayIn(text, source)) {
+            finishReason = 'runaway';
+            usage = undefined;
+            break;
+          }
         }
       }
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+      heartbeat();
     }
-    if (choice?.finish_reason) finishReason = choice.finish_reason;
-    if (chunk.usage) usage = chunk.usage;
-    heartbeat();
+  } catch (err) {
+    // a connection lost after the finish reason (before the usage chunk or [DONE]) lost nothing of the output
+    if (!finishReason) throw new StreamCutError(text, chunks, { cause: err });
   }
+  // the SDK ends a stream without an error when it is aborted, and when the connection closes cleanly
+  if (!finishReason) throw new StreamCutError(text, chunks);
   return { text, finishReason, usage, model, ttftMs };
 }
 
@@ -118,8 +166,25 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }
 
-/** Maps a failed model call to the failure Temporal's retry policy acts on. */
-export function classifyCallError(err: unknown): { failure: ApplicationFailure; httpStatus: number | null; message: string } {
+/** An error and its causes, by class: "APIConnectionError: Connection error. (cause: TypeError: fetch failed; Error: read ECONNRESET [ECONNRESET])". */
+function describeError(err: unknown): string {
+  const one = (e: unknown) => {
+    if (!(e instanceof Error)) return String(e);
+    // the SDK's errors keep the name "Error"; their class says what they are
+    const name = e.name === 'Error' && e.constructor.name ? e.constructor.name : e.name;
+    const code = (e as { code?: unknown }).code;
+    return `${name}: ${e.message}${typeof code === 'string' ? ` [${code}]` : ''}`;
+  };
+  const causes: string[] = [];
+  for (let c = err instanceof Error ? err.cause : undefined; c !== undefined && causes.length < 3; c = c instanceof Error ? c.cause : undefined) causes.push(one(c));
+  return causes.length > 0 ? `${one(err)} (cause: ${causes.join('; ')})` : one(err);
+}
+
+/**
+ * Maps a failed model call to the failure Temporal's retry policy acts on. `timedOutAfterMs`: the
+ * activity gave the call up at its deadline (whatever the SDK threw on the abort).
+ */
+export function classifyCallError(err: unknown, opts: { timedOutAfterMs?: number } = {}): { failure: ApplicationFailure; httpStatus: number | null; message: string } {
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
     const message = `HTTP ${status}: ${err.message}`;
@@ -137,8 +202,10 @@ export function classifyCallError(err: unknown): { failure: ApplicationFailure; 
     }
     return { httpStatus: status, message, failure: ApplicationFailure.create({ type: FailureTypes.modelRequestRejected, message, nonRetryable: true }) };
   }
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return { httpStatus: null, message, failure: ApplicationFailure.create({ type: FailureTypes.modelUnavailable, message }) };
+  // a cut stream and an empty 200 came with a 200's headers; every other failure here came before any status, or lost it
+  const httpStatus = err instanceof StreamCutError || err instanceof NoCompletionError ? 200 : null;
+  const message = opts.timedOutAfterMs !== undefined ? `timed out after ${opts.timedOutAfterMs} ms: ${describeError(err)}` : describeError(err);
+  return { httpStatus, message, failure: ApplicationFailure.create({ type: FailureTypes.modelUnavailable, message }) };
 }
 
 export function createModelActivities(deps: ModelActivityDeps) {
@@ -222,17 +289,28 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const started = performance.now();
       // vLLM's and llama.cpp's own schema fields are not in the SDK's types; it sends the body as given
       const params = body as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+      // The SDK's timeout ends only the wait for the headers: a body or a stream that stalls after
+      // them (which heartbeats do not notice) would run into Temporal's start-to-close timeout, and
+      // its row would say "cancelled" when the worker learned of it, or be missing. The whole call
+      // ends at the deadline instead, and is recorded as timed out.
+      const timeoutMs = callTimeoutMs(pool);
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([ctx.cancellationSignal, deadline]);
+      const heartbeat = () => ctx.heartbeat();
       let completion: Completion;
       try {
         completion = pool.stream
-          ? await withHeartbeat(() => streamCompletion(deps.client, params, ctx.cancellationSignal, started, () => ctx.heartbeat()), () => ctx.heartbeat())
-          : toCompletion(await withHeartbeat(() => deps.client.chat.completions.create(params, { signal: ctx.cancellationSignal }), () => ctx.heartbeat()));
+          ? await withHeartbeat(() => streamCompletion(deps.client, params, signal, started, heartbeat), heartbeat, info.heartbeatTimeoutMs)
+          : toCompletion(await withHeartbeat(() => deps.client.chat.completions.create(params, { signal }), heartbeat, info.heartbeatTimeoutMs));
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
-        const { failure, httpStatus, message } = classifyCallError(err);
         const cancelled = ctx.cancellationSignal.aborted;
-        // a failed call is recorded too: operators see every 500 and 429, analysts can exclude them
-        await record({ ...base, latencyMs, httpStatus, error: cancelled ? `cancelled: ${message}` : message, valid: false });
+        const timedOut = !cancelled && (deadline.aborted || err instanceof OpenAI.APIConnectionTimeoutError);
+        const { failure, httpStatus, message } = classifyCallError(err, timedOut ? { timedOutAfterMs: timeoutMs } : {});
+        // a failed call is recorded too: operators see every 500 and 429, analysts can exclude them;
+        // a cut stream keeps the text that came
+        const rawOutput = err instanceof StreamCutError ? err.text : null;
+        await record({ ...base, latencyMs, httpStatus, rawOutput, error: cancelled ? `cancelled: ${message}` : message, valid: false });
         // reported as cancelled, the call is not retried
         if (cancelled) throw new CancelledFailure(`the run was cancelled during the call (${message})`);
         throw failure;

@@ -36,6 +36,8 @@ export const PoolConfig = z.strictObject({
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),
+  /** seconds without a heartbeat before Temporal takes a call's worker for lost; the call heartbeats on a timer, so slow tokens do not count */
+  heartbeatSeconds: z.number().positive().default(30),
   /** stream completions: measures time to first token and heartbeats while tokens arrive */
   stream: z.boolean().default(false),
   escalateTo: z.string().optional(),
@@ -98,6 +100,8 @@ export interface PoolInfo {
   kind: EndpointKind;
   contextWindow: number;
   timeoutSeconds: number;
+  /** absent in snapshots taken before it was configurable: 30 */
+  heartbeatSeconds?: number;
   /** calls one worker of the pool runs at once */
   concurrency: number;
   stream: boolean;
@@ -146,6 +150,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
       kind: p.kind,
       contextWindow: p.contextWindow,
       timeoutSeconds: p.timeoutSeconds,
+      heartbeatSeconds: p.heartbeatSeconds,
       concurrency: p.concurrency,
       stream: p.stream,
       escalateTo: p.escalateTo,

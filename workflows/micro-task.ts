@@ -101,7 +101,8 @@ function callModel(run: MicroTaskRun, call: Call) {
       startToCloseTimeout: `${pool.timeoutSeconds} seconds`,
       // a call heartbeats while it waits (per chunk when streaming): a lost worker is noticed in seconds, not at the timeout,
       // and a cancelled run's call is aborted at the next heartbeat
-      ...(pool.stream || cancelAware ? { heartbeatTimeout: '30 seconds' } : {}),
+      // (the pool's heartbeatSeconds; 30 for snapshots taken before it was configurable)
+      ...(pool.stream || cancelAware ? { heartbeatTimeout: `${pool.heartbeatSeconds ?? 30} seconds` } : {}),
       ...(cancelAware ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
       // a pool with no worker polling is noticed after a bounded wait instead of a hang
       scheduleToStartTimeout: `${run.registry.poolWaitSeconds} seconds`,

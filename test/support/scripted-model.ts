@@ -9,7 +9,28 @@ import type { AddressInfo } from 'node:net';
 export type ScriptedReply =
   | { content: string; finishReason?: 'stop' | 'length'; usage?: { prompt: number; completion: number } | null; delayMs?: number }
   | { status: number; message?: string; headers?: Record<string, string>; delayMs?: number }
-  | { hangMs: number };
+  /** answers nothing for `hangMs` (then 504); `afterHeaders`: sends a 200's headers first, then nothing, then resets */
+  | { hangMs: number; afterHeaders?: boolean }
+  /** the connection is reset: before any response, or after a 200's headers and the first part of its body */
+  | { reset: 'before-headers' | 'after-headers'; delayMs?: number }
+  /** a 200 whose body is empty (zero length), whether or not the request asked to stream */
+  | { emptyBody: true }
+  | StreamFault;
+
+/**
+ * A streamed answer that misbehaves (for a request that asked to stream; any other gets a 500):
+ * `content` in chunks of `chunkChars`, `chunkDelayMs` apart; with `stopAfter`, the stream ends
+ * after that many content chunks with no finish reason and no [DONE], closed cleanly (`stopBy`
+ * `end`, the default) or by a connection reset (`reset`).
+ */
+export interface StreamFault {
+  streamed: string;
+  chunkChars?: number;
+  chunkDelayMs?: number;
+  stopAfter?: number;
+  stopBy?: 'end' | 'reset';
+  finishReason?: 'stop' | 'length';
+}
 
 export type Responder = ScriptedReply | ((body: ChatBody) => ScriptedReply);
 
@@ -91,10 +112,18 @@ export class ScriptedModelServer {
     if (!responder) return send(500, { error: { message: `no scripted reply for "${format}"` } });
     const reply = typeof responder === 'function' ? responder(body) : responder;
     if ('hangMs' in reply) {
+      if (reply.afterHeaders) res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' }).flushHeaders();
       await new Promise((r) => setTimeout(r, reply.hangMs));
+      if (reply.afterHeaders) return void res.destroy();
       return send(504, { error: { message: 'scripted hang ended' } });
     }
+    if ('emptyBody' in reply) {
+      res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json', 'content-length': '0' });
+      return void res.end();
+    }
+    if ('streamed' in reply) return this.streamFault(body, res, reply);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if ('reset' in reply) return this.resetConnection(body, res, reply.reset);
     if ('status' in reply) return send(reply.status, { error: { message: reply.message ?? `scripted ${reply.status}` } }, reply.headers);
     const usage =
       reply.usage === null
@@ -126,4 +155,53 @@ export class ScriptedModelServer {
       ...(usage ? { usage } : {}),
     });
   }
+
+  /** Resets the connection: before any byte of the response, or after a 200's headers and the first bytes of its body. */
+  private resetConnection(body: ChatBody, res: http.ServerResponse, when: 'before-headers' | 'after-headers'): void {
+    if (when === 'before-headers') return void res.socket?.resetAndDestroy();
+    if (body.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify(chunkOf(body, `chatcmpl-${this.received.length}`, { content: '{"' }, null))}\n\n`, () => resetSoon(res));
+    } else {
+      // a length the body never reaches: the client is mid-body when the connection goes
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.write('{"id": "chatcmpl-reset", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\\"fea', () => resetSoon(res));
+    }
+  }
+
+  private async streamFault(body: ChatBody, res: http.ServerResponse, reply: StreamFault): Promise<void> {
+    if (!body.stream) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ error: { message: 'scripted stream fault for a request that did not ask to stream' } }));
+    }
+    const id = `chatcmpl-${this.received.length}`;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const parts = reply.streamed.match(new RegExp(`[\\s\\S]{1,${reply.chunkChars ?? 16}}`, 'g')) ?? [];
+    for (const [i, part] of parts.entries()) {
+      if (reply.stopAfter !== undefined && i >= reply.stopAfter) break;
+      if (i > 0 && reply.chunkDelayMs) await new Promise((r) => setTimeout(r, reply.chunkDelayMs));
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify(chunkOf(body, id, { content: part }, null))}\n\n`);
+    }
+    if (reply.stopAfter !== undefined) {
+      if (reply.stopBy === 'reset') res.write('', () => resetSoon(res));
+      else res.end();
+      return;
+    }
+    res.write(`data: ${JSON.stringify(chunkOf(body, id, {}, reply.finishReason ?? 'stop'))}\n\n`);
+    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+      const usage = { prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4), completion_tokens: Math.ceil(reply.streamed.length / 4) };
+      res.write(`data: ${JSON.stringify({ ...chunkOf(body, id, {}, null), choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+  }
+}
+
+function chunkOf(body: ChatBody, id: string, delta: { content?: string }, finishReason: string | null) {
+  return { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, delta, finish_reason: finishReason }] };
+}
+
+/** A reset a moment after the last write, so the bytes written reach the client before the RST does. */
+function resetSoon(res: http.ServerResponse): void {
+  setTimeout(() => res.socket?.resetAndDestroy(), 50);
 }
