@@ -36,6 +36,11 @@ export const PoolConfig = z.strictObject({
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),
+  /**
+   * seconds without a heartbeat after which a call's worker counts as lost and the call is retried
+   * on another; a call heartbeats every 2 s while it waits, so this is the time to notice a lost worker
+   */
+  heartbeatSeconds: z.number().min(5).default(30),
   /** stream completions: measures time to first token and heartbeats while tokens arrive */
   stream: z.boolean().default(false),
   escalateTo: z.string().optional(),
@@ -98,6 +103,8 @@ export interface PoolInfo {
   kind: EndpointKind;
   contextWindow: number;
   timeoutSeconds: number;
+  /** absent in snapshots taken before it was configurable: 30 */
+  heartbeatSeconds?: number;
   /** calls one worker of the pool runs at once */
   concurrency: number;
   stream: boolean;
@@ -146,6 +153,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
       kind: p.kind,
       contextWindow: p.contextWindow,
       timeoutSeconds: p.timeoutSeconds,
+      heartbeatSeconds: p.heartbeatSeconds,
       concurrency: p.concurrency,
       stream: p.stream,
       escalateTo: p.escalateTo,
