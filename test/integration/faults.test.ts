@@ -6,6 +6,15 @@
  * then holds the rows to what really happened: every request the endpoint received has exactly one
  * model_attempts row and every row a request, each micro-task one task_results row, each run one
  * pipeline_runs row. What is asserted never depends on exactly when a kill landed.
+ *
+ * The durability this relies on: a model call heartbeats its attempt key from just before the
+ * request, so the retry of a lost worker's call writes that call's row (activities/model.ts);
+ * a row's write outlasts a database outage up to the attempt's deadline; every persistence step
+ * is an idempotent write (attempt key, one task result per run, step and item; the run's row by
+ * workflow id), so a replayed local activity changes nothing; the pg pools drop connections the
+ * server ended (db/client.ts). The pool's heartbeat timeout is 5 s here (30 by default), the
+ * call timeout 60 s, so that a lost worker is noticed quickly and an 8 s outage fits in a call.
+ * All rows go to this file's own cluster, migrated by the deploy step the workers check for.
  */
 import fs from 'node:fs';
 import os from 'node:os';
