@@ -101,6 +101,48 @@ async function withHeartbeat<T>(work: () => Promise<T>, heartbeat: () => void, h
   }
 }
 
+/** The error of a row written for a call whose worker was lost while the endpoint had the request. */
+export const LOST_CALL_ERROR = 'worker lost during the call';
+/** The error of a row written for a call that ended but whose own attempt did not write its row. */
+export const LOST_RECORD_ERROR = 'row not written by the attempt that made the call';
+
+/**
+ * What a model call's heartbeats carry, from just before the request is sent until its row is
+ * written. Temporal keeps the last heartbeat that reached it and hands it to the activity's next
+ * attempt (info.heartbeatDetails), which writes the row a lost attempt could not.
+ */
+export interface CallHeartbeat {
+  attemptKey: string;
+  activityAttempt: number;
+  /** epoch ms: the request was about to be sent */
+  callStartedAt: number;
+  /** epoch ms of this heartbeat: the call (or the write of its row) was still going on */
+  at: number;
+  /** set once the endpoint answered or failed, while the row is being written */
+  ended?: {
+    latencyMs: number;
+    ttftMs: number | null;
+    httpStatus: number | null;
+    error: string | null;
+    finishReason: string | null;
+    promptTokens: number;
+    completionTokens: number;
+    tokensEstimated: boolean;
+    costUsd: number;
+    referenceCostUsd: number;
+  };
+}
+
+/** The previous attempt's heartbeat, if it names an earlier attempt of this activity (same key up to the attempt number). */
+function lostCallOf(details: unknown, attemptKey: string): CallHeartbeat | undefined {
+  const d = details as Partial<CallHeartbeat> | null | undefined;
+  if (!d || typeof d !== 'object' || typeof d.attemptKey !== 'string' || typeof d.activityAttempt !== 'number') return undefined;
+  if (typeof d.callStartedAt !== 'number' || typeof d.at !== 'number') return undefined;
+  const prefix = attemptKey.slice(0, attemptKey.lastIndexOf('/') + 1);
+  if (d.attemptKey !== `${prefix}${d.activityAttempt}` || d.attemptKey === attemptKey) return undefined;
+  return d as CallHeartbeat;
+}
+
 /** Streams a completion, noting when the first token arrived and heartbeating while tokens come. */
 async function streamCompletion(
   client: ChatClient,
@@ -213,16 +255,63 @@ export function createModelActivities(deps: ModelActivityDeps) {
   const poolInfo = registry.pools[poolName];
   if (!poolInfo) throw new Error(`pool "${poolName}" is not in registry ${registry.version}`);
 
-  /** A call that was made is recorded even if the database blinks: the write is retried here, not by a new call. */
-  async function record(row: NewModelAttempt): Promise<number> {
+  /**
+   * A call that was made is recorded even if the database is down for a while: the write is
+   * retried here, not by a new call, until shortly before the attempt's deadline (the caller
+   * heartbeats meanwhile). Past it the activity fails, and the next attempt writes the row from
+   * the heartbeat details (recordLostCall), so an outage longer than the timeout loses the output
+   * but not the row.
+   */
+  async function record(row: NewModelAttempt, deadline: number): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await insertAttempt(row);
       } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        const wait = Math.min(2000, 100 * 2 ** attempt);
+        if (Date.now() + wait >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
+  }
+
+  /**
+   * The row of a call whose worker was lost before it wrote one (killed, out of memory, its host
+   * gone): the activity timed out and Temporal handed this attempt the last heartbeat of that one.
+   * Idempotent on the attempt key: a row the lost attempt did write stays as it is.
+   */
+  async function recordLostCall(previous: unknown, base: Omit<NewModelAttempt, 'latencyMs'>, deadline: number, heartbeat: () => void): Promise<void> {
+    const beat = lostCallOf(previous, base.attemptKey);
+    if (!beat) return;
+    const { ended } = beat;
+    const row: NewModelAttempt = {
+      ...base,
+      attemptKey: beat.attemptKey,
+      activityAttempt: beat.activityAttempt,
+      valid: false,
+      ...(ended
+        ? {
+            // the call ended, but its row was not written (the database stayed down past the deadline, or the worker was lost
+            // while writing it): what it cost is known, its output is not
+            latencyMs: ended.latencyMs,
+            ttftMs: ended.ttftMs,
+            httpStatus: ended.httpStatus,
+            finishReason: ended.finishReason,
+            promptTokens: ended.promptTokens,
+            completionTokens: ended.completionTokens,
+            tokensEstimated: ended.tokensEstimated,
+            costUsd: ended.costUsd,
+            referenceCostUsd: ended.referenceCostUsd,
+            error: `${LOST_RECORD_ERROR}: ${ended.error ?? `HTTP ${ended.httpStatus} answered, the output is lost`}`,
+          }
+        : {
+            // how long the call was known to run: until the last heartbeat that reached Temporal
+            latencyMs: Math.max(0, beat.at - beat.callStartedAt),
+            httpStatus: null,
+            error: `${LOST_CALL_ERROR}: no result (heartbeat timeout)`,
+          }),
+    };
+    // the previous attempt's details are sent again, so an attempt lost while writing this row leaves them to the next
+    await withHeartbeat(() => record(row, deadline), heartbeat, Context.current().info.heartbeatTimeoutMs);
   }
 
   async function insertAttempt(row: NewModelAttempt): Promise<number> {
@@ -236,6 +325,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
   return {
     /** One model call for one attempt of a micro-task; records the call before returning. */
     async callModel(req: ModelCallRequest): Promise<ModelCallResult> {
+      const entered = Date.now();
       const ctx = Context.current();
       const info = ctx.info;
       // recorded under the wrong pool, a call would be priced and routed on in analytics as that pool's
@@ -286,6 +376,29 @@ export function createModelActivities(deps: ModelActivityDeps) {
         referenceModel: registry.reference.model,
       } satisfies Partial<NewModelAttempt>;
 
+      // the attempt's own deadline (start-to-close counts from a moment before this one); writes retry until shortly before it
+      const deadline = entered + info.startToCloseTimeoutMs - 2000;
+      if (info.attempt > 1) await recordLostCall(info.heartbeatDetails, base, deadline, () => ctx.heartbeat(info.heartbeatDetails));
+
+      // every heartbeat from here on names this attempt's call, so the next attempt can record it if this worker is lost
+      const beat: CallHeartbeat = { attemptKey: base.attemptKey, activityAttempt: info.attempt, callStartedAt: Date.now(), at: Date.now() };
+      const heartbeat = () => ctx.heartbeat({ ...beat, at: Date.now() } satisfies CallHeartbeat);
+      const recordEnded = (row: NewModelAttempt) => {
+        beat.ended = {
+          latencyMs: row.latencyMs,
+          ttftMs: row.ttftMs ?? null,
+          httpStatus: row.httpStatus ?? null,
+          error: row.error ?? null,
+          finishReason: row.finishReason ?? null,
+          promptTokens: row.promptTokens ?? 0,
+          completionTokens: row.completionTokens ?? 0,
+          tokensEstimated: row.tokensEstimated ?? false,
+          costUsd: row.costUsd ?? 0,
+          referenceCostUsd: row.referenceCostUsd ?? 0,
+        };
+        return withHeartbeat(() => record(row, deadline), heartbeat, info.heartbeatTimeoutMs);
+      };
+
       const started = performance.now();
       // vLLM's and llama.cpp's own schema fields are not in the SDK's types; it sends the body as given
       const params = body as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
@@ -294,23 +407,23 @@ export function createModelActivities(deps: ModelActivityDeps) {
       // its row would say "cancelled" when the worker learned of it, or be missing. The whole call
       // ends at the deadline instead, and is recorded as timed out.
       const timeoutMs = callTimeoutMs(pool);
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([ctx.cancellationSignal, deadline]);
-      const heartbeat = () => ctx.heartbeat();
+      const callDeadline = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([ctx.cancellationSignal, callDeadline]);
       let completion: Completion;
       try {
+        // the first heartbeat goes out before the request does
         completion = pool.stream
           ? await withHeartbeat(() => streamCompletion(deps.client, params, signal, started, heartbeat), heartbeat, info.heartbeatTimeoutMs)
           : toCompletion(await withHeartbeat(() => deps.client.chat.completions.create(params, { signal }), heartbeat, info.heartbeatTimeoutMs));
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
         const cancelled = ctx.cancellationSignal.aborted;
-        const timedOut = !cancelled && (deadline.aborted || err instanceof OpenAI.APIConnectionTimeoutError);
+        const timedOut = !cancelled && (callDeadline.aborted || err instanceof OpenAI.APIConnectionTimeoutError);
         const { failure, httpStatus, message } = classifyCallError(err, timedOut ? { timedOutAfterMs: timeoutMs } : {});
         // a failed call is recorded too: operators see every 500 and 429, analysts can exclude them;
         // a cut stream keeps the text that came
         const rawOutput = err instanceof StreamCutError ? err.text : null;
-        await record({ ...base, latencyMs, httpStatus, rawOutput, error: cancelled ? `cancelled: ${message}` : message, valid: false });
+        await recordEnded({ ...base, latencyMs, httpStatus, rawOutput, error: cancelled ? `cancelled: ${message}` : message, valid: false });
         // reported as cancelled, the call is not retried
         if (cancelled) throw new CancelledFailure(`the run was cancelled during the call (${message})`);
         throw failure;
@@ -323,7 +436,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const completionTokens = usage?.completion_tokens ?? estimateTokens(text.length);
       const cost = costUsd(poolInfo.price, promptTokens, completionTokens);
       const referenceCost = costUsd(registry.reference.price, promptTokens, completionTokens);
-      const attemptId = await record({
+      const attemptId = await recordEnded({
         ...base,
         rawOutput: text,
         finishReason,

@@ -42,7 +42,13 @@ export async function fineTuningPairs(db: pg.Pool, f: ExportFilters): Promise<{ 
     `select r.task, r.task_version, r.workflow_id, r.step, r.item_index, r.output, r.repairs, r.escalations, r.final_pool,
             a.request, a.model
        from task_results r
-       join model_attempts a on a.workflow_id = r.workflow_id and a.run_id = r.run_id and a.step = r.step and a.item_index = r.item_index and a.attempt_no = 1
+       -- the first attempt's prompt, once: a retried activity (a 500, a lost worker) left a row per call it made
+       join lateral (
+         select a.request, a.model from model_attempts a
+          where a.workflow_id = r.workflow_id and a.run_id = r.run_id and a.step = r.step and a.item_index = r.item_index and a.attempt_no = 1
+          order by (a.error is null) desc, a.activity_attempt desc
+          limit 1
+       ) a on true
       where r.status = 'valid'
         and ($1::text is null or r.task = $1)
         and ($2::timestamptz is null or r.created_at >= $2)

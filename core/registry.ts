@@ -36,7 +36,10 @@ export const PoolConfig = z.strictObject({
   concurrency: z.number().int().positive().default(2),
   /** seconds a model call may run */
   timeoutSeconds: z.number().positive().default(120),
-  /** seconds without a heartbeat before Temporal takes a call's worker for lost; the call heartbeats on a timer, so slow tokens do not count */
+  /**
+   * seconds without a heartbeat after which a call's worker counts as lost and the call is retried
+   * on another; a call heartbeats on a timer while it waits, so slow tokens do not count
+   */
   heartbeatSeconds: z.number().positive().default(30),
   /** stream completions: measures time to first token and heartbeats while tokens arrive */
   stream: z.boolean().default(false),

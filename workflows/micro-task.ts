@@ -100,8 +100,8 @@ function callModel(run: MicroTaskRun, call: Call) {
       summary: `${call.kind} ${run.task.name}${call.spec.repair ? `: ${call.spec.repair.paths.join(', ')}` : ''} @${call.pool}`.slice(0, 200),
       startToCloseTimeout: `${pool.timeoutSeconds} seconds`,
       // a call heartbeats while it waits (per chunk when streaming): a lost worker is noticed in seconds, not at the timeout,
-      // and a cancelled run's call is aborted at the next heartbeat
-      // (the pool's heartbeatSeconds; 30 for snapshots taken before it was configurable)
+      // and a cancelled run's call is aborted at the next heartbeat (the pool's heartbeatSeconds; 30 for snapshots taken
+      // before it was configurable). Activity options are not part of what replay compares, so it can change under runs in flight.
       ...(pool.stream || cancelAware ? { heartbeatTimeout: `${pool.heartbeatSeconds ?? 30} seconds` } : {}),
       ...(cancelAware ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
       // a pool with no worker polling is noticed after a bounded wait instead of a hang

@@ -9,6 +9,7 @@ describe('fine-tuning export', () => {
   let h: Harness;
   let clean: string;
   let escalated: string;
+  let retried: string;
   beforeAll(async () => {
     h = await startHarness();
     answerProductReview(h.model);
@@ -18,6 +19,10 @@ describe('fine-tuning export', () => {
       body.model === 'scripted-small' ? { content: 'I would say it is a good buy.' } : { content: JSON.stringify(productReviewOutputs.write_advice) },
     );
     escalated = (await h.run('product-review', review)).workflowId;
+    // the first features call fails with a 500 and is retried by Temporal: two rows of the same attempt, one pair
+    answerProductReview(h.model);
+    h.model.script('extract_features', { status: 500 });
+    retried = (await h.run('product-review', review)).workflowId;
   });
   afterAll(async () => h?.stop());
 
@@ -48,5 +53,15 @@ describe('fine-tuning export', () => {
     expect((await mine({ task: 'write-advice', outcomes: ['valid'] })).map((p) => p.meta.workflowId)).toEqual([clean]);
     expect(await mine({ outcomes: [...OUTCOMES], pool: 'large' })).toHaveLength(1);
     expect(await fineTuningPairs(h.pgPool, { outcomes: [...OUTCOMES], since: '2999-01-01' })).toEqual([]);
+  });
+
+  it('writes one pair for a result whose first attempt was retried', async () => {
+    const { attempts } = await h.rows(retried);
+    expect(attempts.filter((a) => a.task === 'extract-features').map((a) => [a.attemptNo, a.activityAttempt, a.httpStatus])).toEqual([
+      [1, 1, 500],
+      [1, 2, 200],
+    ]);
+    const pairs = (await fineTuningPairs(h.pgPool, { outcomes: [...OUTCOMES] })).filter((p) => p.meta.workflowId === retried);
+    expect(pairs.map((p) => p.meta.task)).toEqual(['extract-features', 'write-scenarios', 'write-advice', 'generate-keywords']);
   });
 });

@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/c
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createModelActivities, type ChatClient } from '../../activities/model.js';
+import { createModelActivities, LOST_CALL_ERROR, LOST_RECORD_ERROR, type CallHeartbeat, type ChatClient } from '../../activities/model.js';
 import type { ModelCallRequest } from '../../activities/types.js';
 import { defineMicroTask } from '../../core/contract.js';
 import { FailureTypes } from '../../core/failures.js';
@@ -70,7 +70,7 @@ const call = (pool: string): ModelCallRequest => ({
 });
 
 const quiet: Logger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const activityEnv = () => new MockActivityEnvironment(undefined, { logger: quiet });
+const activityEnv = (info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) => new MockActivityEnvironment(info, { logger: quiet });
 
 function activitiesFor(kind: EndpointKind) {
   const config = registryFor(kind);
@@ -122,5 +122,64 @@ describe('the model call activity', () => {
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ valid: false, error: expect.stringMatching(/^cancelled: /) });
+  });
+
+  it('heartbeats the attempt key and the start of the call before the request is sent', async () => {
+    const { activities, sent } = activitiesFor('openai');
+    const env = activityEnv({ activityId: '3', startToCloseTimeoutMs: 60_000 });
+    const beats: { beat: CallHeartbeat; sentBefore: number }[] = [];
+    env.on('heartbeat', (d: CallHeartbeat) => beats.push({ beat: structuredClone(d), sentBefore: sent.length }));
+    await env.run(activities.callModel, call('small'));
+    expect(beats[0]).toMatchObject({ sentBefore: 0, beat: { attemptKey: 'wf/run/3/1', activityAttempt: 1, callStartedAt: expect.any(Number) } });
+    expect(beats[0]!.beat.ended).toBeUndefined();
+    // while its row is written, the heartbeat says how the call ended
+    expect(beats.at(-1)!.beat.ended).toMatchObject({ httpStatus: 200, promptTokens: 40, completionTokens: 8, error: null });
+  });
+
+  it("records the previous attempt's lost call from its heartbeat before calling again", async () => {
+    const config = registryFor('openai');
+    const rows: Record<string, unknown>[] = [];
+    const db = { insert: () => ({ values: (row: Record<string, unknown>) => (rows.push(row), { onConflictDoNothing: () => ({ returning: async () => [{ id: rows.length }] }) }) }) } as unknown as Db;
+    const { client, sent } = fakeClient();
+    const activities = createModelActivities({ db, poolName: 'small', pool: config.pools.small!, client, registry: snapshotOf(config), getTask: () => classify });
+    const lost: CallHeartbeat = { attemptKey: 'wf/run/3/1', activityAttempt: 1, callStartedAt: 1_000, at: 5_500 };
+    await activityEnv({ activityId: '3', attempt: 2, heartbeatDetails: lost, startToCloseTimeoutMs: 60_000 }).run(activities.callModel, call('small'));
+    expect(sent).toHaveLength(1);
+    expect(rows.map((r) => [r.attemptKey, r.activityAttempt, r.httpStatus, r.valid, r.error, r.latencyMs])).toEqual([
+      ['wf/run/3/1', 1, null, false, `${LOST_CALL_ERROR}: no result (heartbeat timeout)`, 4_500],
+      ['wf/run/3/2', 2, 200, undefined, undefined, expect.any(Number)],
+    ]);
+
+    // a call that ended but was not recorded keeps what it cost; a heartbeat of another activity is ignored
+    rows.length = 0;
+    const ended: CallHeartbeat = { ...lost, ended: { latencyMs: 900, ttftMs: null, httpStatus: 200, error: null, finishReason: 'stop', promptTokens: 40, completionTokens: 8, tokensEstimated: false, costUsd: 0.5, referenceCostUsd: 2 } };
+    await activityEnv({ activityId: '3', attempt: 2, heartbeatDetails: ended, startToCloseTimeoutMs: 60_000 }).run(activities.callModel, call('small'));
+    expect(rows[0]).toMatchObject({ attemptKey: 'wf/run/3/1', httpStatus: 200, latencyMs: 900, promptTokens: 40, costUsd: 0.5, valid: false, error: `${LOST_RECORD_ERROR}: HTTP 200 answered, the output is lost` });
+    rows.length = 0;
+    await activityEnv({ activityId: '4', attempt: 2, heartbeatDetails: lost, startToCloseTimeoutMs: 60_000 }).run(activities.callModel, call('small'));
+    expect(rows.map((r) => r.attemptKey)).toEqual(['wf/run/4/2']);
+  });
+
+  it('retries the write of a row while the database is down instead of failing the call', async () => {
+    const config = registryFor('openai');
+    let failures = 3;
+    const db = {
+      insert: () => ({
+        values: () => ({
+          onConflictDoNothing: () => ({
+            returning: async () => {
+              if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+              return [{ id: 9 }];
+            },
+          }),
+        }),
+      }),
+    } as unknown as Db;
+    const { client, sent } = fakeClient();
+    const activities = createModelActivities({ db, poolName: 'small', pool: config.pools.small!, client, registry: snapshotOf(config), getTask: () => classify });
+    const result = await activityEnv({ startToCloseTimeoutMs: 60_000 }).run(activities.callModel, call('small'));
+    expect(result).toMatchObject({ attemptId: 9 });
+    expect(sent).toHaveLength(1);
+    expect(failures).toBe(-1);
   });
 });
