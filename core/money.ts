@@ -122,8 +122,13 @@ export function referenceTokens(text: string, maxLength = 40): string[] {
 
 /** Whether a code is an ISO 4217 currency the runtime knows. */
 export function isCurrencyCode(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && currencySigns().codes.includes(code);
+  // the runtime's code list alone, not the sign table: checking an input's currency in workflow
+  // code must not build every currency's symbols in a dozen locales
+  currencyCodes ??= new Set(Intl.supportedValuesOf('currency'));
+  return /^[A-Z]{3}$/.test(code) && currencyCodes.has(code);
 }
+
+let currencyCodes: ReadonlySet<string> | undefined;
 
 export interface CurrencyMention {
   /** as written: "USD", "₹", "Rp", "$" */

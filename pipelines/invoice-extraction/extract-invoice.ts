@@ -94,8 +94,20 @@ export type ExtractInvoiceOutput = z.infer<typeof ExtractInvoiceOutput>;
 /** Languages whose month names an invoice may use; the names come from the runtime's calendar data. */
 const MONTH_LOCALES = ['en', 'id', 'ms', 'vi', 'fil', 'fr', 'de', 'es', 'pt', 'it', 'nl'];
 
-/** Per month (0-11), its names in the month locales, long and short, normalized ("mei", "juni", "thg 5", "okt"). */
-const MONTH_NAMES: readonly string[][] = Array.from({ length: 12 }, (_, m) => {
+let monthNames: readonly string[][] | undefined;
+
+/**
+ * Per month (0-11), its names in the month locales, long and short, normalized ("mei", "juni",
+ * "thg 5", "okt"). Built on first use, not at module load: workflow code evaluates its modules
+ * for every workflow, and 264 date formatters per workflow of every pipeline were most of a
+ * micro-task's workflow CPU.
+ */
+function monthNamesOf(m: number): readonly string[] {
+  monthNames ??= Array.from({ length: 12 }, (_, i) => namesOfMonth(i));
+  return monthNames[m] ?? [];
+}
+
+function namesOfMonth(m: number): string[] {
   const names = new Set<string>();
   for (const locale of MONTH_LOCALES) {
     for (const month of ['long', 'short'] as const) {
@@ -108,7 +120,7 @@ const MONTH_NAMES: readonly string[][] = Array.from({ length: 12 }, (_, m) => {
   // "Sept", and four-letter cuts of English names ("June", "Augu" would not be written; "Sept" is)
   names.add(en.slice(0, 3)).add(en.slice(0, 4));
   return [...names];
-});
+}
 
 /** Years in the Buddhist era (Thailand: 2568 is 2025) are this far ahead. */
 const BUDDHIST_ERA_OFFSET = 543;
@@ -117,7 +129,7 @@ const BUDDHIST_ERA_OFFSET = 543;
 export function dateSpellings(iso: string): string[] {
   const [y, m, d] = iso.split('-');
   if (!y || !m || !d) return [];
-  const names = MONTH_NAMES[Number(m) - 1] ?? [];
+  const names = monthNamesOf(Number(m) - 1);
   const mm = [m, String(Number(m))];
   const dd = [d, String(Number(d))];
   // the year as written: in full, in two digits ("3-Apr-25"), in the Buddhist era
