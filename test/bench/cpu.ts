@@ -77,14 +77,14 @@ export function nameNewThreads(started: 'process' | 'workers'): void {
     const comm = readStat(`/proc/self/task/${tid}/stat`)?.comm ?? '';
     if (tid === process.pid) roles.set(tid, 'main JS thread');
     else if (comm === 'node' || comm === 'tsx') roles.set(tid, started === 'process' ? 'runtime threads (GC, module loader)' : 'workflow threads');
-    else if (/^tokio/.test(comm)) roles.set(tid, 'Rust core');
+    else if (/^(tokio|workflow-proces)/.test(comm)) roles.set(tid, 'Rust core');
     else if (/^libuv/.test(comm)) roles.set(tid, 'libuv pool');
   }
 }
 
 /** The role of a thread, or its name. */
 function roleOf(tid: number, comm: string): string {
-  return roles.get(tid) ?? (/^tokio/.test(comm) ? 'Rust core' : /^libuv/.test(comm) ? 'libuv pool' : comm);
+  return roles.get(tid) ?? (/^(tokio|workflow-proces)/.test(comm) ? 'Rust core' : /^libuv/.test(comm) ? 'libuv pool' : comm);
 }
 
 export interface CpuSnapshot {

@@ -23,11 +23,12 @@
  * real-routing  Headline figures of a real-model routing benchmark, from `--with-real-routing` or
  *             .cache/bench/routing-real.json when it exists, shown with its date and commit.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
@@ -141,8 +142,17 @@ function machine() {
     }
   };
   const cpus = os.cpus();
+  // /proc/cpuinfo says more than the model name where the name is only the brand ("AMD EPYC")
+  let cpuinfo = '';
+  try {
+    cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    // not Linux
+  }
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim();
+  const detail = [field('cpu family') && `family ${field('cpu family')} model ${field('model')}`, field('cpu MHz') && `${Math.round(Number(field('cpu MHz')))} MHz`, /\bhypervisor\b/.test(field('flags') ?? '') && 'virtual machine'].filter(Boolean);
   return {
-    cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuModel: `${cpus[0]?.model ?? 'unknown'}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`,
     cores: cpus.length,
     availableParallelism: os.availableParallelism(),
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
@@ -523,7 +533,17 @@ function readRealRouting(file: string): RealRouting {
 async function main(): Promise<void> {
   const wallStart = Date.now();
   nameNewThreads('process');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // the core's warnings (a workflow task over 5 s on a busy machine, hundreds of them) are counted, a few shown
+  const warnings = { count: 0, shown: new Set<string>() };
+  const logger = new DefaultLogger('WARN', (e) => {
+    if (e.level !== 'WARN') return log(`${e.level}: ${e.message}`);
+    warnings.count++;
+    const key = e.message.replace(/\S*\d\S*/g, '#').slice(0, 80);
+    if (warnings.shown.has(key) || warnings.shown.size >= 5) return;
+    warnings.shown.add(key);
+    log(`warning (the first of its kind): ${e.message.slice(0, 300)}`);
+  });
+  Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
   const m = machine();
   log(`${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit?.slice(0, 7)}${m.dirty ? ' (with uncommitted changes)' : ''}, load ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const needsTemporal = [...parts].some((p) => p !== 'real-routing');
@@ -587,12 +607,35 @@ async function main(): Promise<void> {
     ...(figures.throughput?.map((t) => t.cpu) ?? []),
   ];
   const otherCores = phases.length > 0 ? Math.max(...phases.map((c) => c.rest / c.wallS)) : undefined;
-  const out = { machine: m, otherWorkCores: otherCores, args: { parts: [...parts], chains: CHAINS, warmup: WARMUP, latencies: LATENCIES, workflows: WORKFLOWS, poolConcurrency: POOL_CONCURRENCY, throughputConfigs: TP_CONFIGS, preload: PRELOAD.map((m) => path.relative(ROOT, m)) }, wallS: (Date.now() - wallStart) / 1000, figures, table: rows };
+  const out = { machine: m, otherWorkCores: otherCores, warnings: warnings.count, args: { parts: [...parts], chains: CHAINS, warmup: WARMUP, latencies: LATENCIES, workflows: WORKFLOWS, poolConcurrency: POOL_CONCURRENCY, throughputConfigs: TP_CONFIGS, preload: PRELOAD.map((m) => path.relative(ROOT, m)) }, wallS: (Date.now() - wallStart) / 1000, figures, table: rows };
+  const header = `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit?.slice(0, 7) ?? '?'}${m.dirty ? '+' : ''}, ${m.date.slice(0, 16)}Z, load at start ${m.loadAverageAtStart[0]!.toFixed(2)}${
+    PRELOAD.length > 0 ? `; workflow bundle with preloaded ${PRELOAD.map((x) => path.relative(ROOT, x)).join(', ')} (not as shipped)` : ''
+  }${otherCores !== undefined ? `; other work on the machine during the timed phases: up to ${otherCores.toFixed(2)} of ${m.cores} cores${otherCores > 0.2 ? ' (noisy: timings are not comparable with a quiet run)' : ''}` : ''}${
+    warnings.count > 0 ? `; ${warnings.count} warning(s) from the Temporal SDK` : ''
+  }`;
   fs.mkdirSync(path.dirname(argv.out!), { recursive: true });
-  fs.writeFileSync(argv.out!, `${JSON.stringify(out, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-  console.log(`\n${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit?.slice(0, 7) ?? '?'}${m.dirty ? '+' : ''}, ${m.date.slice(0, 16)}Z, load at start ${m.loadAverageAtStart[0]!.toFixed(2)}${PRELOAD.length > 0 ? `; workflow bundle with preloaded ${PRELOAD.map((x) => path.relative(ROOT, x)).join(', ')} (not as shipped)` : ''}${otherCores !== undefined ? `; other work on the machine during the timed phases: up to ${otherCores.toFixed(2)} of ${m.cores} cores${otherCores > 0.2 ? ' (noisy: timings are not comparable with a quiet run)' : ''}` : ''}\n`);
-  console.log(table(['#', 'measure', 'result', 'goal', 'detail'], rows));
-  console.log(`\n(${Math.round(out.wallS)} s; figures in ${path.relative(process.cwd(), argv.out!) || argv.out})`);
+  fs.writeFileSync(argv.out!, `${JSON.stringify({ ...out, header }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+}
+
+/**
+ * The suite runs in a child process whose stdout goes to stderr with its progress lines: the
+ * Temporal dev servers it starts write their banners to the stdout they inherit. This process
+ * prints the one table, from the JSON the child wrote.
+ */
+function parent(): void {
+  const started = Date.now();
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: ['inherit', 2, 'inherit'],
+    env: { ...process.env, BENCH_SUITE_CHILD: '1' },
+  });
+  if (child.status !== 0) {
+    console.error(`the benchmark suite failed (${child.signal ?? `exit code ${child.status}`})`);
+    process.exit(child.status ?? 1);
+  }
+  const out = JSON.parse(fs.readFileSync(argv.out!, 'utf8')) as { header: string; table: string[][] };
+  console.log(`${out.header}\n`);
+  console.log(table(['#', 'measure', 'result', 'goal', 'detail'], out.table));
+  console.log(`\n(${Math.round((Date.now() - started) / 1000)} s; figures in ${path.relative(process.cwd(), argv.out!) || argv.out})`);
 }
 
 function tableRows(f: {
@@ -669,10 +712,14 @@ function tableRows(f: {
   return rows.sort((a, b) => Number(a[0]) - Number(b[0]));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (process.env.BENCH_SUITE_CHILD === '1') {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  parent();
+}
