@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createModelActivities, createOpenAIClient, type ChatClient, type ModelActivityDeps } from '../activities/model.js';
 import { probeOnce } from '../activities/probe.js';
 import { createRecordActivities } from '../activities/records.js';
@@ -11,13 +11,30 @@ import { workflowEntryWith } from './user-pipelines.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** Worker options a deployment (or a benchmark) may tune: concurrency, pollers, cache; not what the worker serves. */
+export type WorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskPolls'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'maxCachedWorkflows'
+    | 'workflowThreadPoolSize'
+    | 'stickyQueueScheduleToStartTimeout'
+  >
+>;
+
 /**
  * Bundles the workflow code once; workers started from the same bundle skip the webpack step. With
- * a pipelines module, the bundle holds the user's pipelines too.
+ * a pipelines module, the bundle holds the user's pipelines too. `preloadModules` (benchmarks): modules
+ * evaluated once per workflow thread and shared by every workflow on it, instead of once per workflow;
+ * only for modules whose state is the same for every workflow, and their exports are frozen.
  */
-export async function bundleWorkflows(o: { pipelinesModule?: string } = {}): Promise<WorkflowBundle> {
+export async function bundleWorkflows(o: { pipelinesModule?: string; preloadModules?: string[] } = {}): Promise<WorkflowBundle> {
   const workflowsPath = o.pipelinesModule ? workflowEntryWith(WORKFLOWS_PATH, o.pipelinesModule) : WORKFLOWS_PATH;
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger, ...(o.preloadModules?.length ? { preloadModules: o.preloadModules } : {}) });
 }
 
 const quietLogger = {
@@ -41,6 +58,7 @@ export interface OrchestrationWorkerOptions {
    * tells its new pollers from those a stopped worker left behind); otherwise Temporal's default
    */
   identity?: string | undefined;
+  tuning?: WorkerTuning;
 }
 
 /** Workflows and persistence: the orchestration queue. */
@@ -52,6 +70,7 @@ export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): 
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createRecordActivities({ db: o.db, registry: o.registry }),
+    ...o.tuning,
   });
 }
 
@@ -70,6 +89,8 @@ export interface PoolWorkerOptions {
   log?: (line: string) => void;
   /** as for the orchestration worker */
   identity?: string | undefined;
+  /** as for the orchestration worker; `maxConcurrentActivityTaskExecutions` is the pool's concurrency unless set here */
+  tuning?: WorkerTuning;
 }
 
 /** Model calls for one pool: activities only, on the pool's task queue, as many at once as its endpoint batches. */
@@ -105,5 +126,6 @@ export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: o.pool.concurrency,
     // each heartbeat reaches the server, so a cancelled run's call is aborted within seconds
     maxHeartbeatThrottleInterval: '2 seconds',
+    ...o.tuning,
   });
 }

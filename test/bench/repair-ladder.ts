@@ -1,6 +1,7 @@
 /**
  * Repair ladder vs. re-ask baseline on the failure corpus, on a real Temporal dev server and Postgres
- * with the scripted endpoint. Not a test: it prints a markdown report from the recorded rows.
+ * with the scripted endpoint. Not a test: it prints a markdown report from the recorded rows;
+ * `runRepairLadder` returns the figures with the report (the benchmark suite, test/bench/suite.ts).
  *
  *   node_modules/.bin/tsx test/bench/repair-ladder.ts
  *
@@ -54,18 +55,26 @@ interface Measured {
   wallMs: number;
 }
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+export interface RepairLadderOptions {
+  temporalCli?: string;
+  /** the workflow bundle's code, when the caller has built it */
+  workflowBundle?: string;
+  /** the fresh database it runs on (dropped and created) */
+  database?: string;
+  log?: (line: string) => void;
+}
 
 /** The test harness, given here what vitest's global setup would provide. */
-async function startBench(): Promise<Harness> {
-  // the workflow's "ladder decision" logs and the failed-workflow warnings would drown the progress lines
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const temporalCli = ensureTemporalCli((l) => log(l));
+async function startBench(o: RepairLadderOptions, log: (line: string) => void): Promise<Harness> {
+  const temporalCli = o.temporalCli ?? ensureTemporalCli((l) => log(l));
   log(`temporal cli: ${temporalCli}`);
-  const databaseUrl = await freshDatabase(BENCH_DB);
-  log(`postgres: fresh database ${BENCH_DB}, migrated`);
-  const workflowBundle = (await bundleWorkflows()).code;
-  log('workflow bundle built');
+  const database = o.database ?? BENCH_DB;
+  const databaseUrl = await freshDatabase(database);
+  log(`postgres: fresh database ${database}, migrated`);
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows()).code;
+  log('workflow bundle ready');
   // the pools stream, as the shipped local pools do: a generation that loops is stopped early
   return startHarness({ temporalCli, databaseUrl, workflowBundle, adjust: (r) => Object.values(r.pools).forEach((p) => (p.stream = true)) });
 }
@@ -224,9 +233,26 @@ function report(results: Record<Strategy, Measured[]>): string {
   return out.join('\n');
 }
 
-async function main(): Promise<void> {
+/** What each strategy came to on the corpus, summed over its cases. */
+export type StrategyFigures = ReturnType<typeof sum>;
+
+export interface RepairLadderFigures {
+  cases: number;
+  strategies: Record<Strategy, StrategyFigures>;
+  /** ladder tokens after the first call over each re-ask's */
+  ratios: { reaskFair: number; reask: number };
+  /** at least as many fixed as the fair re-ask with at most a third of its tokens after the first call */
+  goalMet: boolean;
+  /** the markdown report the CLI prints */
+  report: string;
+  wallS: number;
+}
+
+/** Runs the corpus under every strategy on a harness of its own and returns the figures and the report. */
+export async function runRepairLadder(o: RepairLadderOptions = {}): Promise<RepairLadderFigures> {
+  const log = o.log ?? print;
   const started = Date.now();
-  const bench = await startBench();
+  const bench = await startBench(o, log);
   const results: Record<Strategy, Measured[]> = { ladder: [], 'reask-fair': [], reask: [] };
   try {
     for (const strategy of STRATEGIES) {
@@ -241,15 +267,34 @@ async function main(): Promise<void> {
   } finally {
     await bench.stop();
   }
-  log('');
-  log(report(results));
-  log(`(${Math.round((Date.now() - started) / 1000)} s)`);
+  const strategies = Object.fromEntries(STRATEGIES.map((k) => [k, sum(results[k])])) as Record<Strategy, StrategyFigures>;
+  const L = strategies.ladder;
+  const R = strategies['reask-fair'];
+  return {
+    cases: corpus.length,
+    strategies,
+    ratios: { reaskFair: L.total / R.total, reask: L.total / strategies.reask.total },
+    goalMet: L.fixed >= R.fixed && L.total * 3 <= R.total,
+    report: report(results),
+    wallS: (Date.now() - started) / 1000,
+  };
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+async function main(): Promise<void> {
+  // the workflow's "ladder decision" logs and the failed-workflow warnings would drown the progress lines
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const figures = await runRepairLadder();
+  print('');
+  print(figures.report);
+  print(`(${Math.round(figures.wallS)} s)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

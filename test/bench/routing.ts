@@ -7,6 +7,7 @@
  * whose first small-model output is broken. The large model answers what the corpus says a large
  * pool answers on escalation. Prices are the assumptions printed with the table.
  *   tsx test/bench/routing.ts
+ * `runRouting` returns the figures with the report (the benchmark suite, test/bench/suite.ts).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getMicroTask } from '../../pipelines/index.js';
@@ -22,7 +23,38 @@ const SMALL_PRICE = { version: 'bench-small-7b', hourlyUsd: 1.0, tokensPerSecond
 const LARGE_PRICE = { version: 'bench-large-70b', inputPerMTok: 0.9, outputPerMTok: 0.9 };
 const REFERENCE_PRICE = { version: 'bench-reference', inputPerMTok: 2.5, outputPerMTok: 10 };
 
-type Config = 'routed' | 'all-small' | 'all-large';
+const CONFIGS = ['routed', 'all-small', 'all-large'] as const;
+type Config = (typeof CONFIGS)[number];
+
+/** One configuration's totals over the workload, from its recorded rows. */
+export interface RoutingConfigFigures {
+  executions: number;
+  valid: number;
+  partial: number;
+  calls: number;
+  largeCalls: number;
+  tokens: number;
+  costUsd: number;
+  referenceCostUsd: number;
+}
+
+export interface RoutingFigures {
+  executions: number;
+  configs: Record<Config, RoutingConfigFigures>;
+  /** 1 - routed cost / all-large cost */
+  savingVsLarge: number;
+  /** the markdown report the CLI prints */
+  report: string;
+  wallS: number;
+}
+
+export interface RoutingOptions {
+  temporalCli?: string;
+  workflowBundle?: string;
+  /** prefix of the fresh databases, one per configuration (dropped and created) */
+  databasePrefix?: string;
+  log?: (line: string) => void;
+}
 
 /** The large pool as the corpus describes it: its escalation answer first, then the corpus's answers per rung. */
 function scriptAllLarge(h: Harness, c: CorpusCase): void {
@@ -38,8 +70,8 @@ function scriptAllLarge(h: Harness, c: CorpusCase): void {
   h.model.otherwise(`${format}_repair`, answer);
 }
 
-async function runConfig(config: Config, common: { temporalCli: string; workflowBundle: string }): Promise<string> {
-  const databaseUrl = await freshDatabase(`microtasks_bench_routing_${config.replace('-', '_')}`);
+async function runConfig(config: Config, common: { temporalCli: string; workflowBundle: string }, databasePrefix: string, log: (line: string) => void): Promise<RoutingConfigFigures> {
+  const databaseUrl = await freshDatabase(`${databasePrefix}_${config.replace('-', '_')}`);
   const h = await startHarness({
     ...common,
     databaseUrl,
@@ -69,7 +101,7 @@ async function runConfig(config: Config, common: { temporalCli: string; workflow
         await h.runTask({ task: c.task, input: c.input, context: c.context });
         i++;
       }
-      if (i % 20 === 0) console.error(`[${config}] ${i}/${corpus.length * 2}`);
+      if (i % 20 === 0) log(`[${config}] ${i}/${corpus.length * 2}`);
     }
     const t = await h.pgPool.query(`select count(*) as n, count(*) filter (where status = 'valid') as valid, count(*) filter (where status = 'partial') as partial from task_results`);
     const a = await h.pgPool.query(
@@ -78,30 +110,55 @@ async function runConfig(config: Config, common: { temporalCli: string; workflow
     );
     const r = t.rows[0];
     const x = a.rows[0];
-    return `| ${config} | ${r.valid}/${r.n} (${((100 * r.valid) / r.n).toFixed(1)}%) | ${r.partial} | ${x.calls} | ${x.large_calls} | ${Number(x.tokens).toLocaleString('en-US')} | $${Number(x.cost).toFixed(6)} | $${Number(x.ref).toFixed(6)} |`;
+    return {
+      executions: Number(r.n),
+      valid: Number(r.valid),
+      partial: Number(r.partial),
+      calls: Number(x.calls),
+      largeCalls: Number(x.large_calls),
+      tokens: Number(x.tokens),
+      costUsd: Number(x.cost),
+      referenceCostUsd: Number(x.ref),
+    };
   } finally {
     await h.stop();
   }
 }
 
-async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const common = { temporalCli: ensureTemporalCli(), workflowBundle: (await bundleWorkflows()).code };
-  const rows: Record<string, string> = {};
-  for (const config of ['routed', 'all-small', 'all-large'] as const) rows[config] = await runConfig(config, common);
-  console.log(`workload: ${corpus.length * 2} micro-task executions of 7 shipped micro-tasks (${corpus.length} clean, ${corpus.length} with a broken first small-model output)`);
-  console.log(`prices: small $${((SMALL_PRICE.hourlyUsd / 3600 / SMALL_PRICE.tokensPerSecond) * 1e6).toFixed(3)}/1M tokens (self-hosted, $${SMALL_PRICE.hourlyUsd}/h at ${SMALL_PRICE.tokensPerSecond} tokens/s), large $${LARGE_PRICE.inputPerMTok}/1M, reference $${REFERENCE_PRICE.inputPerMTok}/$${REFERENCE_PRICE.outputPerMTok} per 1M in/out\n`);
-  console.log('| config | valid | partial | calls | calls on large | tokens | cost | reference cost |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const c of ['routed', 'all-small', 'all-large']) console.log(rows[c]);
-  const cost = (s: string) => Number(/\| \$([\d.]+) \| \$[\d.]+ \|$/.exec(s)![1]);
-  console.log(`\nrouted costs ${((1 - cost(rows.routed!) / cost(rows['all-large']!)) * 100).toFixed(1)}% less than all-large`);
+function row(config: Config, f: RoutingConfigFigures): string {
+  return `| ${config} | ${f.valid}/${f.executions} (${((100 * f.valid) / f.executions).toFixed(1)}%) | ${f.partial} | ${f.calls} | ${f.largeCalls} | ${f.tokens.toLocaleString('en-US')} | $${f.costUsd.toFixed(6)} | $${f.referenceCostUsd.toFixed(6)} |`;
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+/** Runs the workload under each configuration, each on a harness and database of its own. */
+export async function runRouting(o: RoutingOptions = {}): Promise<RoutingFigures> {
+  const started = Date.now();
+  const log = o.log ?? ((l: string) => console.error(l));
+  const common = { temporalCli: o.temporalCli ?? ensureTemporalCli(), workflowBundle: o.workflowBundle ?? (await bundleWorkflows()).code };
+  const configs = {} as Record<Config, RoutingConfigFigures>;
+  for (const config of CONFIGS) configs[config] = await runConfig(config, common, o.databasePrefix ?? 'microtasks_bench_routing', log);
+  const savingVsLarge = 1 - configs.routed.costUsd / configs['all-large'].costUsd;
+  const lines = [
+    `workload: ${corpus.length * 2} micro-task executions of 7 shipped micro-tasks (${corpus.length} clean, ${corpus.length} with a broken first small-model output)`,
+    `prices: small $${((SMALL_PRICE.hourlyUsd / 3600 / SMALL_PRICE.tokensPerSecond) * 1e6).toFixed(3)}/1M tokens (self-hosted, $${SMALL_PRICE.hourlyUsd}/h at ${SMALL_PRICE.tokensPerSecond} tokens/s), large $${LARGE_PRICE.inputPerMTok}/1M, reference $${REFERENCE_PRICE.inputPerMTok}/$${REFERENCE_PRICE.outputPerMTok} per 1M in/out\n`,
+    '| config | valid | partial | calls | calls on large | tokens | cost | reference cost |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...CONFIGS.map((c) => row(c, configs[c])),
+    `\nrouted costs ${(savingVsLarge * 100).toFixed(1)}% less than all-large`,
+  ];
+  return { executions: corpus.length * 2, configs, savingVsLarge, report: lines.join('\n'), wallS: (Date.now() - started) / 1000 };
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  console.log((await runRouting()).report);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

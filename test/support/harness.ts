@@ -9,7 +9,7 @@ import { RegistryConfig, snapshotOf, type RegistrySnapshot } from '../../core/re
 import { createDb, createPool, type Db } from '../../db/client.js';
 import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
 import { ORCHESTRATION_QUEUE } from '../../config/load.js';
-import { createOrchestrationWorker, createPoolWorker } from '../../workers/factory.js';
+import { createOrchestrationWorker, createPoolWorker, type WorkerTuning } from '../../workers/factory.js';
 import { runPipeline, runTask, type RunPipelineInput, type RunTaskInput } from '../../workflows/pipeline.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { ScriptedModelServer, type ScriptedReply } from './scripted-model.js';
@@ -20,6 +20,8 @@ export interface Harness {
   db: Db;
   pgPool: pg.Pool;
   registry: RegistrySnapshot;
+  /** the registry the workers were started with, after `adjust` */
+  config: RegistryConfig;
   /** runs a pipeline to its end; rejects with the workflow's failure */
   run: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<{ workflowId: string; result: Awaited<ReturnType<typeof runPipeline>> }>;
   start: (pipeline: string, input: unknown, extra?: Partial<RunPipelineInput>) => Promise<string>;
@@ -48,6 +50,9 @@ export interface HarnessOptions {
   probeAnswer?: ScriptedReply;
   /** changes to the test registry, e.g. a streaming pool */
   adjust?: (registry: RegistryConfig) => void;
+  /** worker options of the orchestration worker and of the pool workers (benchmarks) */
+  orchestrationTuning?: WorkerTuning;
+  poolTuning?: WorkerTuning;
 }
 
 export function testRegistry(baseUrl: string, poolWaitSeconds = 20): RegistryConfig {
@@ -104,6 +109,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       db,
       registry: () => registry,
       bundle: { code: opts.workflowBundle ?? inject('workflowBundle') },
+      ...(opts.orchestrationTuning ? { tuning: opts.orchestrationTuning } : {}),
     }),
   ];
   for (const pool of opts.servePools ?? Object.keys(config.pools)) {
@@ -118,6 +124,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         apiKey: undefined,
         ...(opts.probe === false ? { probe: false } : {}),
         ...(opts.afterRecorded ? { afterRecorded: opts.afterRecorded } : {}),
+        ...(opts.poolTuning ? { tuning: opts.poolTuning } : {}),
       }),
     );
   }
@@ -135,6 +142,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     db,
     pgPool,
     registry,
+    config,
     start,
     run: async (pipeline, input, extra) => {
       const workflowId = await start(pipeline, input, extra);
