@@ -141,12 +141,12 @@ async function main(): Promise<void> {
     r.silentErrors,
     Object.entries(r.byPool).map(([p, v]) => `${p} ${v.calls}`).join(', '),
     Object.entries(r.byPool).map(([p, v]) => `${p} ${int(v.tokens)}`).join(', '),
-    `$${(r.costUsd * 1000).toFixed(4)}`,
+    (r.costUsd * 1000).toFixed(3),
     r.config === 'all-large' ? '–' : `${((1 - r.costUsd / large(r.set).costUsd) * 100).toFixed(0)}%`,
   ];
   console.log(`prices: ${throughput.basis}`);
   console.log(`\n${throughputTable(throughput)}\n`);
-  console.log(table(['set', 'config', 'valid', 'accuracy (fields right)', 'silent errors', 'calls', 'tokens', 'cost per set (m$)', 'cheaper than all-large'], [...rows, ...totals].map(line)));
+  console.log(table(['set', 'config', 'valid', 'accuracy (fields right)', 'silent errors', 'calls', 'tokens', 'cost (thousandths of a dollar)', 'cheaper than all-large'], [...rows, ...totals].map(line)));
 
   // where routing lost accuracy against all-large, field by field
   const losses: string[] = [];
