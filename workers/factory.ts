@@ -5,6 +5,7 @@ import { probeOnce } from '../activities/probe.js';
 import { createRecordActivities } from '../activities/records.js';
 import type { PoolConfig, RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
+import type { WorkerTuning } from '../config/env.js';
 import { getMicroTask } from '../pipelines/index.js';
 import { ORCHESTRATION_QUEUE } from '../config/load.js';
 import { workflowEntryWith } from './user-pipelines.js';
@@ -41,7 +42,12 @@ export interface OrchestrationWorkerOptions {
    * tells its new pollers from those a stopped worker left behind); otherwise Temporal's default
    */
   identity?: string | undefined;
+  /** Temporal worker options (WORKER_* in the environment); what is left out takes ORCHESTRATION_DEFAULTS */
+  tuning?: WorkerTuning;
 }
+
+/** The orchestration worker's Temporal options where the deployment sets none. */
+export const ORCHESTRATION_DEFAULTS: WorkerTuning = {};
 
 /** Workflows and persistence: the orchestration queue. */
 export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): Promise<Worker> {
@@ -52,6 +58,8 @@ export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): 
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createRecordActivities({ db: o.db, registry: o.registry }),
+    ...ORCHESTRATION_DEFAULTS,
+    ...o.tuning,
   });
 }
 
