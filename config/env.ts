@@ -82,6 +82,10 @@ export interface WorkerTuning {
   maxConcurrentLocalActivityExecutions?: number;
   /** WORKER_REUSE_V8_CONTEXT: `true` or `false` */
   reuseV8Context?: boolean;
+  /** WORKER_WORKFLOW_THREADS: the worker threads that run workflow code */
+  workflowThreadPoolSize?: number;
+  /** WORKER_PRELOAD_MODULES: `false` gives every workflow its own copy of the shared modules (workers/factory.ts SHARED_WORKFLOW_MODULES) */
+  preloadModules?: boolean;
 }
 
 const port = z
@@ -117,6 +121,8 @@ const Variables = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).optional(),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(1).optional(),
   WORKER_REUSE_V8_CONTEXT: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  WORKER_WORKFLOW_THREADS: count(1).optional(),
+  WORKER_PRELOAD_MODULES: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
 });
 
 const OVERRIDE = /^POOL_([A-Z][A-Z0-9_]*?)_(BASE_URL|MODEL|KIND|SCHEMA_MODE|API_KEY_ENV)$/;
@@ -175,6 +181,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
       ...(v.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: v.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
       ...(v.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES !== undefined ? { maxConcurrentLocalActivityExecutions: v.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES } : {}),
       ...(v.WORKER_REUSE_V8_CONTEXT !== undefined ? { reuseV8Context: v.WORKER_REUSE_V8_CONTEXT } : {}),
+      ...(v.WORKER_WORKFLOW_THREADS !== undefined ? { workflowThreadPoolSize: v.WORKER_WORKFLOW_THREADS } : {}),
+      ...(v.WORKER_PRELOAD_MODULES !== undefined ? { preloadModules: v.WORKER_PRELOAD_MODULES } : {}),
     },
     api: { host: v.API_HOST ?? '127.0.0.1', port: v.API_PORT ?? 8080, bodyLimit: v.API_BODY_LIMIT ?? 1024 * 1024 },
     dev: { temporalPort, temporalUiPort, postgresPort, temporalCli: v.TEMPORAL_CLI },

@@ -13,12 +13,30 @@ import { workflowEntryWith } from './user-pipelines.js';
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
- * Bundles the workflow code once; workers started from the same bundle skip the webpack step. With
- * a pipelines module, the bundle holds the user's pipelines too.
+ * Modules of the workflow code that a worker thread loads once and every workflow on it shares
+ * (Temporal's `preloadModules`, with `reuseV8Context`), instead of each workflow loading its own
+ * copy: zod, and the pure modules whose data is built once on first use from the runtime's CLDR
+ * data (currency signs and names, country names, month names) and then only read. Shared, the
+ * data is the same for every workflow, as it is when each builds its own, so replays decide alike.
+ * Temporal freezes what they export; nothing writes to it (the pipelines' own modules export zod
+ * schemas, which do not run frozen, so they stay per workflow).
+ *
+ * Measured (test/bench/load.ts, 50 pipelines at once, on a 2-core machine shared with other
+ * work): without it every workflow's first task built the currency table again (7,000
+ * Intl.NumberFormat) and the month names, 60% of the workflow thread's time in a CPU profile; the
+ * orchestration worker spent 1.18 CPU s per run (0.14 s with it), its first workflow tasks took
+ * 9.9 s at the median (3.9 s) and 104 workflow tasks timed out (4).
  */
-export async function bundleWorkflows(o: { pipelinesModule?: string } = {}): Promise<WorkflowBundle> {
+export const SHARED_WORKFLOW_MODULES: readonly string[] = ['zod', ...['../core/text.ts', '../core/money.ts', '../core/locale.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)))];
+
+/**
+ * Bundles the workflow code once; workers started from the same bundle skip the webpack step. With
+ * a pipelines module, the bundle holds the user's pipelines too. `preload: false` leaves
+ * SHARED_WORKFLOW_MODULES to each workflow.
+ */
+export async function bundleWorkflows(o: { pipelinesModule?: string; preload?: boolean } = {}): Promise<WorkflowBundle> {
   const workflowsPath = o.pipelinesModule ? workflowEntryWith(WORKFLOWS_PATH, o.pipelinesModule) : WORKFLOWS_PATH;
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger, ...(o.preload !== false ? { preloadModules: [...SHARED_WORKFLOW_MODULES] } : {}) });
 }
 
 const quietLogger = {
@@ -46,20 +64,30 @@ export interface OrchestrationWorkerOptions {
   tuning?: WorkerTuning;
 }
 
-/** The orchestration worker's Temporal options where the deployment sets none. */
-export const ORCHESTRATION_DEFAULTS: WorkerTuning = {};
+/**
+ * The orchestration worker's Temporal options where the deployment sets none (WORKER_*).
+ *
+ * maxConcurrentWorkflowTaskExecutions 10 (Temporal's default 40): workflow code runs on one
+ * thread, so the tasks a worker has taken wait there for each other, and a task that has not
+ * finished 10 s after it was taken times out and is run again from its history. Measured with 50
+ * pipelines at once (test/bench/load.ts): 40 slots, 4 to 10 timed-out workflow tasks and first
+ * tasks of 3.9 s at the median; 10 slots, none and 0.45 s; with 100 pipelines 4, 10 and 20 slots
+ * timed out 0, 2 and 1. Tasks left on the server wait there with no such clock.
+ */
+export const ORCHESTRATION_DEFAULTS: WorkerTuning = { maxConcurrentWorkflowTaskExecutions: 10 };
 
 /** Workflows and persistence: the orchestration queue. */
 export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): Promise<Worker> {
+  const { preloadModules, ...tuning } = { ...ORCHESTRATION_DEFAULTS, ...o.tuning };
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue ?? ORCHESTRATION_QUEUE,
     ...(o.identity ? { identity: o.identity } : {}),
-    ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // a bundle given was bundled with or without the shared modules already (bundleWorkflows)
+    ...(o.bundle ? { workflowBundle: o.bundle } : { workflowsPath: WORKFLOWS_PATH, ...(preloadModules !== false ? { bundlerOptions: { preloadModules: [...SHARED_WORKFLOW_MODULES] } } : {}) }),
     activities: createRecordActivities({ db: o.db, registry: o.registry }),
-    ...ORCHESTRATION_DEFAULTS,
-    ...o.tuning,
+    ...tuning,
   });
 }
 

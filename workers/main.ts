@@ -33,11 +33,11 @@ async function main(): Promise<void> {
     registry: () => config.snapshot,
     identity: env.workerIdentity,
     tuning: env.worker,
-    ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule }) } : {}),
+    ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule, ...(env.worker.preloadModules === false ? { preload: false } : {}) }) } : {}),
   });
   const options = worker.options;
   console.log(
-    `orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version}); reuseV8Context ${options.reuseV8Context}, maxCachedWorkflows ${options.maxCachedWorkflows}, workflow task slots ${slots(options.tuner.workflowTaskSlotSupplier)}, local activity slots ${slots(options.tuner.localActivityTaskSlotSupplier)}`,
+    `orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version}); reuseV8Context ${options.reuseV8Context}, shared modules ${env.worker.preloadModules === false ? 'none' : 'preloaded'}, maxCachedWorkflows ${options.maxCachedWorkflows}, workflow threads ${options.workflowThreadPoolSize}, workflow task slots ${slots(options.tuner.workflowTaskSlotSupplier)}, local activity slots ${slots(options.tuner.localActivityTaskSlotSupplier)}`,
   );
   try {
     await worker.run();
