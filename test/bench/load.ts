@@ -4,7 +4,7 @@
  *
  *   npm run bench:load -- [--pipelines 500] [--mix ticket-triage=4,invoice-extraction=3,product-review=2,document-summary=1]
  *     [--pace 300,30,0.3] [--concurrency small=256,large=128] [--pool-wait 60] [--timeout 1800]
- *     [--setting default] [--setting reuseV8Context=false] ... [--out .cache/bench/load.json]
+ *     [--setting default] [--setting reuseV8Context=false] ... [--node-arg=--max-old-space-size=1024] [--out .cache/bench/load.json]
  *
  * For each `--setting` (default: one, `default`), one after another, each on its own:
  *   - a Temporal dev server started here from the project's CLI (ensureTemporalCli), headless,
@@ -74,6 +74,8 @@ const SETTING_KEYS: Record<string, string> = {
   maxCachedWorkflows: 'WORKER_MAX_CACHED_WORKFLOWS',
   maxConcurrentWorkflowTaskExecutions: 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
   maxConcurrentLocalActivityExecutions: 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES',
+  preloadModules: 'WORKER_PRELOAD_MODULES',
+  workflowThreadPoolSize: 'WORKER_WORKFLOW_THREADS',
 };
 
 interface Setting {
@@ -178,35 +180,83 @@ function procStat(pid: number): ProcStat | undefined {
   }
 }
 
-// The worker's sampler, loaded before its entry point (node --import data:...): peaks of
-// process.memoryUsage() since the previous mark and overall, the heap limit, answered over IPC.
+// The worker's sampler, loaded before its entry point (node --import data:...) and so in its
+// worker threads too, where Temporal runs the workflows: each thread posts its heap to the main
+// thread, which keeps the peaks of process.memoryUsage() and of the threads' heaps since the
+// previous mark and overall, and answers the benchmark's marks over IPC.
 const SAMPLER = `
 import v8 from 'node:v8';
-const m = () => { const u = process.memoryUsage(); return { rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers }; };
-const max = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, Math.max(a[k], b[k])]));
-let since = m();
-let overall = since;
-setInterval(() => { const now = m(); since = max(since, now); overall = max(overall, now); }, ${SAMPLE_EVERY_MS}).unref();
-process.on('message', (msg) => {
-  if (!msg || msg.type !== 'mark') return;
-  const now = m();
-  const mark = { now, peak: max(since, now), overall: max(overall, now), heapLimit: v8.getHeapStatistics().heap_size_limit };
-  since = now;
-  process.send({ type: 'mark', id: msg.id, ...mark });
-});
-process.channel?.unref();
-// the benchmark has gone: do not outlive it
-process.on('disconnect', () => process.exit(0));
+import { isMainThread, threadId } from 'node:worker_threads';
+const channel = new BroadcastChannel('bench-load-memory');
+channel.unref?.();
+// with --expose-gc: the heap left after a full collection, what the live objects hold
+const retained = () => { if (typeof gc === 'function') gc(); return v8.getHeapStatistics().used_heap_size; };
+if (!isMainThread) {
+  setInterval(() => { const h = v8.getHeapStatistics(); channel.postMessage({ type: 'heap', threadId, used: h.used_heap_size, total: h.total_heap_size }); }, ${SAMPLE_EVERY_MS}).unref();
+  channel.onmessage = (e) => { if (e.data.type === 'gc') channel.postMessage({ type: 'retained', id: e.data.id, threadId, used: retained() }); };
+} else {
+  const threads = new Map();
+  const answers = new Map();
+  channel.onmessage = (e) => {
+    if (e.data.type === 'heap') threads.set(e.data.threadId, e.data);
+    else if (e.data.type === 'retained') answers.get(e.data.id)?.push(e.data.used);
+  };
+  const m = () => {
+    const u = process.memoryUsage();
+    let threadsHeapUsed = 0, threadsHeapTotal = 0;
+    for (const t of threads.values()) { threadsHeapUsed += t.used; threadsHeapTotal += t.total; }
+    return { rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers, threadsHeapUsed, threadsHeapTotal, threads: threads.size };
+  };
+  const max = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, Math.max(a[k], b[k])]));
+  let since = m();
+  let overall = since;
+  setInterval(() => { const now = m(); since = max(since, now); overall = max(overall, now); }, ${SAMPLE_EVERY_MS}).unref();
+  process.on('message', async (msg) => {
+    if (!msg || msg.type !== 'mark') return;
+    let kept;
+    if (msg.gc) {
+      // every thread collects and reports what is left; a thread busy with a workflow task answers after it
+      answers.set(msg.id, []);
+      channel.postMessage({ type: 'gc', id: msg.id });
+      const main = retained();
+      const deadline = Date.now() + 5000;
+      while (answers.get(msg.id).length < threads.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const list = answers.get(msg.id);
+      answers.delete(msg.id);
+      kept = { main, threads: list.reduce((a, b) => a + b, 0), threadsAnswered: list.length, gcExposed: typeof gc === 'function' };
+    }
+    const now = m();
+    const mark = { now, peak: max(since, now), overall: max(overall, now), heapLimit: v8.getHeapStatistics().heap_size_limit, retained: kept };
+    since = now;
+    process.send({ type: 'mark', id: msg.id, ...mark });
+  });
+  process.channel?.unref();
+  // the benchmark has gone: do not outlive it
+  process.on('disconnect', () => process.exit(0));
+}
 `;
 
 interface Mem {
   rss: number;
+  /** the main thread's heap */
   heapUsed: number;
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** the worker threads' heaps, summed (the orchestration worker's workflows run in one) */
+  threadsHeapUsed: number;
+  threadsHeapTotal: number;
+  threads: number;
+}
+/** heap bytes left after a full collection in the main thread and, summed, the worker threads */
+interface Retained {
+  main: number;
+  threads: number;
+  threadsAnswered: number;
+  gcExposed: boolean;
 }
 interface MemMark {
+  retained?: Retained;
   now: Mem;
   /** the largest of each since the previous mark */
   peak: Mem;
@@ -232,7 +282,7 @@ class WorkerChild {
     this.exited = new Promise((resolve) => proc.once('exit', (code) => (children.delete(proc), resolve(code))));
     proc.on('message', (msg: { type?: string; id?: number } & MemMark) => {
       if (msg.type !== 'mark' || msg.id === undefined) return;
-      this.waiting.get(msg.id)?.({ now: msg.now, peak: msg.peak, overall: msg.overall, heapLimit: msg.heapLimit });
+      this.waiting.get(msg.id)?.({ now: msg.now, peak: msg.peak, overall: msg.overall, heapLimit: msg.heapLimit, ...(msg.retained ? { retained: msg.retained } : {}) });
       this.waiting.delete(msg.id);
     });
     const log = fs.createWriteStream(logFile);
@@ -254,8 +304,8 @@ class WorkerChild {
     void this.exited.then(() => log.end());
   }
 
-  static start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, readyLine: RegExp): WorkerChild {
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(SAMPLER)}`, path.join(ROOT, script), ...args], {
+  static start(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, readyLine: RegExp, nodeArgs: readonly string[] = []): WorkerChild {
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(SAMPLER)}`, path.join(ROOT, script), ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -271,7 +321,8 @@ class WorkerChild {
     return Promise.race([this.readyPromise, sleep(timeoutMs).then(() => Promise.reject(new Error(`${this.name} was not ready within ${timeoutMs / 1000} s:\n${this.lines.join('\n')}`)))]);
   }
 
-  mark(): Promise<MemMark> {
+  /** memory now and the peaks; with `gc`, also what is left after a full collection (the process needs --expose-gc) */
+  mark(gc = false): Promise<MemMark> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name} did not report its memory`)), 20_000);
@@ -279,7 +330,7 @@ class WorkerChild {
         clearTimeout(timer);
         resolve(m);
       });
-      this.proc.send({ type: 'mark', id });
+      this.proc.send({ type: 'mark', id, gc });
     });
   }
 
@@ -385,6 +436,7 @@ interface HistoryFigures {
   activityTimedOut: Record<string, number>;
   /** activity attempts after the first (retries of a model call or of nothing else: persistence is local) */
   activityRetries: number;
+  /** local activities (persistence) the run recorded */
   localActivityMarkers: number;
   calls: CallScheduled[];
 }
@@ -419,7 +471,7 @@ function readHistory(history: temporal.api.history.v1.IHistory): HistoryFigures 
     } else if (e.activityTaskStartedEventAttributes) {
       if ((e.activityTaskStartedEventAttributes.attempt ?? 1) > 1) f.activityRetries += (e.activityTaskStartedEventAttributes.attempt ?? 1) - 1;
     } else if (e.markerRecordedEventAttributes) {
-      f.localActivityMarkers++;
+      if (e.markerRecordedEventAttributes.markerName === 'core_local_activity') f.localActivityMarkers++;
     } else if (e.activityTaskScheduledEventAttributes) {
       const a = e.activityTaskScheduledEventAttributes;
       if (a.activityType?.name !== 'callModel') continue;
@@ -512,9 +564,22 @@ interface SettingResult {
     historiesRead: number;
   };
   workers: WorkerFigures[];
+  /**
+   * the orchestration worker's heaps after a full collection: idle; mid-load, with `runningWorkflows`
+   * open (cached); after the drain. `perCachedWorkflow`: what one open run holds in the workflow threads
+   */
+  orchestrationHeap: {
+    idle: Retained;
+    midLoad: (Retained & { t: number; runningWorkflows: number }) | undefined;
+    afterDrain: Retained;
+    perCachedWorkflow: number;
+  };
+  /** the orchestration worker's CPU seconds per completed run */
+  orchestrationCpuPerRunS: number;
   temporal: { peakRss: number; cpuDuringLoadS: number };
   bench: { peakRss: number; cpuDuringLoadS: number };
-  timeline: { t: number; running: number; closed: number; modelCalls: number; mainRss: number; mainHeapUsed: number }[];
+  /** every 2 s: runs, calls, and the orchestration worker's peaks since the previous entry */
+  timeline: { t: number; running: number; closed: number; modelCalls: number; mainRss: number; mainHeapUsed: number; workflowHeapUsed: number }[];
 }
 
 interface RunOptions {
@@ -525,6 +590,8 @@ interface RunOptions {
   timeoutS: number;
   outDir: string;
   cli: string;
+  /** node flags of every worker process (--node-arg), e.g. a heap limit or --cpu-prof */
+  nodeArgs: string[];
 }
 
 function registryFor(baseUrl: string, setting: Setting, poolWait: number): RegistryConfig {
@@ -585,9 +652,9 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalServer.address, TEMPORAL_NAMESPACE: 'default', MODEL_REGISTRY: registryFile };
     for (const k of Object.keys(env)) if (/^(POOL_|WORKER_)/.test(k) || k === 'PIPELINES_MODULE') delete env[k];
     workers.push(
-      WorkerChild.start('orchestration', 'workers/main.ts', [], { ...env, ...setting.env, WORKER_IDENTITY: 'bench-load-main' }, path.join(logDir, 'main.log'), /orchestration worker on queue/),
-      WorkerChild.start('pool small', 'workers/pool.ts', ['small'], { ...env, WORKER_IDENTITY: 'bench-load-small' }, path.join(logDir, 'pool-small.log'), /pool worker "small" on queue/),
-      WorkerChild.start('pool large', 'workers/pool.ts', ['large'], { ...env, WORKER_IDENTITY: 'bench-load-large' }, path.join(logDir, 'pool-large.log'), /pool worker "large" on queue/),
+      WorkerChild.start('orchestration', 'workers/main.ts', [], { ...env, ...setting.env, WORKER_IDENTITY: 'bench-load-main' }, path.join(logDir, 'main.log'), /orchestration worker on queue/, ['--expose-gc', ...o.nodeArgs]),
+      WorkerChild.start('pool small', 'workers/pool.ts', ['small'], { ...env, WORKER_IDENTITY: 'bench-load-small' }, path.join(logDir, 'pool-small.log'), /pool worker "small" on queue/, o.nodeArgs),
+      WorkerChild.start('pool large', 'workers/pool.ts', ['large'], { ...env, WORKER_IDENTITY: 'bench-load-large' }, path.join(logDir, 'pool-large.log'), /pool worker "large" on queue/, o.nodeArgs),
     );
     const startLines = await Promise.all(workers.map((w) => w.ready(240_000)));
     connection = await Connection.connect({ address: temporalServer.address });
@@ -607,7 +674,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       }
     }
     say(`[${setting.name}] workers ready: ${workers.map((w, i) => `${w.name} pid ${w.pid}: ${startLines[i]}`).join('; ')}`);
-    const idle = await Promise.all(workers.map((w) => w.mark()));
+    const idle = await Promise.all(workers.map((w, i) => w.mark(i === 0)));
     const cpuBefore = workers.map((w) => procStat(w.pid)?.cpuS ?? 0);
     const temporalCpuBefore = procStat(temporalServer.proc.pid!)?.cpuS ?? 0;
     const benchCpuBefore = process.cpuUsage();
@@ -624,18 +691,26 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
     const query = `WorkflowType = "runPipeline" AND WorkflowId STARTS_WITH "load-${index + 1}-"`;
     let timedOut = false;
     let lastSay = 0;
+    let midLoad: SettingResult['orchestrationHeap']['midLoad'];
     for (;;) {
       const [running, attempts, mark] = await Promise.all([
         client.workflow.count(`${query} AND ExecutionStatus = "Running"`),
-        db.execute(sql`select count(*)::int as n from model_attempts`),
+        db.execute(sql`select count(*)::int as n, count(distinct workflow_id)::int as runs from model_attempts`),
         workers[0]!.mark().catch(() => undefined),
       ]);
       const t = (Date.now() - loadStarted) / 1000;
-      const calls = (attempts.rows[0] as { n: number }).n;
-      timeline.push({ t, running: running.count, closed: plan.length - running.count, modelCalls: calls, mainRss: mark?.peak.rss ?? NaN, mainHeapUsed: mark?.peak.heapUsed ?? NaN });
+      const calls = (attempts.rows[0] as { n: number; runs: number }).n;
+      // once (nearly) every run has had its first workflow task, and so is in the worker's cache: what the cache holds
+      if (!midLoad && ((attempts.rows[0] as { runs: number }).runs >= 0.9 * plan.length || t > 60)) {
+        const cached = running.count;
+        const m = await workers[0]!.mark(true);
+        midLoad = { t, runningWorkflows: cached, ...m.retained! };
+        say(`[${setting.name}] ${t.toFixed(0)} s: with ${cached} runs open the orchestration worker's heaps hold ${MB(m.retained!.main)} MB (main) + ${MB(m.retained!.threads)} MB (workflow threads) after a full collection`);
+      }
+      timeline.push({ t, running: running.count, closed: plan.length - running.count, modelCalls: calls, mainRss: mark?.peak.rss ?? NaN, mainHeapUsed: mark?.peak.heapUsed ?? NaN, workflowHeapUsed: mark?.peak.threadsHeapUsed ?? NaN });
       if (Date.now() - lastSay > 10_000) {
         lastSay = Date.now();
-        say(`[${setting.name}] ${t.toFixed(0)} s: ${running.count} running, ${plan.length - running.count} closed, ${calls} model calls; orchestration worker RSS ${mark ? MB(mark.peak.rss) : '?'} MB, heap ${mark ? MB(mark.peak.heapUsed) : '?'} MB`);
+        say(`[${setting.name}] ${t.toFixed(0)} s: ${running.count} running, ${plan.length - running.count} closed, ${calls} model calls; orchestration worker RSS ${mark ? MB(mark.peak.rss) : '?'} MB, heap ${mark ? MB(mark.peak.heapUsed) : '?'} MB + workflow thread ${mark ? MB(mark.peak.threadsHeapUsed) : '?'} MB`);
       }
       if (running.count === 0) break;
       if (t > o.timeoutS) {
@@ -646,7 +721,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       await sleep(2000);
     }
     const loadEnded = Date.now();
-    const duringLoad = await Promise.all(workers.map((w) => w.mark()));
+    const duringLoad = await Promise.all(workers.map((w, i) => w.mark(i === 0)));
     const overallPeak = new Map(workers.map((w, i) => [w, duringLoad[i]!]));
     // the peaks since the idle mark are in the timeline's marks too (the orchestration worker's) and in this last mark
     const peakOf = (i: number): Mem => {
@@ -654,7 +729,8 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       if (i !== 0) return last;
       const rss = Math.max(last.rss, ...timeline.map((x) => (Number.isFinite(x.mainRss) ? x.mainRss : 0)));
       const heapUsed = Math.max(last.heapUsed, ...timeline.map((x) => (Number.isFinite(x.mainHeapUsed) ? x.mainHeapUsed : 0)));
-      return { ...last, rss, heapUsed };
+      const threadsHeapUsed = Math.max(last.threadsHeapUsed, ...timeline.map((x) => (Number.isFinite(x.workflowHeapUsed) ? x.workflowHeapUsed : 0)));
+      return { ...last, rss, heapUsed, threadsHeapUsed };
     };
     const cpuAfter = workers.map((w) => procStat(w.pid)?.cpuS ?? 0);
     const temporalCpu = (procStat(temporalServer.proc.pid!)?.cpuS ?? 0) - temporalCpuBefore;
@@ -803,6 +879,13 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
         historiesRead: histories.length,
       },
       workers: workerFigures,
+      orchestrationHeap: {
+        idle: idle[0]!.retained!,
+        midLoad,
+        afterDrain: duringLoad[0]!.retained!,
+        perCachedWorkflow: midLoad && midLoad.runningWorkflows > 0 ? (midLoad.threads - idle[0]!.retained!.threads) / midLoad.runningWorkflows : NaN,
+      },
+      orchestrationCpuPerRunS: workerFigures[0]!.cpuDuringLoadS / Math.max(1, completed),
       temporal: { peakRss: temporalHwm, cpuDuringLoadS: temporalCpu },
       bench: { peakRss: procStat(process.pid)?.peakRss ?? NaN, cpuDuringLoadS: (benchCpu.user + benchCpu.system) / 1e6 },
       timeline,
@@ -836,7 +919,7 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
   lines.push('');
   lines.push(
     table(
-      ['setting', 'slots small / large', 'completed', 'window s', 'pipelines/s', 'micro-tasks/s', 'model calls/s', 'pipeline p50 / p95 s', 'wait to start p50 / p95 s', 'first workflow task p50 / p95 s', 'micro-task p50 / p95 s', 'call wait p50 / p95 s', 'orchestration peak RSS / heap MB', 'WFT timed out / failed'],
+      ['setting', 'slots small / large', 'completed', 'window s', 'pipelines/s', 'micro-tasks/s', 'model calls/s', 'pipeline p50 / p95 s', 'wait to start p50 / p95 s', 'first workflow task p50 / p95 s', 'micro-task p50 / p95 s', 'call wait p50 / p95 s', 'orchestration peak RSS / heap / workflow-thread heap MB', 'orchestration CPU s per run', 'heap per open run MB', 'WFT timed out / failed'],
       results.map((r) => [
         r.setting.name,
         `${r.setting.concurrency.small} / ${r.setting.concurrency.large}`,
@@ -850,7 +933,9 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
         secs(r.history.firstWorkflowTask),
         secs(r.latency.microTask),
         secs(r.latency.callWait),
-        `${MB(r.workers[0]!.vmHwm)} / ${MB(r.workers[0]!.peakDuringLoad.heapUsed)}`,
+        `${MB(r.workers[0]!.vmHwm)} / ${MB(r.workers[0]!.peakDuringLoad.heapUsed)} / ${MB(r.workers[0]!.peakDuringLoad.threadsHeapUsed)}`,
+        r.orchestrationCpuPerRunS.toFixed(3),
+        Number.isFinite(r.orchestrationHeap.perCachedWorkflow) ? (r.orchestrationHeap.perCachedWorkflow / 1024 / 1024).toFixed(2) : '–',
         `${Object.values(r.history.workflowTaskTimedOut).reduce((a, b) => a + b, 0)} / ${Object.values(r.history.workflowTaskFailed).reduce((a, b) => a + b, 0)}`,
       ]),
     ),
@@ -896,9 +981,16 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
     lines.push('');
     lines.push(
       table(
-        ['process', 'idle RSS / heap MB', 'peak RSS during load MB (VmHWM)', 'peak heap used during load MB', 'heap limit MB', 'CPU s during load'],
+        ['process', 'idle RSS / heap / threads heap MB', 'peak RSS during load MB (VmHWM)', 'peak heap used during load MB: main / worker threads', 'heap limit MB', 'CPU s during load'],
         [
-          ...r.workers.map((w) => [`${w.name} (pid ${w.pid})`, `${MB(w.idle.rss)} / ${MB(w.idle.heapUsed)}`, `${MB(w.peakDuringLoad.rss)} (${MB(w.vmHwm)})`, MB(w.peakDuringLoad.heapUsed), MB(w.heapLimit), w.cpuDuringLoadS.toFixed(1)]),
+          ...r.workers.map((w) => [
+            `${w.name} (pid ${w.pid})`,
+            `${MB(w.idle.rss)} / ${MB(w.idle.heapUsed)} / ${MB(w.idle.threadsHeapUsed)}`,
+            `${MB(w.peakDuringLoad.rss)} (${MB(w.vmHwm)})`,
+            `${MB(w.peakDuringLoad.heapUsed)} / ${MB(w.peakDuringLoad.threadsHeapUsed)}`,
+            MB(w.heapLimit),
+            w.cpuDuringLoadS.toFixed(1),
+          ]),
           ['Temporal dev server', '', `(${MB(r.temporal.peakRss)})`, '', '', r.temporal.cpuDuringLoadS.toFixed(1)],
           ['benchmark (scripted endpoint, starts, polling)', '', `(${MB(r.bench.peakRss)})`, '', '', r.bench.cpuDuringLoadS.toFixed(1)],
         ],
@@ -913,6 +1005,10 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
     );
     const logs = r.workers.map((w) => `${w.name}: ${w.log.warn} WARN, ${w.log.error} ERROR${Object.keys(w.log.kinds).length ? ` (${Object.entries(w.log.kinds).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${n}× "${k}"`).join('; ')})` : ''}`);
     lines.push(`Worker logs: ${logs.join('; ')}.`);
+    const h = r.orchestrationHeap;
+    lines.push(
+      `Orchestration worker heaps after a full collection, main + workflow threads: idle ${MB(h.idle.main)} + ${MB(h.idle.threads)} MB; ${h.midLoad ? `${h.midLoad.t.toFixed(0)} s into the load with ${h.midLoad.runningWorkflows} runs open ${MB(h.midLoad.main)} + ${MB(h.midLoad.threads)} MB, **${(h.perCachedWorkflow / 1024 / 1024).toFixed(2)} MB per open run**` : 'not measured mid-load'}; after the drain ${MB(h.afterDrain.main)} + ${MB(h.afterDrain.threads)} MB. CPU ${r.orchestrationCpuPerRunS.toFixed(3)} s per completed run.`,
+    );
     lines.push(`Orchestration worker: ${r.workers[0]!.startLine}`);
   }
   return lines.join('\n');
@@ -930,6 +1026,7 @@ async function main(): Promise<void> {
       'pool-wait': { type: 'string', default: '60' },
       timeout: { type: 'string', default: '1800' },
       setting: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
       out: { type: 'string', default: path.join(ROOT, '.cache', 'bench', 'load.json') },
     },
   });
@@ -942,7 +1039,7 @@ async function main(): Promise<void> {
   const settings = (values.setting?.length ? values.setting : ['default']).map((s) => parseSetting(s, concurrency));
   const out = path.resolve(values.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const o: RunOptions = { n, mix: parseMix(values.mix), pace: parsePace(values.pace), poolWait, timeoutS, outDir: path.dirname(out), cli: ensureTemporalCli(say) };
+  const o: RunOptions = { n, mix: parseMix(values.mix), pace: parsePace(values.pace), poolWait, timeoutS, outDir: path.dirname(out), cli: ensureTemporalCli(say), nodeArgs: values['node-arg'] ?? [] };
   const startedAt = new Date();
 
   const corpus = loadCorpus();
@@ -980,7 +1077,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     command: `npm run bench:load -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemMB: Math.round(os.totalmem() / 1024 / 1024), loadavgAtStart: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    options: { pipelines: n, mix: o.mix, pace: o.pace, poolWaitSeconds: poolWait, timeoutS, concurrency, settings: settings.map((s) => s.name) },
+    options: { pipelines: n, mix: o.mix, pace: o.pace, poolWaitSeconds: poolWait, timeoutS, concurrency, settings: settings.map((s) => s.name), workerNodeArgs: o.nodeArgs },
     corpus: { inputs: Object.fromEntries(LOAD_PIPELINES.map((p) => [p, corpus.inputs[p].map((x) => ({ name: x.name, microTasks: x.microTasks, answerChars: x.answerChars }))])), answers: corpus.answers.size, skipped: corpus.skipped },
     results,
   };
