@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createModelActivities, createOpenAIClient, type ChatClient, type ModelActivityDeps } from '../activities/model.js';
 import { probeOnce } from '../activities/probe.js';
@@ -76,9 +77,25 @@ export interface OrchestrationWorkerOptions {
  */
 export const ORCHESTRATION_DEFAULTS: WorkerTuning = { maxConcurrentWorkflowTaskExecutions: 10 };
 
+/**
+ * How many workflows the orchestration worker keeps in memory, where the deployment sets none: what
+ * its heap holds at the measured size of an open run, with room to spare. An open run of the
+ * shipped pipelines holds about 2 MB of its workflow thread's heap after a full collection (1.8 to
+ * 2.1 MB with 20 to 45 runs open; 5.6 MB each without reuseV8Context, every workflow in a context
+ * of its own), above the 1.7 MB (4 MB) that Temporal's default assumes: on a 4 GB heap its 2,310
+ * cached workflows would need 4.6 GB, so a worker with that many runs open would run out of
+ * memory. Budgeted here at 3 MB (8 MB), for inputs larger than the benchmark's; a run the cache
+ * has no room for is evicted and replayed from its history at its next task.
+ */
+export function defaultMaxCachedWorkflows(reuseV8Context: boolean, heapLimitBytes = v8.getHeapStatistics().heap_size_limit): number {
+  const mib = heapLimitBytes / 1024 / 1024;
+  return Math.max(10, Math.floor(reuseV8Context ? (mib - 256) / 3 : (mib - 512) / 8));
+}
+
 /** Workflows and persistence: the orchestration queue. */
 export async function createOrchestrationWorker(o: OrchestrationWorkerOptions): Promise<Worker> {
   const { preloadModules, ...tuning } = { ...ORCHESTRATION_DEFAULTS, ...o.tuning };
+  tuning.maxCachedWorkflows ??= defaultMaxCachedWorkflows(tuning.reuseV8Context ?? true);
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
