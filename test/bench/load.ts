@@ -4,8 +4,14 @@
  *
  *   npm run bench:load -- [--pipelines 500] [--mix ticket-triage=4,invoice-extraction=3,product-review=2,document-summary=1]
  *     [--pace 300,30,0.3] [--concurrency small=256,large=128] [--pool-wait 60] [--timeout 1800]
- *     [--setting default] [--setting reuseV8Context=false] ... [--node-arg=--max-old-space-size=1024] [--out .cache/bench/load.json]
+ *     [--setting before] [--setting default] [--setting reuseV8Context=false,...] ... [--node-arg=--max-old-space-size=1024]
+ *     [--out .cache/bench/load.json]
  *
+ * A setting is the orchestration worker's Temporal options: `default` (the factory's defaults),
+ * `before` (Temporal's own defaults and no shared modules, as the worker ran before they were
+ * measured here), or `key=value,...` of reuseV8Context, maxCachedWorkflows,
+ * maxConcurrentWorkflowTaskExecutions, maxConcurrentLocalActivityExecutions, preloadModules,
+ * workflowThreadPoolSize (each set as its WORKER_* variable) and `small`/`large` (a pool's slots).
  * For each `--setting` (default: one, `default`), one after another, each on its own:
  *   - a Temporal dev server started here from the project's CLI (ensureTemporalCli), headless,
  *     on free ports, with its SQLite file in a temporary directory (its size is recorded);
@@ -45,6 +51,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { sql } from 'drizzle-orm';
@@ -97,10 +104,22 @@ function parseConcurrency(spec: string, into: Record<string, number> = {}): Reco
   return into;
 }
 
-/** `default`, or `key=value,...` with keys of SETTING_KEYS and `small`/`large` for a pool's slots. */
-function parseSetting(spec: string, concurrency: Record<string, number>): Setting {
+/**
+ * `before`: the orchestration worker as it was before its defaults were measured here: Temporal's
+ * own (40 workflow task slots, its cache size for this heap) and no shared modules.
+ */
+function beforeSetting(heapLimitBytes: number): Record<string, string> {
+  const mib = heapLimitBytes / 1024 / 1024;
+  // Temporal's default cache for reuseV8Context (worker-options.js)
+  const cache = Math.max(Math.floor((Math.max(mib - 200, 0) * 600) / 1024), 10);
+  return { WORKER_PRELOAD_MODULES: 'false', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40', WORKER_MAX_CACHED_WORKFLOWS: String(cache) };
+}
+
+/** `default`, `before`, or `key=value,...` with keys of SETTING_KEYS and `small`/`large` for a pool's slots. */
+function parseSetting(spec: string, concurrency: Record<string, number>, heapLimitBytes: number): Setting {
   const setting: Setting = { name: spec, env: {}, concurrency: { ...concurrency } };
   if (spec === 'default') return setting;
+  if (spec === 'before') return { ...setting, env: beforeSetting(heapLimitBytes) };
   for (const part of spec.split(',')) {
     const [key, value] = part.split('=') as [string, string | undefined];
     if (value === undefined) throw new Error(`--setting ${spec}: "${part}" is not key=value`);
@@ -123,12 +142,17 @@ function parsePace(spec: string): Pace {
 // Child processes: every one is stopped on the way out
 
 const children = new Set<ChildProcess>();
+/** temporary directories (the Temporal server's SQLite file), removed on the way out too */
+const tmpDirs = new Set<string>();
 
 function killAll(signal: NodeJS.Signals): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
 }
 
-process.on('exit', () => killAll('SIGKILL'));
+process.on('exit', () => {
+  killAll('SIGKILL');
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     say(`\n${signal}: stopping the benchmark's processes`);
@@ -192,7 +216,7 @@ channel.unref?.();
 // with --expose-gc: the heap left after a full collection, what the live objects hold
 const retained = () => { if (typeof gc === 'function') gc(); return v8.getHeapStatistics().used_heap_size; };
 if (!isMainThread) {
-  setInterval(() => { const h = v8.getHeapStatistics(); channel.postMessage({ type: 'heap', threadId, used: h.used_heap_size, total: h.total_heap_size }); }, ${SAMPLE_EVERY_MS}).unref();
+  setInterval(() => { const h = v8.getHeapStatistics(); channel.postMessage({ type: 'heap', threadId, used: h.used_heap_size, total: h.total_heap_size, limit: h.heap_size_limit }); }, ${SAMPLE_EVERY_MS}).unref();
   channel.onmessage = (e) => { if (e.data.type === 'gc') channel.postMessage({ type: 'retained', id: e.data.id, threadId, used: retained() }); };
 } else {
   const threads = new Map();
@@ -203,9 +227,9 @@ if (!isMainThread) {
   };
   const m = () => {
     const u = process.memoryUsage();
-    let threadsHeapUsed = 0, threadsHeapTotal = 0;
-    for (const t of threads.values()) { threadsHeapUsed += t.used; threadsHeapTotal += t.total; }
-    return { rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers, threadsHeapUsed, threadsHeapTotal, threads: threads.size };
+    let threadsHeapUsed = 0, threadsHeapTotal = 0, threadHeapLimit = 0;
+    for (const t of threads.values()) { threadsHeapUsed += t.used; threadsHeapTotal += t.total; threadHeapLimit = Math.max(threadHeapLimit, t.limit); }
+    return { rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers, threadsHeapUsed, threadsHeapTotal, threads: threads.size, threadHeapLimit };
   };
   const max = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, Math.max(a[k], b[k])]));
   let since = m();
@@ -247,6 +271,8 @@ interface Mem {
   threadsHeapUsed: number;
   threadsHeapTotal: number;
   threads: number;
+  /** the largest heap limit of a worker thread */
+  threadHeapLimit: number;
 }
 /** heap bytes left after a full collection in the main thread and, summed, the worker threads */
 interface Retained {
@@ -565,12 +591,16 @@ interface SettingResult {
   };
   workers: WorkerFigures[];
   /**
-   * the orchestration worker's heaps after a full collection: idle; mid-load, with `runningWorkflows`
-   * open (cached); after the drain. `perCachedWorkflow`: what one open run holds in the workflow threads
+   * the orchestration worker's heaps after a full collection: idle; mid-load, the sample with the
+   * most runs open in the worker (`runningWorkflows`: pipeline_runs rows still running, each cached);
+   * after the drain. `perCachedWorkflow`: what one open run holds in the workflow threads, the
+   * mid-load sample less the heap after the drain (no run open, the shared data built) per open run
    */
   orchestrationHeap: {
     idle: Retained;
     midLoad: (Retained & { t: number; runningWorkflows: number }) | undefined;
+    /** from 5 s into the load, every 10 s */
+    samples: (Retained & { t: number; runningWorkflows: number })[];
     afterDrain: Retained;
     perCachedWorkflow: number;
   };
@@ -636,6 +666,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
   fs.rmSync(logDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
+  tmpDirs.add(tmp);
   const workers: WorkerChild[] = [];
   let temporalServer: TemporalServer | undefined;
   let connection: Connection | undefined;
@@ -691,7 +722,8 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
     const query = `WorkflowType = "runPipeline" AND WorkflowId STARTS_WITH "load-${index + 1}-"`;
     let timedOut = false;
     let lastSay = 0;
-    let midLoad: SettingResult['orchestrationHeap']['midLoad'];
+    const heapSamples: NonNullable<SettingResult['orchestrationHeap']['midLoad']>[] = [];
+    let lastGc = -Infinity;
     for (;;) {
       const [running, attempts, mark] = await Promise.all([
         client.workflow.count(`${query} AND ExecutionStatus = "Running"`),
@@ -700,12 +732,14 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       ]);
       const t = (Date.now() - loadStarted) / 1000;
       const calls = (attempts.rows[0] as { n: number; runs: number }).n;
-      // once (nearly) every run has had its first workflow task, and so is in the worker's cache: what the cache holds
-      if (!midLoad && ((attempts.rows[0] as { runs: number }).runs >= 0.9 * plan.length || t > 60)) {
-        const cached = running.count;
+      // from 5 s on, every 10 s, what the worker's heaps hold after a full collection, beside the runs open in it:
+      // a run is in its cache from its first workflow task (which writes its pipeline_runs row) to its end
+      if (t >= 5 && t - lastGc >= 10) {
+        lastGc = t;
+        const open = ((await db.execute(sql`select count(*)::int as n from pipeline_runs where status = 'running'`)).rows[0] as { n: number }).n;
         const m = await workers[0]!.mark(true);
-        midLoad = { t, runningWorkflows: cached, ...m.retained! };
-        say(`[${setting.name}] ${t.toFixed(0)} s: with ${cached} runs open the orchestration worker's heaps hold ${MB(m.retained!.main)} MB (main) + ${MB(m.retained!.threads)} MB (workflow threads) after a full collection`);
+        heapSamples.push({ t, runningWorkflows: open, ...m.retained! });
+        say(`[${setting.name}] ${t.toFixed(0)} s: with ${open} runs open in it the orchestration worker's heaps hold ${MB(m.retained!.main)} MB (main) + ${MB(m.retained!.threads)} MB (workflow threads) after a full collection`);
       }
       timeline.push({ t, running: running.count, closed: plan.length - running.count, modelCalls: calls, mainRss: mark?.peak.rss ?? NaN, mainHeapUsed: mark?.peak.heapUsed ?? NaN, workflowHeapUsed: mark?.peak.threadsHeapUsed ?? NaN });
       if (Date.now() - lastSay > 10_000) {
@@ -721,6 +755,8 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       await sleep(2000);
     }
     const loadEnded = Date.now();
+    // the sample with the most runs open
+    const midLoad = heapSamples.reduce<(typeof heapSamples)[number] | undefined>((best, x) => (!best || x.runningWorkflows > best.runningWorkflows ? x : best), undefined);
     const duringLoad = await Promise.all(workers.map((w, i) => w.mark(i === 0)));
     const overallPeak = new Map(workers.map((w, i) => [w, duringLoad[i]!]));
     // the peaks since the idle mark are in the timeline's marks too (the orchestration worker's) and in this last mark
@@ -882,8 +918,10 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
       orchestrationHeap: {
         idle: idle[0]!.retained!,
         midLoad,
+        samples: heapSamples,
         afterDrain: duringLoad[0]!.retained!,
-        perCachedWorkflow: midLoad && midLoad.runningWorkflows > 0 ? (midLoad.threads - idle[0]!.retained!.threads) / midLoad.runningWorkflows : NaN,
+        // against the heap after the drain, when no run is open and the shared modules have built their data
+        perCachedWorkflow: midLoad && midLoad.runningWorkflows > 0 ? (midLoad.threads - duringLoad[0]!.retained!.threads) / midLoad.runningWorkflows : NaN,
       },
       orchestrationCpuPerRunS: workerFigures[0]!.cpuDuringLoadS / Math.max(1, completed),
       temporal: { peakRss: temporalHwm, cpuDuringLoadS: temporalCpu },
@@ -898,6 +936,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
     await pgPool?.end().catch(() => undefined);
     await temporalServer?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
+    tmpDirs.delete(tmp);
   }
 }
 
@@ -981,14 +1020,14 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
     lines.push('');
     lines.push(
       table(
-        ['process', 'idle RSS / heap / threads heap MB', 'peak RSS during load MB (VmHWM)', 'peak heap used during load MB: main / worker threads', 'heap limit MB', 'CPU s during load'],
+        ['process', 'idle RSS / heap / threads heap MB', 'peak RSS during load MB (VmHWM)', 'peak heap used during load MB: main / worker threads', 'heap limit MB: main / a worker thread', 'CPU s during load'],
         [
           ...r.workers.map((w) => [
             `${w.name} (pid ${w.pid})`,
             `${MB(w.idle.rss)} / ${MB(w.idle.heapUsed)} / ${MB(w.idle.threadsHeapUsed)}`,
             `${MB(w.peakDuringLoad.rss)} (${MB(w.vmHwm)})`,
             `${MB(w.peakDuringLoad.heapUsed)} / ${MB(w.peakDuringLoad.threadsHeapUsed)}`,
-            MB(w.heapLimit),
+            `${MB(w.heapLimit)} / ${w.afterDrain.threadHeapLimit ? MB(w.afterDrain.threadHeapLimit) : '–'}`,
             w.cpuDuringLoadS.toFixed(1),
           ]),
           ['Temporal dev server', '', `(${MB(r.temporal.peakRss)})`, '', '', r.temporal.cpuDuringLoadS.toFixed(1)],
@@ -1036,10 +1075,14 @@ async function main(): Promise<void> {
   const timeoutS = Number(values.timeout);
   if (!(poolWait > 0) || !(timeoutS > 0)) throw new Error('--pool-wait and --timeout take positive seconds');
   const concurrency = parseConcurrency(values.concurrency, { small: 256, large: 128 });
-  const settings = (values.setting?.length ? values.setting : ['default']).map((s) => parseSetting(s, concurrency));
+  const nodeArgs = values['node-arg'] ?? [];
+  // the workers' heap limit: this process's, or the one --node-arg gives them
+  const maxOld = nodeArgs.map((a) => /^--max-old-space-size=(\d+)$/.exec(a)?.[1]).find(Boolean);
+  const heapLimit = maxOld ? Number(maxOld) * 1024 * 1024 : v8.getHeapStatistics().heap_size_limit;
+  const settings = (values.setting?.length ? values.setting : ['default']).map((s) => parseSetting(s, concurrency, heapLimit));
   const out = path.resolve(values.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const o: RunOptions = { n, mix: parseMix(values.mix), pace: parsePace(values.pace), poolWait, timeoutS, outDir: path.dirname(out), cli: ensureTemporalCli(say), nodeArgs: values['node-arg'] ?? [] };
+  const o: RunOptions = { n, mix: parseMix(values.mix), pace: parsePace(values.pace), poolWait, timeoutS, outDir: path.dirname(out), cli: ensureTemporalCli(say), nodeArgs };
   const startedAt = new Date();
 
   const corpus = loadCorpus();
