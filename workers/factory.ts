@@ -155,6 +155,9 @@ export async function createPoolWorker(o: PoolWorkerOptions): Promise<Worker> {
     taskQueue: info.taskQueue,
     ...(o.identity ? { identity: o.identity } : {}),
     activities,
+    // the registry's concurrency: the endpoint's slots. Measured with 100 pipelines at once
+    // (test/bench/load.ts), 64 small and 32 large slots served them as fast as 256 and 128: the
+    // orchestration worker, not the pools, set the pace, so this need not exceed what the endpoint batches
     maxConcurrentActivityTaskExecutions: o.pool.concurrency,
     // each heartbeat reaches the server, so a cancelled run's call is aborted within seconds
     maxHeartbeatThrottleInterval: '2 seconds',
