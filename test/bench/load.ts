@@ -453,6 +453,8 @@ interface HistoryFigures {
   events: number;
   /** workflow start to the first workflow task started */
   waitToStartMs: number;
+  /** the first workflow task started to the run's close: the run once a worker has taken it up */
+  afterStartMs: number;
   workflowTasks: number;
   /** started to completed: the first workflow task (which loads the workflow code), and each later one */
   firstTaskMs: number;
@@ -469,16 +471,23 @@ interface HistoryFigures {
 
 function readHistory(history: temporal.api.history.v1.IHistory): HistoryFigures {
   const events = history.events ?? [];
-  const f: HistoryFigures = { events: events.length, waitToStartMs: NaN, workflowTasks: 0, firstTaskMs: NaN, laterTaskMs: [], workflowTaskTimedOut: {}, workflowTaskFailed: {}, activityTimedOut: {}, activityRetries: 0, localActivityMarkers: 0, calls: [] };
+  const f: HistoryFigures = { events: events.length, waitToStartMs: NaN, afterStartMs: NaN, workflowTasks: 0, firstTaskMs: NaN, laterTaskMs: [], workflowTaskTimedOut: {}, workflowTaskFailed: {}, activityTimedOut: {}, activityRetries: 0, localActivityMarkers: 0, calls: [] };
   let startedAt = NaN;
   let taskStartedAt = NaN;
+  let firstTaskAt = NaN;
   for (const e of events) {
     const at = tsMs(e.eventTime);
     if (e.workflowExecutionStartedEventAttributes) startedAt = at;
+    else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionCanceledEventAttributes || e.workflowExecutionTerminatedEventAttributes) {
+      f.afterStartMs = at - firstTaskAt;
+    }
     else if (e.workflowTaskStartedEventAttributes) {
       f.workflowTasks++;
       taskStartedAt = at;
-      if (Number.isNaN(f.waitToStartMs)) f.waitToStartMs = at - startedAt;
+      if (Number.isNaN(f.waitToStartMs)) {
+        f.waitToStartMs = at - startedAt;
+        firstTaskAt = at;
+      }
     } else if (e.workflowTaskCompletedEventAttributes) {
       if (Number.isNaN(f.firstTaskMs)) f.firstTaskMs = at - taskStartedAt;
       else f.laterTaskMs.push(at - taskStartedAt);
@@ -567,6 +576,8 @@ interface SettingResult {
     pipeline: Dist;
     pipelineByName: Record<string, Dist>;
     waitToStart: Dist;
+    /** first workflow task started to close */
+    afterStart: Dist;
     microTask: Dist;
     microTaskByTask: Record<string, { span: Dist; callWait: Dist; ttft: Dist; call: Dist }>;
     callWait: Dist;
@@ -889,6 +900,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
         pipeline: dist(pipelineMs),
         pipelineByName: byName((id) => (infos.get(id)?.close ?? NaN) - (infos.get(id)?.start ?? NaN)),
         waitToStart: dist(histories.map((h) => h.waitToStartMs)),
+        afterStart: dist(histories.map((h) => h.afterStartMs)),
         microTask: dist(spans),
         microTaskByTask: Object.fromEntries(
           Object.keys(callByTask)
@@ -958,7 +970,7 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
   lines.push('');
   lines.push(
     table(
-      ['setting', 'slots small / large', 'completed', 'window s', 'pipelines/s', 'micro-tasks/s', 'model calls/s', 'pipeline p50 / p95 s', 'wait to start p50 / p95 s', 'first workflow task p50 / p95 s', 'micro-task p50 / p95 s', 'call wait p50 / p95 s', 'orchestration peak RSS / heap / workflow-thread heap MB', 'orchestration CPU s per run', 'heap per open run MB', 'WFT timed out / failed'],
+      ['setting', 'slots small / large', 'completed', 'window s', 'pipelines/s', 'micro-tasks/s', 'model calls/s', 'pipeline p50 / p95 s', 'wait to start p50 / p95 s', 'first task → close p50 / p95 s', 'first workflow task p50 / p95 s', 'micro-task p50 / p95 s', 'call wait p50 / p95 s', 'orchestration peak RSS / heap / workflow-thread heap MB', 'orchestration CPU s per run', 'heap per open run MB', 'WFT timed out / failed'],
       results.map((r) => [
         r.setting.name,
         `${r.setting.concurrency.small} / ${r.setting.concurrency.large}`,
@@ -969,6 +981,7 @@ function report(results: SettingResult[], o: RunOptions, corpus: ReturnType<type
         r.throughput.modelCallsPerS.toFixed(1),
         secs(r.latency.pipeline),
         secs(r.latency.waitToStart),
+        secs(r.latency.afterStart),
         secs(r.history.firstWorkflowTask),
         secs(r.latency.microTask),
         secs(r.latency.callWait),
