@@ -82,9 +82,9 @@ export const ORCHESTRATION_DEFAULTS: WorkerTuning = { maxConcurrentWorkflowTaskE
 /**
  * How many workflows the orchestration worker keeps in memory, where the deployment sets none: what
  * its heap holds at the measured size of an open run, with room to spare. An open run of the
- * shipped pipelines holds about 2 MB of its workflow thread's heap after a full collection (1.8 to
- * 2.1 MB with 20 to 45 runs open; 5.6 MB each without reuseV8Context, every workflow in a context
- * of its own), above the 1.7 MB (4 MB) that Temporal's default assumes: on a 4 GB heap its 2,310
+ * shipped pipelines holds about 2 MB of its workflow thread's heap after a full collection (1.7 to
+ * 2.1 MB in test/bench/load.ts with 20 to 81 runs open; 5.6 MB each without reuseV8Context, every
+ * workflow in a context of its own), above the 1.7 MB (4 MB) that Temporal's default assumes: on a 4 GB heap its 2,310
  * cached workflows would need 4.6 GB, so a worker with that many runs open would run out of
  * memory. Budgeted here at 3 MB (8 MB), for inputs larger than the benchmark's; a run the cache
  * has no room for is evicted and replayed from its history at its next task.
