@@ -58,6 +58,8 @@ export interface Env {
   pool: string | undefined;
   /** WORKER_IDENTITY, set by the dev stack: names the worker process in the Temporal UI */
   workerIdentity: string | undefined;
+  /** the orchestration worker's Temporal options (WORKER_*); unset ones take workers/factory.ts's defaults */
+  worker: WorkerTuning;
   /** the HTTP API (api/main.ts): API_HOST, API_PORT, API_BODY_LIMIT */
   api: { host: string; port: number; bodyLimit: number };
   /** the dev stack's own servers (infra/) */
@@ -70,12 +72,34 @@ export interface Env {
   };
 }
 
+/** What WORKER_* variables set on the orchestration worker (Temporal's WorkerOptions of the same names). */
+export interface WorkerTuning {
+  /** WORKER_MAX_CACHED_WORKFLOWS: workflows kept in memory between their tasks; 0 replays every task */
+  maxCachedWorkflows?: number;
+  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS */
+  maxConcurrentWorkflowTaskExecutions?: number;
+  /** WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: the persistence activities run at once */
+  maxConcurrentLocalActivityExecutions?: number;
+  /** WORKER_REUSE_V8_CONTEXT: `true` or `false` */
+  reuseV8Context?: boolean;
+  /** WORKER_WORKFLOW_THREADS: the worker threads that run workflow code */
+  workflowThreadPoolSize?: number;
+  /** WORKER_PRELOAD_MODULES: `false` gives every workflow its own copy of the shared modules (workers/factory.ts SHARED_WORKFLOW_MODULES) */
+  preloadModules?: boolean;
+}
+
 const port = z
   .string()
   .regex(/^\d+$/, 'must be a port number')
   .transform(Number)
   .refine((n) => n >= 1 && n <= 65535, 'must be a port number between 1 and 65535');
 const name = z.string().regex(/^[A-Za-z0-9._:@-]+$/, 'must be a name without spaces');
+const count = (min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min, `must be at least ${min}`);
 
 const Variables = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+):\d+$/, 'must be host:port, e.g. temporal.internal:7233').optional(),
@@ -93,6 +117,12 @@ const Variables = z.object({
   API_HOST: z.string().min(1).optional(),
   API_PORT: port.optional(),
   API_BODY_LIMIT: z.string().regex(/^\d+$/, 'must be a number of bytes').transform(Number).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: count(0).optional(),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(1).optional(),
+  WORKER_REUSE_V8_CONTEXT: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  WORKER_WORKFLOW_THREADS: count(1).optional(),
+  WORKER_PRELOAD_MODULES: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
 });
 
 const OVERRIDE = /^POOL_([A-Z][A-Z0-9_]*?)_(BASE_URL|MODEL|KIND|SCHEMA_MODE|API_KEY_ENV)$/;
@@ -146,6 +176,14 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     pipelinesModule: v.PIPELINES_MODULE ? path.resolve(v.PIPELINES_MODULE) : undefined,
     pool: v.POOL,
     workerIdentity: v.WORKER_IDENTITY,
+    worker: {
+      ...(v.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: v.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+      ...(v.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: v.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
+      ...(v.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES !== undefined ? { maxConcurrentLocalActivityExecutions: v.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES } : {}),
+      ...(v.WORKER_REUSE_V8_CONTEXT !== undefined ? { reuseV8Context: v.WORKER_REUSE_V8_CONTEXT } : {}),
+      ...(v.WORKER_WORKFLOW_THREADS !== undefined ? { workflowThreadPoolSize: v.WORKER_WORKFLOW_THREADS } : {}),
+      ...(v.WORKER_PRELOAD_MODULES !== undefined ? { preloadModules: v.WORKER_PRELOAD_MODULES } : {}),
+    },
     api: { host: v.API_HOST ?? '127.0.0.1', port: v.API_PORT ?? 8080, bodyLimit: v.API_BODY_LIMIT ?? 1024 * 1024 },
     dev: { temporalPort, temporalUiPort, postgresPort, temporalCli: v.TEMPORAL_CLI },
   };

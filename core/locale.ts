@@ -104,6 +104,33 @@ export function dateOrderOf(country: string): DateOrder {
   return order === 'mdy' ? 'mdy' : order === 'ymd' ? 'ymd' : 'dmy';
 }
 
+/** Languages whose month names an invoice may use; the names come from the runtime's calendar data. */
+const MONTH_LOCALES = ['en', 'id', 'ms', 'vi', 'fil', 'fr', 'de', 'es', 'pt', 'it', 'nl'];
+
+let months: readonly (readonly string[])[] | undefined;
+
+/**
+ * A month's (1-12) names in the month locales, long and short, normalized ("mei", "juni", "thg 5",
+ * "okt"). Built once, on first use: reading the calendar data of eleven languages takes a moment.
+ */
+export function monthNames(month: number): readonly string[] {
+  months ??= Array.from({ length: 12 }, (_, m) => {
+    const names = new Set<string>();
+    for (const locale of MONTH_LOCALES) {
+      for (const style of ['long', 'short'] as const) {
+        // the 15th at noon UTC is the same month in every time zone
+        const name = normalizeText(new Intl.DateTimeFormat(locale, { month: style, timeZone: 'UTC' }).format(Date.UTC(2000, m, 15, 12)));
+        if (name !== '' && !/^\d+$/.test(name)) names.add(name);
+      }
+    }
+    const en = [...names][0]!;
+    // "Sept", and four-letter cuts of English names ("June", "Augu" would not be written; "Sept" is)
+    names.add(en.slice(0, 3)).add(en.slice(0, 4));
+    return [...names];
+  });
+  return months[month - 1] ?? [];
+}
+
 /** A country's currency, ISO 4217. */
 export function currencyOf(country: string): string | undefined {
   return (countryToCurrency as Record<string, string>)[country];

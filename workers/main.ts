@@ -9,6 +9,9 @@ import { microTasks } from '../pipelines/index.js';
 import { bundleWorkflows, createOrchestrationWorker } from './factory.js';
 import { loadPipelinesModule } from './user-pipelines.js';
 
+/** A slot supplier as a log line shows it: its fixed number of slots, or its kind. */
+const slots = (s: { type: string; numSlots?: number }) => (s.type === 'fixed-size' ? String(s.numSlots) : s.type);
+
 async function main(): Promise<void> {
   const env = readEnv();
   const config = loadConfig(env);
@@ -29,9 +32,13 @@ async function main(): Promise<void> {
     db: createDb(pool),
     registry: () => config.snapshot,
     identity: env.workerIdentity,
-    ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule }) } : {}),
+    tuning: env.worker,
+    ...(config.pipelinesModule ? { bundle: await bundleWorkflows({ pipelinesModule: config.pipelinesModule, ...(env.worker.preloadModules === false ? { preload: false } : {}) }) } : {}),
   });
-  console.log(`orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version})`);
+  const options = worker.options;
+  console.log(
+    `orchestration worker on queue "${ORCHESTRATION_QUEUE}" (registry ${config.registry.version}); reuseV8Context ${options.reuseV8Context}, shared modules ${env.worker.preloadModules === false ? 'none' : 'preloaded'}, maxCachedWorkflows ${options.maxCachedWorkflows}, workflow threads ${options.workflowThreadPoolSize}, workflow task slots ${slots(options.tuner.workflowTaskSlotSupplier)}, local activity slots ${slots(options.tuner.localActivityTaskSlotSupplier)}`,
+  );
   try {
     await worker.run();
   } finally {

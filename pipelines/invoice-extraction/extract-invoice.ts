@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check, type ContextBlock } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { cents, numberAppearsIn, numbersIn } from '../../core/numbers.js';
-import { countriesIn, currencyOf, dateOrderOf, type DateOrder } from '../../core/locale.js';
+import { countriesIn, currencyOf, dateOrderOf, monthNames, type DateOrder } from '../../core/locale.js';
 import { currencyMentions, isCurrencyCode } from '../../core/money.js';
 import { appearsIn, escapeRegExp, normalizeText, quote } from '../../core/text.js';
 
@@ -91,37 +91,6 @@ export const ExtractInvoiceOutput = z.object({
 });
 export type ExtractInvoiceOutput = z.infer<typeof ExtractInvoiceOutput>;
 
-/** Languages whose month names an invoice may use; the names come from the runtime's calendar data. */
-const MONTH_LOCALES = ['en', 'id', 'ms', 'vi', 'fil', 'fr', 'de', 'es', 'pt', 'it', 'nl'];
-
-let monthNames: readonly string[][] | undefined;
-
-/**
- * Per month (0-11), its names in the month locales, long and short, normalized ("mei", "juni",
- * "thg 5", "okt"). Built on first use, not at module load: workflow code evaluates its modules
- * for every workflow, and 264 date formatters per workflow of every pipeline were most of a
- * micro-task's workflow CPU.
- */
-function monthNamesOf(m: number): readonly string[] {
-  monthNames ??= Array.from({ length: 12 }, (_, i) => namesOfMonth(i));
-  return monthNames[m] ?? [];
-}
-
-function namesOfMonth(m: number): string[] {
-  const names = new Set<string>();
-  for (const locale of MONTH_LOCALES) {
-    for (const month of ['long', 'short'] as const) {
-      // the 15th at noon UTC is the same month in every time zone
-      const name = normalizeText(new Intl.DateTimeFormat(locale, { month, timeZone: 'UTC' }).format(Date.UTC(2000, m, 15, 12)));
-      if (name !== '' && !/^\d+$/.test(name)) names.add(name);
-    }
-  }
-  const en = [...names][0]!;
-  // "Sept", and four-letter cuts of English names ("June", "Augu" would not be written; "Sept" is)
-  names.add(en.slice(0, 3)).add(en.slice(0, 4));
-  return [...names];
-}
-
 /** Years in the Buddhist era (Thailand: 2568 is 2025) are this far ahead. */
 const BUDDHIST_ERA_OFFSET = 543;
 
@@ -129,7 +98,7 @@ const BUDDHIST_ERA_OFFSET = 543;
 export function dateSpellings(iso: string): string[] {
   const [y, m, d] = iso.split('-');
   if (!y || !m || !d) return [];
-  const names = monthNamesOf(Number(m) - 1);
+  const names = monthNames(Number(m));
   const mm = [m, String(Number(m))];
   const dd = [d, String(Number(d))];
   // the year as written: in full, in two digits ("3-Apr-25"), in the Buddhist era

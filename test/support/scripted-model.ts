@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type ScriptedReply =
-  | { content: string; finishReason?: 'stop' | 'length'; usage?: { prompt: number; completion: number } | null; delayMs?: number }
+  | { content: string; finishReason?: 'stop' | 'length'; usage?: { prompt: number; completion: number } | null; delayMs?: number; pace?: Pace | null }
   | { status: number; message?: string; headers?: Record<string, string>; delayMs?: number }
   /** answers nothing for `hangMs` (then 504); `afterHeaders`: sends a 200's headers first, then nothing, then resets */
   | { hangMs: number; afterHeaders?: boolean }
@@ -34,6 +34,28 @@ export interface StreamFault {
 
 export type Responder = ScriptedReply | ((body: ChatBody) => ScriptedReply);
 
+/**
+ * How a streamed reply arrives, as from a real server under load: the first token after
+ * `firstTokenMs`, then `tokensPerSecond`, one chunk of `charsPerToken` characters (default 4, the
+ * tokens `usage` counts) a token. `jitter` (0 to 0.9, default 0) spreads each reply's first-token
+ * wait and its rate, and every gap between two tokens, uniformly by that share either way. Tokens
+ * that fall due while the event loop was busy go out together in one write. Only streamed replies
+ * are paced; a reply's own `pace` (null: none) overrides the server's.
+ */
+export interface Pace {
+  firstTokenMs: number;
+  tokensPerSecond: number;
+  jitter?: number;
+  charsPerToken?: number;
+}
+
+export interface ScriptedModelOptions {
+  /** the pace of every streamed reply that does not set its own */
+  pace?: Pace;
+  /** draws the jitter (default Math.random) */
+  random?: () => number;
+}
+
 export interface ChatBody {
   model: string;
   messages: { role: string; content: string }[];
@@ -53,6 +75,13 @@ export class ScriptedModelServer {
   readonly received: ReceivedRequest[] = [];
   private server: http.Server | undefined;
   baseUrl = '';
+  pace: Pace | undefined;
+  private readonly random: () => number;
+
+  constructor(opts: ScriptedModelOptions = {}) {
+    this.pace = opts.pace;
+    this.random = opts.random ?? Math.random;
+  }
 
   /** Queues replies for one schema name, used in order. */
   script(format: string, ...replies: Responder[]): this {
@@ -138,8 +167,14 @@ export class ScriptedModelServer {
       // server-sent events: the content in a few chunks, then the finish reason, then usage if asked
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const base = { id: `chatcmpl-${this.received.length}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-      const parts = reply.content.match(/[\s\S]{1,16}/g) ?? [];
-      for (const part of parts) res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: part }, finish_reason: null }] })}\n\n`);
+      const pace = reply.pace === null ? undefined : (reply.pace ?? this.pace);
+      const chunk = (part: string) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: part }, finish_reason: null }] })}\n\n`;
+      if (pace) {
+        if (!(await this.paced(res, reply.content, pace, chunk))) return;
+      } else {
+        const parts = reply.content.match(/[\s\S]{1,16}/g) ?? [];
+        for (const part of parts) res.write(chunk(part));
+      }
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: reply.finishReason ?? 'stop' }] })}\n\n`);
       const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
       if (usage && wantsUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
@@ -195,7 +230,33 @@ export class ScriptedModelServer {
     }
     res.end('data: [DONE]\n\n');
   }
+
+  /** Writes the content a token at a time at the pace; false when the client went away first (a stopped generation). */
+  private async paced(res: http.ServerResponse, content: string, pace: Pace, chunk: (part: string) => string): Promise<boolean> {
+    const size = Math.max(1, Math.round(pace.charsPerToken ?? 4));
+    const tokens = content.match(new RegExp(`[\\s\\S]{1,${size}}`, 'gu')) ?? [];
+    const jitter = Math.min(0.9, Math.max(0, pace.jitter ?? 0));
+    const spread = () => 1 + jitter * (2 * this.random() - 1);
+    const gapMs = 1000 / (pace.tokensPerSecond * spread());
+    let due = performance.now() + pace.firstTokenMs * spread();
+    let gone = false;
+    res.once('close', () => (gone = true));
+    for (let i = 0; i < tokens.length; ) {
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (gone || res.destroyed) return false;
+      let out = '';
+      const now = performance.now();
+      while (i < tokens.length && due <= now) {
+        out += chunk(tokens[i++]!);
+        due += gapMs * spread();
+      }
+      res.write(out);
+    }
+    return !gone && !res.destroyed;
+  }
 }
+
 
 function chunkOf(body: ChatBody, id: string, delta: { content?: string }, finishReason: string | null) {
   return { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model, choices: [{ index: 0, delta, finish_reason: finishReason }] };

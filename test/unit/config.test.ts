@@ -39,6 +39,23 @@ describe('the environment', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it("reads the orchestration worker's Temporal options, each only when set", () => {
+    expect(readEnv({}).worker).toEqual({});
+    expect(
+      readEnv({
+        WORKER_MAX_CACHED_WORKFLOWS: '0',
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10',
+        WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '20',
+        WORKER_REUSE_V8_CONTEXT: 'false',
+        WORKER_WORKFLOW_THREADS: '2',
+        WORKER_PRELOAD_MODULES: 'false',
+      }).worker,
+    ).toEqual({ maxCachedWorkflows: 0, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentLocalActivityExecutions: 20, reuseV8Context: false, workflowThreadPoolSize: 2, preloadModules: false });
+    expect(() => readEnv({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1', WORKER_REUSE_V8_CONTEXT: 'yes', WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toThrow(
+      /WORKER_MAX_CACHED_WORKFLOWS: must be a whole number[\s\S]*WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at least 2[\s\S]*WORKER_REUSE_V8_CONTEXT: must be true or false/,
+    );
+  });
+
   it('collects POOL_<NAME>_* overrides by pool, hyphens spelled as underscores', () => {
     const env = readEnv({ POOL_SMALL_KIND: 'vllm', POOL_SMALL_SCHEMA_MODE: 'prompt', POOL_BIG_GPU_MODEL: 'llama-70b', POOL_BIG_GPU_API_KEY_ENV: 'GPU_KEY', POOL_SMALL_API_KEY: 'not an override' });
     expect(env.poolOverrides).toEqual({ SMALL: { kind: 'vllm', schemaMode: 'prompt' }, BIG_GPU: { model: 'llama-70b', apiKeyEnv: 'GPU_KEY' } });
