@@ -571,7 +571,8 @@ interface SettingResult {
   completed: number;
   throughput: { pipelinesPerS: number; microTasksPerS: number; modelCallsPerS: number; completionTokensPerS: number };
   microTasks: { total: number; byStatus: Record<string, number> };
-  modelCalls: { total: number; byKind: Record<string, number>; byPool: Record<string, number>; unanswered: number; fallbacks: number };
+  /** `unanswered`: calls the corpus had no answer for (a repair; none expected); `byRoute`: each call's route reason */
+  modelCalls: { total: number; byKind: Record<string, number>; byPool: Record<string, number>; unanswered: number; byRoute: Record<string, number> };
   latency: {
     pipeline: Dist;
     pipelineByName: Record<string, Dist>;
@@ -896,7 +897,7 @@ async function runSetting(index: number, setting: Setting, plan: LoadInput[], mo
         byKind: countBy(attemptRows, (a) => a.kind),
         byPool: countBy(attemptRows, (a) => a.pool),
         unanswered: misses.n,
-        fallbacks: attemptRows.filter((a) => /fallback|down/i.test(a.route_reason)).length,
+        byRoute: countBy(attemptRows, (a) => a.route_reason),
       },
       latency: {
         pipeline: dist(pipelineMs),
