@@ -24,9 +24,13 @@
  *     `workers/pool.ts small|large` (what `tsx workers/...` runs, without tsx's extra parent
  *     process, so that each worker's PID is its node), configured by the environment alone:
  *     DATABASE_URL, TEMPORAL_ADDRESS, MODEL_REGISTRY, and the setting's WORKER_* variables on
- *     the orchestration worker. A few lines loaded before each worker sample its
- *     process.memoryUsage() every 250 ms and answer the benchmark over IPC; peak RSS is also read
- *     from /proc/<pid>/status (VmHWM), CPU time from /proc/<pid>/stat.
+ *     the orchestration worker. A few lines loaded before each worker (and so in its worker
+ *     threads too, where Temporal runs workflow code) sample process.memoryUsage() and each
+ *     thread's heap every 250 ms and answer the benchmark over IPC; peak RSS is also read from
+ *     /proc/<pid>/status (VmHWM), CPU time from /proc/<pid>/stat. The orchestration worker runs
+ *     with --expose-gc: from 5 s into the load, every 10 s, its threads collect fully and report
+ *     the heap left, beside the runs open in it (pipeline_runs still `running`), which gives what
+ *     one open (cached) run holds.
  * The scripted endpoint runs in this process: each micro-task's first call is answered with a
  * valid output for exactly its input (test/bench/load-corpus.ts), streamed a token (4
  * characters) at a time at `--pace` (ms to the first token, tokens per second, jitter). Then
@@ -35,10 +39,12 @@
  *
  * Figures, per setting: runs completed; throughput over the window from the first start to the
  * last close (pipelines/s, micro-tasks/s, model calls/s); p50/p95 of a pipeline from its start
- * to its close, of the wait to start (workflow start to its first workflow task started), of a
+ * to its close, of the wait to start (workflow start to its first workflow task started) and of
+ * the rest (that task to the close), of a run's first and later workflow tasks, of a
  * micro-task from its first call's scheduling to its recorded result (task_results, histories),
  * and of each model call's wait for a pool slot, time to first token and duration
- * (model_attempts); each process's peak RSS and heap; history events and bytes per pipeline
+ * (model_attempts); each process's peak RSS, heaps and CPU seconds (the orchestration worker's
+ * per completed run); history events and bytes per pipeline
  * (visibility's historyLength and historySizeBytes); and every workflow task that timed out or
  * failed, activity that timed out or was retried, read from every run's history.
  *
