@@ -181,6 +181,11 @@ function around(text: string, at: number): string {
   return text.slice(start, end < 0 ? text.length : end).trim();
 }
 
+/** Whether a word is of the vocabulary instructions are written in ("reply", "ignore", "include"), in any of the languages: not a claim of its own. */
+export function isInstructionWord(word: string): boolean {
+  return LANGUAGES.some((l) => [...l.addressee, ...l.imperative, ...l.you].some((re) => re.test(word)));
+}
+
 /** Whether a text names the model or its output and orders it about: one word of each, in any of the languages. */
 function addresses(raw: string): boolean {
   // "note_to_assistant" names the assistant too
