@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Comparator } from './eval/compare.js';
 import type { Issue } from './issues.js';
+import { quarantine } from './injection.js';
 import { subSchemaAt } from './schema-walk.js';
 
 /** Domain facts injected into a prompt, so the model is never asked to guess them. */
@@ -147,13 +148,14 @@ export function escapeUserText(text: string, tags: readonly string[] = []): stri
 /**
  * User text (a ticket, a note, a document) as a delimited block of a prompt, `<tag source="user" …>`;
  * the request builder adds to every system prompt that has one that such blocks are data, never
- * instructions (USER_TEXT_NOTE).
+ * instructions (USER_TEXT_NOTE). An instruction found in it (core/injection.ts) is withheld: the
+ * block says so in its place.
  */
 export function userTextBlock(tag: string, text: string, attributes: Record<string, string | number> = {}): string {
   const attrs = Object.entries(attributes)
     .map(([k, v]) => ` ${k}="${String(v).replace(/["<>]/g, '')}"`)
     .join('');
-  return `<${tag} source="user"${attrs}>\n${escapeUserText(text, [tag])}\n</${tag}>`;
+  return `<${tag} source="user"${attrs}>\n${escapeUserText(quarantine(text), [tag])}\n</${tag}>`;
 }
 
 /** What every system prompt with a user-text block says about it. */
@@ -166,7 +168,7 @@ export function renderContext(blocks: readonly ContextBlock[]): string {
   const parts = blocks.map((b) => {
     let body: string;
     if (typeof b.facts === 'string') body = b.facts;
-    else if (Array.isArray(b.facts)) body = (b.facts as readonly string[]).map((f) => `- ${b.userText ? f.replace(/\s*\n\s*/g, ' ') : f}`).join('\n');
+    else if (Array.isArray(b.facts)) body = (b.facts as readonly string[]).map((f) => `- ${b.userText ? quarantine(f).replace(/\s*\n\s*/g, ' ') : f}`).join('\n');
     else body = Object.entries(b.facts as Record<string, unknown>).map(([k, v]) => `- ${k}: ${String(v)}`).join('\n');
     return b.userText ? `### ${b.title}\n${userTextBlock('user-text', body)}` : `### ${b.title}\n${body}`;
   });

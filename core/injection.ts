@@ -33,6 +33,8 @@ export interface InjectionSegment {
   signal: InjectionSignal;
   /** the injected text as the model reads it (a base64 payload decoded) */
   text: string;
+  /** where it is written in the text, when that is not `text` itself: the base64 token */
+  written?: string;
 }
 
 export interface InjectionFinding {
@@ -156,8 +158,8 @@ function utf8(bytes: readonly number[]): string | null {
 }
 
 /** Base64 tokens of the text that decode to words: a sentence no reader sees, which the model can read. */
-function base64Payloads(text: string): string[] {
-  const out: string[] = [];
+function base64Payloads(text: string): { token: string; decoded: string }[] {
+  const out: { token: string; decoded: string }[] = [];
   for (const m of text.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/_-])/g)) {
     const token = m[0];
     // an identifier, a hash or a path is not base64 text: it needs both cases, and no run of hex alone
@@ -167,7 +169,7 @@ function base64Payloads(text: string): string[] {
     const printable = [...decoded].filter((c) => /[\p{L}\p{N}\p{P}\p{Zs}\n]/u.test(c)).length;
     const words = decoded.split(/[\s,.;:!?，。]+/u).filter((w) => /^\p{L}{2,}/u.test(w));
     const spaced = /\s/.test(decoded) || /[\p{Script=Han}\p{Script=Thai}]{4,}/u.test(decoded);
-    if (printable / Math.max(1, [...decoded].length) >= 0.95 && spaced && (words.length >= 3 || /[\p{Script=Han}\p{Script=Thai}]{4,}/u.test(decoded))) out.push(decoded.trim());
+    if (printable / Math.max(1, [...decoded].length) >= 0.95 && spaced && (words.length >= 3 || /[\p{Script=Han}\p{Script=Thai}]{4,}/u.test(decoded))) out.push({ token, decoded: decoded.trim() });
   }
   return out;
 }
@@ -263,9 +265,9 @@ function segmentsOf(text: string, depth: number): InjectionSegment[] {
   }
   out.push(...hiddenChannels(text));
   if (depth === 0) {
-    for (const decoded of base64Payloads(text)) {
-      out.push({ signal: 'base64', text: decoded });
-      out.push(...segmentsOf(readable(decoded).text, depth + 1));
+    for (const { token, decoded } of base64Payloads(text)) {
+      out.push({ signal: 'base64', text: decoded, written: token });
+      out.push(...segmentsOf(readable(decoded).text, depth + 1).map((s) => ({ ...s, written: token })));
     }
   }
   return out;
@@ -305,13 +307,40 @@ export function findInjection(raw: string): InjectionFinding | null {
   return { instruction: first.text, signals: [...new Set(segments.map((s) => s.signal))], segments, demands, links };
 }
 
+/** Where each injected segment is written in the readable text: the segment, or the token it was decoded from. */
+function writtenSpans(text: string, finding: InjectionFinding): string[] {
+  const spans = new Set<string>();
+  for (const s of finding.segments) {
+    const w = s.written ?? s.text;
+    if (s.signal !== 'hidden-characters' && w.length > 0 && text.includes(w)) spans.add(w);
+  }
+  // the longest first, so a segment inside another goes with it
+  return [...spans].sort((a, b) => b.length - a.length);
+}
+
 /** The text with its injected segments taken out: what the user wrote for the task itself. */
 export function withoutInjection(raw: string, finding: InjectionFinding | null = findInjection(raw)): string {
   let { text } = readable(raw);
   if (!finding) return text;
-  for (const s of finding.segments) if (s.signal !== 'base64' && s.text.length > 0) text = text.split(s.text).join(' ');
-  // base64 payloads go whole, with comments
+  for (const w of writtenSpans(text, finding)) text = text.split(w).join(' ');
+  // comments go whole
   return text.replace(/<!--[\s\S]*?(?:-->|$)/g, ' ');
+}
+
+/** What the model reads in place of an instruction found in user text. */
+export const WITHHELD = '[withheld: text addressed to the model]';
+
+/**
+ * User text as a prompt may carry it: each instruction found in it replaced by WITHHELD, so the
+ * model cannot obey what it never reads (the contracts still hold it to what it writes). Text with
+ * no injection is returned as it is, character for character.
+ */
+export function quarantine(raw: string): string {
+  const finding = findInjection(raw);
+  if (!finding) return raw;
+  let { text } = readable(raw);
+  for (const w of writtenSpans(text, finding)) text = text.split(w).join(WITHHELD);
+  return text.replace(/<!--(?:(?!-->)[\s\S])*\[withheld: text addressed to the model\](?:(?!-->)[\s\S])*(?:-->|$)/g, WITHHELD);
 }
 
 /**
