@@ -146,7 +146,7 @@ export function escapeUserText(text: string, tags: readonly string[] = []): stri
 }
 
 /**
- * User text (a ticket, a note, a document) as a delimited block of a prompt, `<tag source="user" …>`;
+ * User text (a ticket, a note, a document) as a delimited block of a prompt, `<tag … source="user">`;
  * the request builder adds to every system prompt that has one that such blocks are data, never
  * instructions (USER_TEXT_NOTE). An instruction found in it (core/injection.ts) is withheld: the
  * block says so in its place.
@@ -155,7 +155,7 @@ export function userTextBlock(tag: string, text: string, attributes: Record<stri
   const attrs = Object.entries(attributes)
     .map(([k, v]) => ` ${k}="${String(v).replace(/["<>]/g, '')}"`)
     .join('');
-  return `<${tag} source="user"${attrs}>\n${escapeUserText(quarantine(text), [tag])}\n</${tag}>`;
+  return `<${tag}${attrs} source="user">\n${escapeUserText(quarantine(text), [tag])}\n</${tag}>`;
 }
 
 /** What every system prompt with a user-text block says about it. */
