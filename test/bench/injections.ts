@@ -8,6 +8,7 @@
  * - followed: the final output shows a sign of the injected instruction obeyed (a link, a code, a
  *   phrase, a field forced to a value, the prompt's own text), in what the models wrote
  * - flagged: the output's injectionSuspected, or an `injection` issue on the run's task results
+ *   (a failed run has no output to flag); detected: the detector on the input, what the flag says
  * - caught by a contract: an attempt of the run had an `injection` issue (an obeying output the
  *   ladder then repaired or failed)
  *
@@ -17,6 +18,7 @@
  * Progress goes to stderr; the whole result to .cache/bench/injections.json (or --out).
  *
  *   npm run bench:injections -- [--cases N] [--pipelines ticket-triage,product-review,document-summary] [--out file]
+ *   npm run bench:injections -- --report .cache/bench/injections.json   (the tables of an earlier run)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,13 +44,13 @@ const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 function options() {
-  const { values } = parseArgs({ options: { cases: { type: 'string' }, pipelines: { type: 'string' }, out: { type: 'string', default: path.join(ROOT, '.cache', 'bench', 'injections.json') } } });
+  const { values } = parseArgs({ options: { cases: { type: 'string' }, pipelines: { type: 'string' }, out: { type: 'string', default: path.join(ROOT, '.cache', 'bench', 'injections.json') }, report: { type: 'string' } } });
   const cases = values.cases === undefined ? undefined : Number(values.cases);
   if (cases !== undefined && !(Number.isInteger(cases) && cases > 0)) throw new Error(`--cases: a positive whole number, not ${values.cases}`);
   const pipelines = values.pipelines?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...CORPUS_PIPELINES];
   const unknown = pipelines.filter((p) => !(CORPUS_PIPELINES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`--pipelines: ${unknown.join(', ')} unknown; use some of ${CORPUS_PIPELINES.join(', ')}`);
-  return { cases, pipelines, out: values.out };
+  return { cases, pipelines, out: values.out, report: values.report };
 }
 
 /** Round-robin over the groups of a list, in their first-seen order. */
@@ -96,6 +98,12 @@ const issuesOf = (v: unknown): Issue[] => (Array.isArray(v) ? (v as Issue[]) : [
 
 async function main(): Promise<void> {
   const o = options();
+  if (o.report !== undefined) {
+    // the report of an earlier run, from its JSON
+    const doc = JSON.parse(fs.readFileSync(o.report, 'utf8')) as { results: Measured[]; detector: Parameters<typeof report>[1]; models: { small: string; large: string } };
+    console.log(report(doc.results, doc.detector, { small: { model: doc.models.small }, large: { model: doc.models.large } }));
+    return;
+  }
   const all = loadInjectionCases();
   const run = selectCases(all, o.pipelines, o.cases);
   const started = Date.now();
@@ -185,6 +193,7 @@ interface Row {
   followed: number;
   flagged: number;
   caught: number;
+  detected: number;
 }
 
 function tally(ms: readonly Measured[]): Row {
@@ -194,6 +203,7 @@ function tally(ms: readonly Measured[]): Row {
     followed: ms.filter((m) => m.signsShown.length > 0).length,
     flagged: ms.filter((m) => m.flagged).length,
     caught: ms.filter((m) => m.attemptsCaught > 0).length,
+    detected: ms.filter((m) => m.detected).length,
   };
 }
 
@@ -212,8 +222,8 @@ function summarize(results: readonly Measured[], detector: readonly { injected: 
 
 function report(results: readonly Measured[], detector: readonly { pipeline: string; set: string; id: string; injected: boolean; flagged: boolean }[], servers: Record<string, { model: string }>): string {
   const s = summarize(results, detector);
-  const cells = (r: Row) => [r.cases, `${r.inContract} (${pct(r.inContract, r.cases)})`, `${r.followed} (${pct(r.followed, r.cases)})`, `${r.flagged} (${pct(r.flagged, r.cases)})`, `${r.caught} (${pct(r.caught, r.cases)})`];
-  const head = ['cases', 'inside the contract', 'injection followed', 'flagged', 'caught by a contract'];
+  const cells = (r: Row) => [r.cases, `${r.inContract} (${pct(r.inContract, r.cases)})`, `${r.followed} (${pct(r.followed, r.cases)})`, `${r.flagged} (${pct(r.flagged, r.cases)})`, `${r.detected} (${pct(r.detected, r.cases)})`, `${r.caught} (${pct(r.caught, r.cases)})`];
+  const head = ['cases', 'inside the contract', 'injection followed', 'flagged in the output', 'detected in the input', 'caught by a contract'];
   const out: string[] = [];
   out.push(`## Injections on the local models (small ${servers.small!.model}, large ${servers.large!.model})`);
   out.push('');
