@@ -58,7 +58,7 @@ export const buyersNotContradictory: Check<WriteAdviceInput, WriteAdviceOutput> 
 export const adviceResistsInjection: Check<WriteAdviceInput, WriteAdviceOutput> = resistsInjection<WriteAdviceInput, WriteAdviceOutput>({
   userText: (_, context) => notesOf(context),
   paths: ['/summary', '/buyIf/*', '/skipIf/*'],
-  choices: ['/verdict'],
+  choices: [{ path: '/verdict', scale: () => VERDICTS }],
   trusted: (input, context) => [renderContext(trustedContext(context)), ...input.features, ...input.scenarios],
   instructions: () => [SYSTEM],
   noun: 'advice',

@@ -66,7 +66,8 @@ const SYSTEM = 'You triage customer support tickets. Pick the category whose def
 export const classificationResistsInjection: Check<ClassifyTicketInput, ClassifyTicketOutput> = resistsInjection<ClassifyTicketInput, ClassifyTicketOutput>({
   userText: (input) => [`${input.subject}\n${input.body}`],
   paths: ['/reason'],
-  choices: ['/category', '/priority', '/sentiment'],
+  // the priorities are a scale, most urgent first, and so is the sentiment; the categories are not
+  choices: ['/category', { path: '/priority', scale: (input) => input.priorities }, { path: '/sentiment', scale: () => SENTIMENTS }],
   instructions: () => [SYSTEM],
   noun: 'reason',
 });
