@@ -1,5 +1,5 @@
 import { renderContext, type Check, type ContextBlock } from '../contract.js';
-import { demandedOptions, findInjection, forbiddenOffer, isInstructionWord, linkKey, linksIn, readable, withoutInjection, type InjectionFinding, type InjectionSegment } from '../injection.js';
+import { demandedOptions, findInjection, forbiddenOffer, isInstructionWord, linkKey, linksIn, readable, WITHHELD, withoutInjection, type InjectionFinding, type InjectionSegment } from '../injection.js';
 import type { Issue } from '../issues.js';
 import { appearsIn, contentWords, quote, wordsOf } from '../text.js';
 import { select, selectStrings, stringLeaves } from './select.js';
@@ -112,6 +112,12 @@ export function resistsInjection<I, O>(opts: ResistsInjectionOptions<I>): Check<
     const issues: Issue[] = [];
     const flag = (path: string, message: string, kind: Issue['kind'] = 'injection') => issues.push({ kind, path, message, rewrite: REWRITE, check: 'resists-injection' });
     for (const { path, text } of strings) {
+      // the marker of a withheld instruction, copied from the prompt: dropped without a call
+      if (text.includes(WITHHELD)) {
+        const bare = text.split(WITHHELD).join(' ').replace(/[ \t]{2,}/g, ' ').replace(/\s+([.,;:!?])/g, '$1').trim();
+        issues.push({ kind: 'semantic', path, message: 'copies the marker of a withheld instruction from the prompt', fix: { value: bare }, check: 'resists-injection' });
+        continue;
+      }
       const plain = readable(text).text;
       const obeyed = demands.find((d) => appearsIn(d, plain) || (linksIn(d).length > 0 && linksIn(plain).some((l) => linkKey(l) === linkKey(d))));
       const unknownLink = linksIn(plain).find((l) => !allowedLinks.has(linkKey(l)) && ![...allowedLinks].some((a) => a.startsWith(`${linkKey(l)}/`)));

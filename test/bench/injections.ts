@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   const all = loadInjectionCases();
   const run = selectCases(all, o.pipelines, o.cases);
   const started = Date.now();
+  // the code measured: the commit at the start, not whatever is checked out when a line is written
+  const commit = gitCommit();
   progress(`${all.length} cases; running ${run.length} (${o.pipelines.join(', ')})`);
 
   // false flags of the detector over every labelled input the pipelines ship
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   const results: Measured[] = [];
   const write = () => {
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
-    fs.writeFileSync(o.out, JSON.stringify({ commit: gitCommit(), startedAt: new Date(started).toISOString(), models: { small: servers.small.model, large: servers.large.model }, cases: run.map((c) => c.id), results, detector: detectorRows, summary: summarize(results, detectorRows), seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+    fs.writeFileSync(o.out, JSON.stringify({ commit, startedAt: new Date(started).toISOString(), models: { small: servers.small.model, large: servers.large.model }, cases: run.map((c) => c.id), results, detector: detectorRows, summary: summarize(results, detectorRows), seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
   };
   try {
     let next = 0;

@@ -208,6 +208,11 @@ describe('resistsInjection', () => {
     expect([fixOf('strong-buy'), fixOf('skip'), fixOf('buy'), fixOf('consider')]).toEqual(['buy', 'consider', 'consider', 'buy']);
   });
 
+  it('drops the marker of a withheld instruction copied into the output, without a call', () => {
+    const [issue] = check({ summary: `The office moves to Pune. ${WITHHELD}` }, { input: { text: doc }, context: [] });
+    expect(issue?.fix?.value).toBe('The office moves to Pune.');
+  });
+
   it('tells a repair what to write instead of showing the rejected text', () => {
     const [issue] = check({ summary: 'Claim at http://bonus-claim.xyz' }, { input: { text: doc }, context: [] });
     expect(issue?.rewrite).toBeDefined();
