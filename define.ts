@@ -10,6 +10,9 @@ export {
   definePipeline,
   groundingText,
   renderContext,
+  trustedContext,
+  userTextBlock,
+  USER_TEXT_NOTE,
   type Check,
   type CheckContext,
   type ContextBlock,
@@ -30,4 +33,5 @@ export { appearsIn, contentWords, meaningWords, normalizeText, quote, sharedWord
 export { numberAppearsIn, numbersIn, readings } from './core/numbers.js';
 export { currencyMentions, isCurrencyCode, moneySpans, referenceTokens, type CurrencyMention } from './core/money.js';
 export { countriesIn, currencyOf, dateOrderOf, type DateOrder } from './core/locale.js';
+export { demandedOptions, findInjection, forbiddenOffer, INJECTION_PHRASES, INJECTION_SIGNALS, linksIn, readable, withoutInjection, type InjectionFinding, type InjectionSegment, type InjectionSignal } from './core/injection.js';
 

@@ -4,3 +4,4 @@ export { fromInput, informative, type FromInputOptions, type InformativeOptions,
 export { groundedNumbers, numberMentions, type GroundedNumbersOptions, type NumberMention } from './grounded-numbers.js';
 export { repeatIssues, type RepeatsOptions } from './repeats.js';
 export { select, selectStrings, stringLeaves } from './select.js';
+export { injectionIn, resistsInjection, type ResistsInjectionOptions } from './injection.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, renderContext, userTextBlock, type Check } from '../../core/contract.js';
+import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctItems, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
 import { contentWords, quote, sharedWords } from '../../core/text.js';
@@ -33,24 +34,34 @@ export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOut
   return issues;
 };
 
+const SYSTEM = "You combine summaries of the parts of one document into a single summary. Use only what the part summaries say.";
+
+/** The part summaries are the document's words at one remove: an instruction carried into them is still not the combiner's to follow. */
+export const combinedResistsInjection: Check<CombineSummariesInput, CombineSummariesOutput> = resistsInjection<CombineSummariesInput, CombineSummariesOutput>({
+  userText: (input) => input.summaries,
+  paths: ['/summary', '/keyPoints/*'],
+  instructions: () => [SYSTEM],
+  noun: 'summary',
+});
+
 export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
   name: 'combine-summaries',
-  version: 2,
+  version: 3,
   formatName: 'combine_summaries',
   description: 'Combines the summaries of a document\'s parts into one summary with 3-6 key points.',
   input: CombineSummariesInput,
   output: CombineSummariesOutput,
   prompt: (input, context) => ({
-    system: 'You combine summaries of the parts of one document into a single summary. Use only what the part summaries say.',
+    system: SYSTEM,
     user: `${renderContext(context)}
 
 Summaries of the parts, in order:
-${input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n')}
+${userTextBlock('summaries', input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n'))}
 
 Write one paragraph summarizing the whole document, and 3-6 key points, each one sentence taken from the summaries above.
 Return JSON of this shape: {"summary":"...","keyPoints":["...","...","..."]}`,
   }),
-  checks: [keyPointsGrounded, distinctItems({ list: '/keyPoints', noun: 'key point', dropWhileAtLeast: 3 }), distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
+  checks: [combinedResistsInjection, keyPointsGrounded, distinctItems({ list: '/keyPoints', noun: 'key point', dropWhileAtLeast: 3 }), distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
   pool: 'small',
   maxTokens: 600,
   temperature: 0,

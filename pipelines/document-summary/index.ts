@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePipeline, type ContextBlock } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
+import { findInjection } from '../../core/injection.js';
 import { chunkText } from './chunk.js';
 import { CombineSummariesOutput, combineSummaries, type CombineSummariesInput } from './combine-summaries.js';
 import { SummarizeChunkInput, SummarizeChunkOutput, summarizeChunk } from './summarize-chunk.js';
@@ -23,6 +24,8 @@ export interface DocumentSummary {
   keyPoints: string[];
   /** one summary per part, in document order */
   parts: string[];
+  /** set when the document carries instructions aimed at the model, for a human to look at */
+  injectionSuspected: boolean;
 }
 
 /** What a completed document-summary run returns. */
@@ -31,6 +34,7 @@ export const DocumentSummaryOutput = z.object({
   summary: CombineSummariesOutput.shape.summary,
   keyPoints: CombineSummariesOutput.shape.keyPoints,
   parts: z.array(SummarizeChunkOutput.shape.summary).describe('one summary per part, in document order'),
+  injectionSuspected: z.boolean().describe('set when the document carries instructions aimed at the model'),
 });
 
 function documentBlock(input: DocumentSummaryInput, parts: number): ContextBlock {
@@ -51,7 +55,7 @@ function partOf(item: unknown): SummarizeChunkInput {
 
 export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSummary>({
   name: 'document-summary',
-  version: 1,
+  version: 2,
   description: 'Summarizes a long document: each part on its own, then one summary with key points.',
   input: DocumentSummaryInput,
   output: DocumentSummaryOutput,
@@ -89,6 +93,7 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
       summary: combined.summary,
       keyPoints: combined.keyPoints,
       parts: resultOf(state, 'parts', z.array(SummarizeChunkOutput)).map((p) => p.summary),
+      injectionSuspected: findInjection(`${state.input.title}\n${state.input.text}`) !== null,
     };
   },
 });

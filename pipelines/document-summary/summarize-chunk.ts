@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, renderContext, userTextBlock, type Check } from '../../core/contract.js';
+import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import { contentWords, sharedWords } from '../../core/text.js';
 
@@ -25,25 +26,33 @@ export const summaryFromChunk: Check<SummarizeChunkInput, SummarizeChunkOutput> 
     : [{ kind: 'grounding', path: '/summary', message: `only ${shared.length} of ${words.length} content words of the summary occur in the text; summarize what this part says` }];
 };
 
+const SYSTEM = 'You summarize one part of a document. State only what this part says, in plain words, without opinions.';
+
+/** A summary that carries what an instruction in the part asks for (a link, a claim, the prompt), not what the part says. */
+export const chunkSummaryResistsInjection: Check<SummarizeChunkInput, SummarizeChunkOutput> = resistsInjection<SummarizeChunkInput, SummarizeChunkOutput>({
+  userText: (input) => [input.text],
+  paths: ['/summary'],
+  instructions: () => [SYSTEM],
+  noun: 'summary',
+});
+
 export const summarizeChunk = defineMicroTask<SummarizeChunkInput, SummarizeChunkOutput>({
   name: 'summarize-chunk',
-  version: 2,
+  version: 3,
   formatName: 'summarize_chunk',
   description: 'Summarizes one part of a longer document in 2-3 sentences.',
   input: SummarizeChunkInput,
   output: SummarizeChunkOutput,
   prompt: (input, context) => ({
-    system: 'You summarize one part of a document. State only what this part says, in plain words, without opinions.',
+    system: SYSTEM,
     user: `${renderContext(context)}
 
-<part number="${input.part}" of="${input.parts}">
-${input.text}
-</part>
+${userTextBlock('part', input.text, { number: input.part, of: input.parts })}
 
 Summarize this part in 2-3 sentences.
 Return JSON of this shape: {"summary":"..."}`,
   }),
-  checks: [summaryFromChunk, distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
+  checks: [chunkSummaryResistsInjection, summaryFromChunk, distinctSentences({ paths: ['/summary'] }), completeSentences({ paths: ['/summary'] }), groundedNumbers()],
   pool: 'small',
   maxTokens: 256,
   temperature: 0,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePipeline } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
+import { injectionIn } from '../../core/checks/injection.js';
 import { ExtractFeaturesOutput, extractFeatures, type ExtractFeaturesInput } from './extract-features.js';
 import { GenerateKeywordsOutput, generateKeywords, type GenerateKeywordsInput } from './generate-keywords.js';
 import { customerNotesBlock, productBlock, ProductReviewInput, specSheetBlock } from './product.js';
@@ -18,6 +19,8 @@ export interface ProductReview {
   buyIf: string[];
   skipIf: string[];
   keywords: string[];
+  /** set when a customer note carries instructions aimed at the model, for a human to look at */
+  injectionSuspected: boolean;
 }
 
 /** What a completed product-review run returns. */
@@ -30,11 +33,12 @@ export const ProductReviewOutput = z.object({
   buyIf: WriteAdviceOutput.shape.buyIf,
   skipIf: WriteAdviceOutput.shape.skipIf,
   keywords: GenerateKeywordsOutput.shape.keywords,
+  injectionSuspected: z.boolean().describe('set when a customer note carries instructions aimed at the model'),
 });
 
 export const productReview = definePipeline<ProductReviewInput, ProductReview>({
   name: 'product-review',
-  version: 1,
+  version: 2,
   description: 'Writes a product review from a spec sheet: features, usage scenarios, buying advice and SEO keywords.',
   input: ProductReviewInput,
   output: ProductReviewOutput,
@@ -92,6 +96,7 @@ export const productReview = definePipeline<ProductReviewInput, ProductReview>({
       buyIf: advice.buyIf,
       skipIf: advice.skipIf,
       keywords: resultOf(state, 'keywords', GenerateKeywordsOutput).keywords,
+      injectionSuspected: injectionIn(input.customerNotes) !== null,
     };
   },
 });

@@ -28,11 +28,16 @@ export function specSheetBlock(p: ProductReviewInput): ContextBlock {
 }
 
 export function customerNotesBlock(p: ProductReviewInput): ContextBlock {
-  return { title: CUSTOMER_NOTES, facts: p.customerNotes.length > 0 ? p.customerNotes : 'No customer notes.' };
+  return p.customerNotes.length > 0 ? { title: CUSTOMER_NOTES, facts: p.customerNotes, userText: true } : { title: CUSTOMER_NOTES, facts: 'No customer notes.' };
 }
 
 /** The blocks titled `title`, or the whole context when there are none (a task called outside its pipeline). */
 export function blocksTitled(context: readonly ContextBlock[], title: string): readonly ContextBlock[] {
   const found = context.filter((b) => b.title === title);
   return found.length > 0 ? found : context;
+}
+
+/** The customer notes of a context: the user text of a review. */
+export function notesOf(context: readonly ContextBlock[]): string[] {
+  return context.filter((b) => b.title === CUSTOMER_NOTES && b.userText).flatMap((b) => (Array.isArray(b.facts) ? [...(b.facts as readonly string[])] : []));
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check, type ContextBlock, type Prompt } from '../../core/contract.js';
+import { defineMicroTask, renderContext, trustedContext, type Check, type ContextBlock, type Prompt } from '../../core/contract.js';
+import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctItems, distinctSentences, groundedNumbers, informative, notCopied } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
 import { normalizeText, quote } from '../../core/text.js';
-import { CUSTOMER_NOTES, PRODUCT } from './product.js';
+import { CUSTOMER_NOTES, notesOf, PRODUCT } from './product.js';
 
 export const VERDICTS = ['strong-buy', 'buy', 'consider', 'skip'] as const;
 
@@ -22,9 +23,11 @@ export const WriteAdviceOutput = z.object({
 });
 export type WriteAdviceOutput = z.infer<typeof WriteAdviceOutput>;
 
+const SYSTEM = 'You write honest, balanced buying advice. Base it only on the product facts and customer notes given; do not invent prices or specs.';
+
 function advicePrompt(input: WriteAdviceInput, context: readonly ContextBlock[]): Prompt {
   return {
-    system: 'You write honest, balanced buying advice. Base it only on the product facts and customer notes given; do not invent prices or specs.',
+    system: SYSTEM,
     user: `${renderContext(context)}
 
 Key features of ${input.productName}: ${input.features.join('; ')}.
@@ -51,15 +54,26 @@ export const buyersNotContradictory: Check<WriteAdviceInput, WriteAdviceOutput> 
   return issues;
 };
 
+/** Advice that carries what an instruction in a customer note asks for (a verdict, a link, a claim), or the prompt itself. */
+export const adviceResistsInjection: Check<WriteAdviceInput, WriteAdviceOutput> = resistsInjection<WriteAdviceInput, WriteAdviceOutput>({
+  userText: (_, context) => notesOf(context),
+  paths: ['/summary', '/buyIf/*', '/skipIf/*'],
+  choices: [{ path: '/verdict', scale: () => VERDICTS }],
+  trusted: (input, context) => [renderContext(trustedContext(context)), ...input.features, ...input.scenarios],
+  instructions: () => [SYSTEM],
+  noun: 'advice',
+});
+
 export const writeAdvice = defineMicroTask<WriteAdviceInput, WriteAdviceOutput>({
   name: 'write-advice',
-  version: 2,
+  version: 3,
   formatName: 'write_advice',
   description: 'Writes buying advice for a product: who should buy it, who should not, and a verdict.',
   input: WriteAdviceInput,
   output: WriteAdviceOutput,
   prompt: advicePrompt,
   checks: [
+    adviceResistsInjection,
     buyersNotContradictory,
     distinctItems({ list: '/buyIf', noun: 'buyer', ignore: (input) => [input.productName], dropWhileAtLeast: 1 }),
     distinctItems({ list: '/skipIf', noun: 'buyer', ignore: (input) => [input.productName], dropWhileAtLeast: 1 }),

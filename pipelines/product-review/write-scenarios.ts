@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, renderContext, trustedContext, type Check } from '../../core/contract.js';
+import { resistsInjection } from '../../core/checks/injection.js';
+import { notesOf } from './product.js';
 import { completeSentences, distinctItems, groundedNumbers, notCopied } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
 import { normalizeText, quote } from '../../core/text.js';
@@ -48,16 +50,27 @@ function outputForFeatures(input: WriteScenariosInput): z.ZodType<WriteScenarios
   });
 }
 
+const SYSTEM = 'You write short, concrete usage scenarios for a product review. Each scenario shows one listed feature in use.';
+
+/** Scenarios that carry what an instruction in a customer note asks for, or the prompt itself. */
+export const scenariosResistInjection: Check<WriteScenariosInput, WriteScenariosOutput> = resistsInjection<WriteScenariosInput, WriteScenariosOutput>({
+  userText: (_, context) => notesOf(context),
+  paths: ['/scenarios/*/title', '/scenarios/*/description'],
+  trusted: (input, context) => [renderContext(trustedContext(context)), ...input.features.map((f) => `${f.name}: ${f.benefit}`)],
+  instructions: () => [SYSTEM],
+  noun: 'scenario',
+});
+
 export const writeScenarios = defineMicroTask<WriteScenariosInput, WriteScenariosOutput>({
   name: 'write-scenarios',
-  version: 3,
+  version: 4,
   formatName: 'write_scenarios',
   description: 'Writes short usage scenarios for a product, each built on one of its extracted features.',
   input: WriteScenariosInput,
   output: WriteScenariosOutput,
   guidedSchema: outputForFeatures,
   prompt: (input, context) => ({
-    system: 'You write short, concrete usage scenarios for a product review. Each scenario shows one listed feature in use.',
+    system: SYSTEM,
     user: `${renderContext(context)}
 
 Features of ${input.productName}:
@@ -67,6 +80,7 @@ Write ${input.count} usage scenarios, each about a different feature. In "featur
 Return JSON of this shape: {"scenarios":[{"title":"...","description":"...","feature":"..."}]}`,
   }),
   checks: [
+    scenariosResistInjection,
     scenarioFeaturesKnown,
     distinctItems({ list: '/scenarios', field: '/feature', noun: 'scenario\'s feature', similarity: 1.01, dropWhileAtLeast: 2, repairItem: true }),
     distinctItems({ list: '/scenarios', field: '/title', noun: 'title', ignore: (input) => [input.productName] }),

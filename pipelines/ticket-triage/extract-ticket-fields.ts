@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
+import { defineMicroTask, renderContext, userTextBlock, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { moneySpans, referenceTokens } from '../../core/money.js';
 import { appearsIn, escapeRegExp, quote, wordsOf } from '../../core/text.js';
-import { findInjection } from './injection.js';
+import { findInjection, withoutInjection } from '../../core/injection.js';
 
 export const ExtractTicketFieldsInput = z.object({
   subject: z.string().min(1),
@@ -85,7 +85,7 @@ const QUOTE_HEADER = /^\s*(?:on\s.+\swrote|pada\s.+\smenulis|vào\s.+\sđã vi�
  */
 function ownText(text: string): string {
   const finding = findInjection(text);
-  const lines = (finding ? text.replace(finding.instruction, ' ') : text).split('\n');
+  const lines = (finding ? withoutInjection(text, finding) : text).split('\n');
   const header = lines.findIndex((l) => QUOTE_HEADER.test(l));
   return (header >= 0 ? lines.slice(0, header) : lines).filter((l) => !/^\s*>/.test(l)).join('\n');
 }
@@ -137,7 +137,7 @@ export const fieldsInTicket: Check<ExtractTicketFieldsInput, ExtractTicketFields
 
 export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, ExtractTicketFieldsOutput>({
   name: 'extract-ticket-fields',
-  version: 6,
+  version: 7,
   formatName: 'extract_ticket_fields',
   description: 'Copies the order id, product, amount and requested action out of a support ticket, null where absent.',
   input: ExtractTicketFieldsInput,
@@ -147,10 +147,7 @@ export const extractTicketFields = defineMicroTask<ExtractTicketFieldsInput, Ext
     system: 'You copy fields out of a support ticket. Copy values exactly as written in the ticket. Use null for anything the ticket does not say; never guess.',
     user: `${renderContext(context)}
 
-<ticket>
-Subject: ${input.subject}
-${input.body}
-</ticket>
+${userTextBlock('ticket', `Subject: ${input.subject}\n${input.body}`)}
 
 Extract orderId, product, amount and requestedAction from the ticket, or null for each one it does not mention.
 Return JSON of this shape, with null for any field the ticket lacks: {"orderId":"...","product":"...","amount":null,"requestedAction":"..."}`,

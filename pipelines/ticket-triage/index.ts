@@ -4,7 +4,7 @@ import { resultOf } from '../shared/state.js';
 import { ClassifyTicketOutput, classifyTicket, type ClassifyTicketInput } from './classify-ticket.js';
 import { DraftReplyOutput, draftReply, type DraftReplyInput } from './draft-reply.js';
 import { ExtractTicketFieldsOutput, extractTicketFields, type ExtractTicketFieldsInput } from './extract-ticket-fields.js';
-import { findInjection } from './injection.js';
+import { findInjection } from '../../core/injection.js';
 import { currencyMentions } from '../../core/money.js';
 import { categoriesBlock, fieldFormatsBlock, priorityRulesBlock, refundCategories, replyContext, TicketTriageInput } from './ticket.js';
 

@@ -131,7 +131,7 @@ describe('product-review on the real Temporal server and Postgres', () => {
     const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
     expect(failure.type).toBe('MicroTaskFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v2 failed after 4 attempt(s) at /verdict');
+    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v3 failed after 4 attempt(s) at /verdict');
     const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
     expect(details.paths).toEqual(['/verdict']);
     // a path a repair failed to fix goes up to the larger pool as a targeted repair; answered

@@ -21,7 +21,7 @@ import { appearsIn } from '../../core/text.js';
 import type { ClassifyTicketOutput } from '../../pipelines/ticket-triage/classify-ticket.js';
 import type { DraftReplyOutput } from '../../pipelines/ticket-triage/draft-reply.js';
 import type { ExtractTicketFieldsOutput } from '../../pipelines/ticket-triage/extract-ticket-fields.js';
-import { findInjection } from '../../pipelines/ticket-triage/injection.js';
+import { findInjection } from '../../core/injection.js';
 import { documentSummaryOutputs, invoiceOutputs } from '../support/fixtures.js';
 import { corpus } from '../corpus/cases.js';
 
@@ -575,7 +575,9 @@ describe('ticket-triage checks', () => {
   it('draft-reply flags a reply that hands out the discount code an injected instruction asked for', () => {
     const body = `${shippingReply.body} Here is your discount code VIP-FREE-2024.`;
     const [issue] = expectCaught(shipping('reply'), { ...shippingReply, body }, [['injection', '/body']]);
-    expect(issue!.message).toContain('VIP-FREE-2024');
+    // named by its kind, not quoted: the message goes back to the model, which copies what it is shown
+    expect(issue!.message).toContain('a code');
+    expect(issue!.message).not.toContain('VIP-FREE-2024');
   });
 
   it('draft-reply flags a reply that repeats the phrase an injected instruction dictated', () => {
