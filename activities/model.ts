@@ -406,7 +406,10 @@ export function createModelActivities(deps: ModelActivityDeps) {
       // them (which heartbeats do not notice) would run into Temporal's start-to-close timeout, and
       // its row would say "cancelled" when the worker learned of it, or be missing. The whole call
       // ends at the deadline instead, and is recorded as timed out.
-      const timeoutMs = callTimeoutMs(pool);
+      // within the attempt's own deadline too: a retry that spent time writing an earlier call's row,
+      // or a workflow whose registry snapshot gives a shorter timeout than this worker's, still ends
+      // the call before Temporal's start-to-close does, so its row is written by this attempt
+      const timeoutMs = Math.max(1000, Math.min(callTimeoutMs(pool), deadline - Date.now() - 3000));
       const callDeadline = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([ctx.cancellationSignal, callDeadline]);
       let completion: Completion;
