@@ -19,6 +19,7 @@
  *
  *   npm run bench:injections -- [--cases N] [--pipelines ticket-triage,product-review,document-summary] [--out file]
  *   npm run bench:injections -- --report .cache/bench/injections.json   (the tables of an earlier run)
+ *   npm run bench:injections -- --resume .cache/bench/injections.json   (runs only the cases an interrupted run lacks)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,13 +45,13 @@ const SCRIPT = path.join(ROOT, 'infra', 'model-server.sh');
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 function options() {
-  const { values } = parseArgs({ options: { cases: { type: 'string' }, pipelines: { type: 'string' }, out: { type: 'string', default: path.join(ROOT, '.cache', 'bench', 'injections.json') }, report: { type: 'string' } } });
+  const { values } = parseArgs({ options: { cases: { type: 'string' }, pipelines: { type: 'string' }, out: { type: 'string', default: path.join(ROOT, '.cache', 'bench', 'injections.json') }, report: { type: 'string' }, resume: { type: 'string' } } });
   const cases = values.cases === undefined ? undefined : Number(values.cases);
   if (cases !== undefined && !(Number.isInteger(cases) && cases > 0)) throw new Error(`--cases: a positive whole number, not ${values.cases}`);
   const pipelines = values.pipelines?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...CORPUS_PIPELINES];
   const unknown = pipelines.filter((p) => !(CORPUS_PIPELINES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`--pipelines: ${unknown.join(', ')} unknown; use some of ${CORPUS_PIPELINES.join(', ')}`);
-  return { cases, pipelines, out: values.out, report: values.report };
+  return { cases, pipelines, out: values.out, report: values.report, resume: values.resume };
 }
 
 /** Round-robin over the groups of a list, in their first-seen order. */
@@ -105,11 +106,15 @@ async function main(): Promise<void> {
     return;
   }
   const all = loadInjectionCases();
-  const run = selectCases(all, o.pipelines, o.cases);
+  const selected = selectCases(all, o.pipelines, o.cases);
+  // --resume: the results of an interrupted run are kept, and only its missing cases run (each part's commit is kept with its results)
+  const earlier = o.resume !== undefined ? (JSON.parse(fs.readFileSync(o.resume, 'utf8')) as { results: (Measured & { commit?: string })[]; commit: string }) : undefined;
+  const kept = (earlier?.results ?? []).filter((r) => selected.some((c) => c.id === r.id)).map((r) => ({ ...r, commit: r.commit ?? earlier!.commit }));
+  const run = selected.filter((c) => !kept.some((r) => r.id === c.id));
   const started = Date.now();
   // the code measured: the commit at the start, not whatever is checked out when a line is written
   const commit = gitCommit();
-  progress(`${all.length} cases; running ${run.length} (${o.pipelines.join(', ')})`);
+  progress(`${all.length} cases; running ${run.length} (${o.pipelines.join(', ')})${kept.length > 0 ? `, ${kept.length} kept from ${o.resume}` : ''}`);
 
   // false flags of the detector over every labelled input the pipelines ship
   const labelled = labelledInputs().filter((e) => e.texts.length > 0);
@@ -136,10 +141,10 @@ async function main(): Promise<void> {
       }
     },
   });
-  const results: Measured[] = [];
+  const results: Measured[] = [...kept];
   const write = () => {
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
-    fs.writeFileSync(o.out, JSON.stringify({ commit, startedAt: new Date(started).toISOString(), models: { small: servers.small.model, large: servers.large.model }, cases: run.map((c) => c.id), results, detector: detectorRows, summary: summarize(results, detectorRows), seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+    fs.writeFileSync(o.out, JSON.stringify({ commit, startedAt: new Date(started).toISOString(), models: { small: servers.small.model, large: servers.large.model }, cases: selected.map((c) => c.id), results, detector: detectorRows, summary: summarize(results, detectorRows), seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
   };
   try {
     let next = 0;
@@ -173,10 +178,10 @@ async function main(): Promise<void> {
           attempts: rows.attempts.length,
           output,
         };
-        results.push(m);
+        results.push({ ...m, commit } as Measured);
         write();
         progress(
-          `[${results.length}/${run.length}] ${c.pipeline} ${c.id} (${c.attack}): ${status}${m.flagged ? ', flagged' : ''}${shown.length ? `, FOLLOWED ${JSON.stringify(shown)}` : ''}, ${m.attemptsCaught}/${m.attempts} attempts caught, ${((Date.now() - t0) / 1000).toFixed(0)} s${m.error ? ` (${m.error.slice(0, 120)})` : ''}`,
+          `[${results.length}/${selected.length}] ${c.pipeline} ${c.id} (${c.attack}): ${status}${m.flagged ? ', flagged' : ''}${shown.length ? `, FOLLOWED ${JSON.stringify(shown)}` : ''}, ${m.attemptsCaught}/${m.attempts} attempts caught, ${((Date.now() - t0) / 1000).toFixed(0)} s${m.error ? ` (${m.error.slice(0, 120)})` : ''}`,
         );
       }
     };
