@@ -409,7 +409,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
       // within the attempt's own deadline too: a retry that spent time writing an earlier call's row,
       // or a workflow whose registry snapshot gives a shorter timeout than this worker's, still ends
       // the call before Temporal's start-to-close does, so its row is written by this attempt
-      const timeoutMs = Math.max(1000, Math.min(callTimeoutMs(pool), deadline - Date.now() - 3000));
+      // (bound only when the retry spent a second or more before the call; otherwise the pool's timeout stands as configured)
+      const remainingMs = deadline - Date.now() - 3000;
+      const timeoutMs = remainingMs < callTimeoutMs(pool) - 1000 ? Math.max(1000, remainingMs) : callTimeoutMs(pool);
       const callDeadline = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([ctx.cancellationSignal, callDeadline]);
       let completion: Completion;
