@@ -19,9 +19,9 @@
  *   drain: wait (at most `--drain` seconds) until every admitted run has ended, then count them.
  *   get:   GET /v1/runs/{id} round the runs the start phase admitted (all ended by then).
  */
+import { freePort } from '../support/processes.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -84,14 +84,6 @@ const workerWarnings = { count: 0, kinds: {} as Record<string, number> };
 const shown = (file: string) => (file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file);
 const MB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 class ApiChild {
   private nextId = 0;

@@ -51,9 +51,9 @@
  * Children are stopped when the benchmark ends, fails, or is interrupted (Ctrl-C, SIGTERM);
  * a worker whose IPC channel closes (the benchmark was killed) exits by itself.
  */
+import { freePort } from '../support/processes.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -177,14 +177,6 @@ async function stopChild(c: ChildProcess, graceMs = 15_000): Promise<void> {
   const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
