@@ -1,3 +1,5 @@
+import { Context } from '@temporalio/activity';
+import { temporal } from '@temporalio/proto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
@@ -49,6 +51,23 @@ export function createRecordActivities(deps: RecordActivityDeps) {
   return {
     async loadRegistry(): Promise<RegistrySnapshot> {
       return deps.registry();
+    },
+
+    /**
+     * How many workers polled a pool's task queue for calls within the last `withinSeconds`, as the
+     * Temporal server saw them. A worker polls whenever one of its slots is free, and every call
+     * ends within the pool's timeout, so a busy pool's workers have polled within that; a pool
+     * whose workers are gone has none.
+     */
+    async livePollers(r: { taskQueue: string; withinSeconds: number }): Promise<number> {
+      const { client } = Context.current();
+      const res = await client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name: r.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      });
+      const since = Date.now() - r.withinSeconds * 1000;
+      return (res.pollers ?? []).filter((p) => p.lastAccessTime && Number(p.lastAccessTime.seconds ?? 0) * 1000 + (p.lastAccessTime.nanos ?? 0) / 1e6 >= since).length;
     },
 
     async recordRunStarted(r: RunStartRecord): Promise<void> {

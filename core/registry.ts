@@ -54,6 +54,11 @@ export const RegistryConfig = z
     defaultPool: z.string(),
     /** seconds an attempt waits for a pool's worker before the route falls back */
     poolWaitSeconds: z.number().positive().default(60),
+    /**
+     * seconds an attempt keeps waiting, `poolWaitSeconds` at a time, on a pool whose workers are
+     * alive but whose slots are all taken, before it falls back as from a pool with no worker
+     */
+    poolBusyWaitSeconds: z.number().nonnegative().default(1800),
     pools: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), PoolConfig),
     /** a micro-task's first attempt goes to this pool instead of the one its definition names: routing measured on this deployment's models */
     routes: z.record(z.string().min(1), z.string()).default({}),
@@ -116,6 +121,8 @@ export interface RegistrySnapshot {
   version: string;
   defaultPool: string;
   poolWaitSeconds: number;
+  /** absent in snapshots taken before a busy pool was told from a missing one: 1800 */
+  poolBusyWaitSeconds?: number;
   pools: Record<string, PoolInfo>;
   /** task name -> pool; absent in snapshots taken before routes existed */
   routes?: Record<string, string>;
@@ -164,6 +171,7 @@ export function snapshotOf(config: RegistryConfig): RegistrySnapshot {
     version: config.version,
     defaultPool: config.defaultPool,
     poolWaitSeconds: config.poolWaitSeconds,
+    poolBusyWaitSeconds: config.poolBusyWaitSeconds,
     pools,
     routes: { ...config.routes },
     shadow: { ...config.shadow },

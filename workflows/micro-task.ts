@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities, proxyLocalActivities, TimeoutFailure, type RetryPolicy } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
@@ -6,6 +6,7 @@ import type { AttemptOrigin } from '../activities/types.js';
 import { FailureTypes } from '../core/failures.js';
 import { issuePaths, type Issue } from '../core/issues.js';
 import { callEstimate, initialState, readingOf, step, type AttemptDetail, type Call, type LadderEnv, type Outcome, type Step, type Totals } from '../core/ladder/machine.js';
+import type { PatchCheck } from './patches.js';
 import type { Spend } from './spend.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */
@@ -22,6 +23,14 @@ const models = proxyActivities<ModelActivities>({ startToCloseTimeout: '5 minute
  * before it took a cancellation for a transport error and went on up the ladder.
  */
 export const CANCEL_PATCH = 'cancel-ends-run';
+
+/**
+ * A call no worker picked up within `poolWaitSeconds`, on a pool whose workers have polled within
+ * its timeout, waits there again: the pool is busy, not down, and falling back would change who
+ * answers because of load. Only a pool with no live worker, or one still full after
+ * `poolBusyWaitSeconds`, falls back. Runs before it took every such call for a pool with no worker.
+ */
+export const BUSY_POOL_PATCH = 'busy-pool-waits';
 
 const MODEL_RETRY: RetryPolicy = {
   initialInterval: '2 seconds',
@@ -46,6 +55,8 @@ export interface MicroTaskRun extends LadderEnv {
   downPools: Set<string>;
   /** the run's cost budget, shared by its micro-tasks */
   spend: Spend;
+  /** the run's patch check (workflows/patches.ts) */
+  patched: PatchCheck;
 }
 
 /**
@@ -75,12 +86,12 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
     run.onAttempt({ n: call.n, kind: call.kind, pool: call.pool, paths: call.spec.repair?.paths ?? [] });
     let result: Awaited<ReturnType<typeof callModel>>;
     try {
-      result = await callModel(run, call);
+      result = await callWhileBusy(run, call);
     } catch (err) {
       reservation.release();
-      if (isCancellation(err) && patched(CANCEL_PATCH)) throw err;
+      if (isCancellation(err) && run.patched(CANCEL_PATCH)) throw err;
       const error = describeError(err);
-      const noWorker = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+      const noWorker = notPickedUp(err);
       if (noWorker) run.downPools.add(call.pool);
       log.warn('model call failed', { task: run.task.name, pool: call.pool, error });
       next = step(env, next.state, { type: 'transport', error, noWorker, downPools: [...run.downPools], spend: run.spend.view() }, reading);
@@ -91,9 +102,30 @@ export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome>
   }
 }
 
+function notPickedUp(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+/** The call, scheduled again on its pool while no worker picked it up but the pool's workers are alive (BUSY_POOL_PATCH). */
+async function callWhileBusy(run: MicroTaskRun, call: Call): ReturnType<typeof callModel> {
+  const since = Date.now();
+  for (let waits = 1; ; waits++) {
+    try {
+      return await callModel(run, call);
+    } catch (err) {
+      if (!notPickedUp(err) || !run.patched(BUSY_POOL_PATCH)) throw err;
+      const pool = run.registry.pools[call.pool]!;
+      if (Date.now() - since >= (run.registry.poolBusyWaitSeconds ?? 1800) * 1000) throw err;
+      const live = await records.livePollers({ taskQueue: pool.taskQueue, withinSeconds: pool.timeoutSeconds + run.registry.poolWaitSeconds });
+      if (live === 0) throw err;
+      log.info('pool busy: the call waits again', { task: run.task.name, pool: call.pool, attempt: call.n, waits, livePollers: live });
+    }
+  }
+}
+
 function callModel(run: MicroTaskRun, call: Call) {
   const pool = run.registry.pools[call.pool]!;
-  const cancelAware = patched(CANCEL_PATCH);
+  const cancelAware = run.patched(CANCEL_PATCH);
   return models.callModel.executeWithOptions(
     {
       taskQueue: pool.taskQueue,

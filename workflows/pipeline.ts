@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, log, ParentClosePolicy, patched, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, log, ParentClosePolicy, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
 import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
@@ -12,6 +12,7 @@ import { zodIssues } from '../core/validate.js';
 import { getMicroTask, getPipeline, pipelines } from '../pipelines/index.js';
 import { fieldAgreement, shadowRule } from '../core/shadow.js';
 import { CANCEL_PATCH, records, runMicroTask, type MicroTaskOutcome } from './micro-task.js';
+import { patchesOfRun, type PatchCheck } from './patches.js';
 import { Spend } from './spend.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
@@ -28,7 +29,7 @@ const SIZE_PATCH = 'refuse-inputs-too-large';
 export const FAN_OUT_POOL_PATCH = 'fan-out-pool';
 
 /** The run's ladder budget, and its rules as the patches in this run's history say, less those the budget ablates. */
-function ladderSetup(overrides: Partial<LadderBudget> | undefined): { budget: LadderBudget; rules: LadderRules } {
+function ladderSetup(overrides: Partial<LadderBudget> | undefined, patched: PatchCheck): { budget: LadderBudget; rules: LadderRules } {
   let budget: LadderBudget;
   try {
     budget = budgetOf(overrides);
@@ -157,6 +158,7 @@ async function executePipeline(
   routing?: RunRouting,
 ): Promise<PipelineResult> {
   const info = workflowInfo();
+  const patched = patchesOfRun();
   const req = { input: rawInput, budget: budgetOverrides, routing };
   const parsedInput = pipeline.input.safeParse(req.input);
   if (!parsedInput.success) {
@@ -168,7 +170,7 @@ async function executePipeline(
       details: [issues],
     });
   }
-  const { budget, rules } = ladderSetup(req.budget);
+  const { budget, rules } = ladderSetup(req.budget, patched);
   const shadowing = patched(SHADOW_PATCH) && req.routing?.shadow !== false;
   const shadows: ShadowInput[] = [];
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
@@ -238,6 +240,7 @@ async function executePipeline(
           rules,
           downPools,
           spend,
+          patched,
           onAttempt: (a) => {
             sp.attempt = a.n;
             sp.lastKind = a.kind;
@@ -362,9 +365,10 @@ export interface ShadowInput {
  */
 export async function shadowMicroTask(req: ShadowInput): Promise<{ status: 'valid' | 'partial' | 'failed'; fields: Record<string, boolean> }> {
   const info = workflowInfo();
+  const patched = patchesOfRun();
   const task = getMicroTask(req.task);
   const registry = routedRegistry(await records.loadRegistry(), { routes: { [task.name]: req.pool }, escalate: false });
-  const { budget, rules } = ladderSetup(undefined);
+  const { budget, rules } = ladderSetup(undefined, patched);
   let status: 'valid' | 'partial' | 'failed' = 'failed';
   let value: unknown;
   const totals: Totals = { attempts: 0, repairs: 0, escalations: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, referenceCostUsd: 0 };
@@ -379,6 +383,7 @@ export async function shadowMicroTask(req: ShadowInput): Promise<{ status: 'vali
       rules,
       downPools: new Set(),
       spend: new Spend(undefined),
+      patched,
       onAttempt: () => undefined,
     });
     addTotals(totals, outcome);

@@ -639,6 +639,7 @@ function registryFor(baseUrl: string, setting: Setting, poolWait: number): Regis
     version: 'bench-load-1',
     defaultPool: 'small',
     poolWaitSeconds: poolWait,
+    poolBusyWaitSeconds: 1800,
     pools: {
       small: {
         baseUrl,

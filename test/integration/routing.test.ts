@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerProductReview, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { RELEASE_PATCH } from '../../workflows/patches.js';
 
 const review = sample('product-review', 'wireless-headphones');
 
@@ -152,4 +153,76 @@ describe('a streaming pool whose model starts looping', () => {
     expect(stopped.issues).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'runaway', path: '' })]));
   });
 
+});
+
+/**
+ * A pool whose one slot is taken longer than poolWaitSeconds: the queued calls are not picked up
+ * in time, but the pool's worker is alive, so they wait again there instead of escalating.
+ */
+describe('a busy pool, told from a pool with no worker', () => {
+  const RUNS = 4;
+  const CALL_MS = 800;
+  const busyHarness = (busyWaitSeconds: number) =>
+    startHarness({
+      poolWaitSeconds: 1,
+      adjust: (r) => {
+        r.pools.small!.concurrency = 1;
+        r.poolBusyWaitSeconds = busyWaitSeconds;
+      },
+    });
+  const answerSlowly = (h: Harness) => {
+    for (const [format, value] of Object.entries(productReviewOutputs)) h.model.otherwise(format, { content: JSON.stringify(value), delayMs: CALL_MS });
+  };
+  const runAtOnce = (h: Harness) => Promise.all(Array.from({ length: RUNS }, () => h.run('product-review', review)));
+
+  describe('with the default busy wait', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await busyHarness(1800);
+    });
+    afterAll(async () => h?.stop());
+
+    it('keeps every call on the busy pool: each waits its turn, none escalates', async () => {
+      answerSlowly(h);
+      const runs = await runAtOnce(h);
+      for (const r of runs) expect(r.result.status).toBe('completed');
+      const rows = await Promise.all(runs.map((r) => h.rows(r.workflowId)));
+      const attempts = rows.flatMap((r) => r.attempts);
+      // one call per micro-task, each on its own pool, as with no load
+      expect(attempts).toHaveLength(RUNS * 4);
+      for (const a of attempts) expect([a.kind, a.routeReason]).not.toEqual(['escalate', expect.anything()]);
+      expect(attempts.filter((a) => /no worker/.test(a.routeReason ?? ''))).toEqual([]);
+      for (const r of rows) for (const t of r.tasks) expect(t.escalations).toBe(0);
+      // the small pool's one slot served its calls in turn, so some waited past poolWaitSeconds
+      const small = attempts.filter((a) => a.pool === 'small').map((a) => a.createdAt.getTime()).sort((a, b) => a - b);
+      expect(small.length).toBeGreaterThanOrEqual(RUNS);
+      expect(small.at(-1)! - small[0]!).toBeGreaterThanOrEqual((small.length - 1) * CALL_MS - 500);
+    });
+
+    it("records one patch marker in a run's history, the release's, however many patches the code has", async () => {
+      const { workflowId } = await h.run('product-review', review);
+      const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
+      const patches = (history.events ?? []).flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [e.markerRecordedEventAttributes] : []));
+      const ids = patches.map((m) => JSON.parse(Buffer.from(m.details!['patch-data']!.payloads![0]!.data!).toString('utf8')).id as string);
+      expect(ids).toEqual([RELEASE_PATCH]);
+    });
+  });
+
+  describe('with no busy wait', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await busyHarness(0);
+    });
+    afterAll(async () => h?.stop());
+
+    it('falls back as from a pool with no worker once poolWaitSeconds passes', async () => {
+      answerSlowly(h);
+      const runs = await runAtOnce(h);
+      for (const r of runs) expect(r.result.status).toBe('completed');
+      const attempts = (await Promise.all(runs.map((r) => h.rows(r.workflowId)))).flatMap((r) => r.attempts);
+      const escalated = attempts.filter((a) => a.pool === 'large');
+      expect(escalated.length).toBeGreaterThan(0);
+      for (const a of escalated) expect(a.routeReason).toMatch(/no worker picked the call up in time|had no worker earlier in this run/);
+    });
+  });
 });
