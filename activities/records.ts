@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { RegistrySnapshot } from '../core/registry.js';
 import type { Db } from '../db/client.js';
@@ -63,8 +63,8 @@ export function createRecordActivities(deps: RecordActivityDeps) {
       const { client } = Context.current();
       const res = await client.workflowService.describeTaskQueue({
         namespace: client.options.namespace,
-        taskQueue: { name: r.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        taskQueue: { name: r.taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       });
       const since = Date.now() - r.withinSeconds * 1000;
       return (res.pollers ?? []).filter((p) => p.lastAccessTime && Number(p.lastAccessTime.seconds ?? 0) * 1000 + (p.lastAccessTime.nanos ?? 0) / 1e6 >= since).length;
