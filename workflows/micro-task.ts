@@ -7,6 +7,7 @@ import { FailureTypes } from '../core/failures.js';
 import { issuePaths, type Issue } from '../core/issues.js';
 import { callEstimate, initialState, readingOf, step, type AttemptDetail, type Call, type LadderEnv, type Outcome, type Step, type Totals } from '../core/ladder/machine.js';
 import type { PatchCheck } from './patches.js';
+import { choosePool, promptChars, sizeProblem } from '../core/routing.js';
 import type { Spend } from './spend.js';
 
 /** Persistence runs next to the workflow on the orchestration worker. */
@@ -31,6 +32,13 @@ export const CANCEL_PATCH = 'cancel-ends-run';
  * `poolBusyWaitSeconds`, falls back. Runs before it took every such call for a pool with no worker.
  */
 export const BUSY_POOL_PATCH = 'busy-pool-waits';
+
+/**
+ * A micro-task whose call fits no pool it can be routed to ends before any call with
+ * `InputTooLarge`, naming the sizes: a step fed by earlier results (the pipeline's start measures
+ * only the steps its input alone decides). Runs before it made the call and failed at the endpoint.
+ */
+export const SIZE_AT_CALL_PATCH = 'refuse-calls-too-large';
 
 const MODEL_RETRY: RetryPolicy = {
   initialInterval: '2 seconds',
@@ -65,6 +73,8 @@ export interface MicroTaskRun extends LadderEnv {
  */
 export async function runMicroTask(run: MicroTaskRun): Promise<MicroTaskOutcome> {
   const env: LadderEnv = run;
+  const tooLarge = run.patched(SIZE_AT_CALL_PATCH) ? sizeProblem(run.task, run.input, run.context, run.registry) : undefined;
+  if (tooLarge !== undefined) return refuseTooLarge(run, tooLarge);
   const reading = readingOf(env);
   let next: Step = step(env, initialState(), { type: 'start', downPools: [...run.downPools] }, reading);
   for (;;) {
@@ -155,6 +165,26 @@ function callModel(run: MicroTaskRun, call: Call) {
       },
     ],
   );
+}
+
+/** Records a micro-task refused before any call and throws its typed failure. */
+async function refuseTooLarge(run: MicroTaskRun, why: string): Promise<never> {
+  const { totals } = initialState();
+  const route = choosePool(run.task, promptChars(run.task, run.input, run.context), run.registry);
+  await records.recordTaskResult({
+    ...run.origin,
+    ...totals,
+    task: run.task.name,
+    taskVersion: run.task.version,
+    status: 'failed',
+    output: null,
+    issues: [],
+    unresolvedPaths: [],
+    finalPool: route.pool,
+    reason: why,
+    at: Date.now(),
+  });
+  throw failure(run, why, [], [], totals, FailureTypes.inputTooLarge);
 }
 
 /** Records the micro-task's end; a failure is thrown as its typed, non-retryable error. */

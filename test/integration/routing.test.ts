@@ -1,3 +1,4 @@
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerProductReview, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -224,5 +225,41 @@ describe('a busy pool, told from a pool with no worker', () => {
       expect(escalated.length).toBeGreaterThan(0);
       for (const a of escalated) expect(a.routeReason).toMatch(/no worker picked the call up in time|had no worker earlier in this run/);
     });
+  });
+});
+
+/**
+ * Windows that hold product-review's first step (about 690 tokens with its max_tokens) but not the
+ * scenarios it feeds (about 970): the second step's input is known only once the first has run.
+ */
+describe('a step whose input an earlier result makes too large for every pool', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      adjust: (r) => {
+        r.pools.small!.contextWindow = 800;
+        r.pools.large!.contextWindow = 800;
+      },
+    });
+  });
+  afterAll(async () => h?.stop());
+
+  it('ends with InputTooLarge naming the sizes, before any call of that step; the first step is kept', async () => {
+    answerProductReview(h.model);
+    const workflowId = await h.start('product-review', review);
+    const err = await h.env.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InputTooLarge');
+    expect(cause.message).toMatch(/write-scenarios needs about \d+ tokens \(its prompt and max_tokens \d+\), over the 800-token window of pool large/);
+    const { attempts, tasks, run } = await h.rows(workflowId);
+    expect(attempts.map((a) => a.task)).toEqual(['extract-features']);
+    expect(h.model.requestsFor('write_scenarios')).toHaveLength(0);
+    expect(tasks.map((t) => [t.task, t.status])).toEqual([
+      ['extract-features', 'valid'],
+      ['write-scenarios', 'failed'],
+    ]);
+    expect(tasks[1]!.reason).toContain('over the 800-token window');
+    expect(run?.status).toBe('failed');
   });
 });
