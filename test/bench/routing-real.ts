@@ -5,9 +5,12 @@
  * ladder on the small pool, no escalation) and `large-only` (all-large) — and each run's tokens
  * are read per pool from `model_attempts` and priced by test/bench/throughput.ts: the machine's
  * hourly cost over the tokens each server processes in an hour.
- *   tsx test/bench/routing-real.ts [--sample N] [--sets tickets,invoices] [--reuse] [--throughput file.json] [--out file.json]
+ *   tsx test/bench/routing-real.ts [--sample N] [--sets tickets,invoices] [--reuse] [--throughput file.json] [--previous file.json] [--out file.json]
  * --reuse reads evaluations already run under the same ids (routing-real-<set>) instead of
- * finishing them; an evaluation id resumes, so an interrupted run repeats nothing.
+ * finishing them; an evaluation id resumes, so an interrupted run repeats nothing. --previous
+ * names an earlier output of this benchmark: a set whose evaluation rows are not in this
+ * database (run on another stack) takes its calls and tokens per pool from there, priced again
+ * at this run's prices.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,6 +81,8 @@ async function main(): Promise<void> {
     reports[set] = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalReport;
   }
 
+  const previousFile = arg('--previous');
+  const previous = previousFile ? ((JSON.parse(fs.readFileSync(previousFile, 'utf8')) as { rows: ConfigRow[] }).rows ?? []) : [];
   const db = new pg.Pool({ connectionString: loadConfig(readEnv()).databaseUrl });
   const rows: ConfigRow[] = [];
   try {
@@ -90,7 +95,13 @@ async function main(): Promise<void> {
              from model_attempts where workflow_id = any($1) group by pool`,
           [items.map((i) => i.workflowId)],
         );
-        const byPool = Object.fromEntries(q.rows.map((r) => [r.pool, { calls: Number(r.calls), tokens: Number(r.tokens) }]));
+        let byPool: ConfigRow['byPool'] = Object.fromEntries(q.rows.map((r) => [r.pool, { calls: Number(r.calls), tokens: Number(r.tokens) }]));
+        if (q.rows.length === 0 && items.length > 0) {
+          const earlier = previous.find((r) => r.set === set && r.config === LABEL[config]);
+          if (!earlier) throw new Error(`no model_attempts rows for the ${set} ${config} runs in this database; pass --previous with the output of the run that made them`);
+          console.error(`${set} ${LABEL[config]}: calls and tokens from ${previousFile} (its runs are not in this database)`);
+          byPool = earlier.byPool;
+        }
         const costUsd = Object.entries(byPool).reduce((s, [pool, v]) => s + (v.tokens * (price[pool] ?? NaN)) / 1e6, 0);
         rows.push({
           set,
