@@ -5,6 +5,7 @@
  * currency needs no entry here.
  */
 import { escapeRegExp } from './text.js';
+import { readings } from './numbers.js';
 import { SCALES } from './units.js';
 
 /** Locales whose currency symbols are read besides English: the markets this product is for. */
@@ -154,4 +155,42 @@ export function currencyMentions(text: string): CurrencyMention[] {
     }
   }
   return [...out.values()];
+}
+
+/** An amount as written, with what it says: its currency (ISO 4217) and value, each null where the text does not decide it. */
+export interface MoneyAmount {
+  text: string;
+  currency: string | null;
+  value: number | null;
+}
+
+/** Digits after the decimal separator a currency's amounts are written with (2 for INR, 0 for IDR and VND, 3 for KWD). */
+function minorDigits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/**
+ * What an amount as written says. Its currency: the one its sign or code names, or `preferred`
+ * where the sign is shared ("$", "Rs.") and `preferred` is among its currencies; else null. Its
+ * value: the one reading of its separators, or, where a single separator reads both ways
+ * ("1,299", "12.500"), the grouping reading when the decimal one would write more decimals than
+ * any currency it can be in does (2 for most, 0 for IDR); else null. A scale word ("50 ribu",
+ * "2 lakh") multiplies the value.
+ */
+export function readAmount(text: string, preferred?: string): MoneyAmount {
+  const candidates = [...new Set(currencyMentions(text).flatMap((m) => m.currencies))];
+  const currency = candidates.length === 1 ? candidates[0]! : preferred !== undefined && candidates.includes(preferred) ? preferred : null;
+  const number = text.match(/\d(?:[\d.,'’]*\d)?/u)?.[0];
+  if (number === undefined) return { text, currency, value: null };
+  let values = [...new Set(readings(number))];
+  if (values.length > 1) {
+    // one separator, read as a decimal point and as grouping: the digits after it decide
+    const decimals = number.split(/[.,]/).at(-1)!.length;
+    const most = Math.max(...(currency !== null ? [currency] : candidates.length > 0 ? candidates : ['USD']).map(minorDigits));
+    if (decimals > most) values = values.filter(Number.isInteger);
+  }
+  let value = values.length === 1 ? values[0]! : null;
+  const scale = [...SCALES.entries()].find(([word]) => new RegExp(`\\d\\s?${escapeRegExp(word)}(?!\\p{L})`, 'iu').test(text));
+  if (value !== null && scale) value *= scale[1];
+  return { text, currency, value };
 }

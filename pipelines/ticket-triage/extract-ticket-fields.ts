@@ -83,7 +83,7 @@ const QUOTE_HEADER = /^\s*(?:on\s.+\swrote|pada\s.+\smenulis|vào\s.+\sđã vi�
  * What the customer writes now: without an instruction aimed at the model, and without the quoted
  * earlier messages of a thread (lines opened with ">", and all after a "... wrote:" line).
  */
-function ownText(text: string): string {
+export function ownText(text: string): string {
   const finding = findInjection(text);
   const lines = (finding ? withoutInjection(text, finding) : text).split('\n');
   const header = lines.findIndex((l) => QUOTE_HEADER.test(l));

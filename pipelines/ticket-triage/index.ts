@@ -3,9 +3,9 @@ import { definePipeline } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
 import { ClassifyTicketOutput, classifyTicket, type ClassifyTicketInput } from './classify-ticket.js';
 import { DraftReplyOutput, draftReply, type DraftReplyInput } from './draft-reply.js';
-import { ExtractTicketFieldsOutput, extractTicketFields, type ExtractTicketFieldsInput } from './extract-ticket-fields.js';
+import { ExtractTicketFieldsOutput, extractTicketFields, ownText, type ExtractTicketFieldsInput } from './extract-ticket-fields.js';
 import { findInjection } from '../../core/injection.js';
-import { currencyMentions } from '../../core/money.js';
+import { moneySpans, readAmount, type MoneyAmount } from '../../core/money.js';
 import { categoriesBlock, fieldFormatsBlock, priorityRulesBlock, refundCategories, replyContext, TicketTriageInput } from './ticket.js';
 
 export { TicketTriageInput } from './ticket.js';
@@ -19,9 +19,11 @@ export interface TicketTriage {
   sentiment: ClassifyTicketOutput['sentiment'];
   reason: string;
   fields: ExtractTicketFieldsOutput & {
-    /** the amount's currency, ISO 4217, where its sign names one currency ("₹", "Rp", "USD"); else null */
+    /** the amount's currency, ISO 4217, where its sign names one currency ("₹", "Rp", "USD") or the catalog's currency settles a shared one; else null */
     amountCurrency: string | null;
   };
+  /** every amount the customer writes (quoted earlier messages and instructions to the model aside), in order, with its currency and value where the text decides them */
+  amounts: MoneyAmount[];
   /** whether a person must act before the reply goes out, and why */
   needsHuman: { required: boolean; reasons: string[] };
   reply: DraftReplyOutput & { text: string };
@@ -39,8 +41,11 @@ export const TicketTriageOutput = z.object({
   sentiment: ClassifyTicketOutput.shape.sentiment,
   reason: z.string(),
   fields: ExtractTicketFieldsOutput.extend({
-    amountCurrency: z.string().nullable().describe('the amount\'s currency, ISO 4217, where its sign names one currency; else null'),
+    amountCurrency: z.string().nullable().describe('the amount\'s currency, ISO 4217, where its sign names one currency or the catalog\'s currency settles a shared one; else null'),
   }),
+  amounts: z
+    .array(z.object({ text: z.string(), currency: z.string().nullable(), value: z.number().nullable() }))
+    .describe('every amount the customer writes (quoted earlier messages and instructions to the model aside), with its ISO 4217 currency and value where the text decides them'),
   needsHuman: z.object({ required: z.boolean(), reasons: z.array(z.string()) }).describe('whether a person must act before the reply goes out, and why'),
   reply: DraftReplyOutput.extend({ text: z.string() }),
   injectionSuspected: z.boolean().describe('set when the ticket carries instructions aimed at the model'),
@@ -48,7 +53,7 @@ export const TicketTriageOutput = z.object({
 
 export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
   name: 'ticket-triage',
-  version: 2,
+  version: 3,
   description: "Classifies a support ticket in the team's own taxonomy, extracts its fields, and drafts a reply that follows the team's reply policy.",
   input: TicketTriageInput,
   output: TicketTriageOutput,
@@ -104,7 +109,7 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
     const reply = resultOf(state, 'reply', DraftReplyOutput);
     const fields = resultOf(state, 'fields', ExtractTicketFieldsOutput);
     const injection = findInjection(`${ticket.subject}\n${ticket.body}`) !== null;
-    const sign = fields.amount === null ? [] : currencyMentions(fields.amount);
+    const amountOf = (text: string) => readAmount(text, catalog.currency);
     const reasons = [
       ...(injection ? ['the ticket carries instructions aimed at the model'] : []),
       ...(classification.priority === Object.keys(catalog.priorities)[0] ? [`${classification.priority} is the top of the priority scale`] : []),
@@ -119,7 +124,8 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
       priority: classification.priority,
       sentiment: classification.sentiment,
       reason: classification.reason,
-      fields: { ...fields, amountCurrency: sign.length === 1 && sign[0]!.currencies.length === 1 ? sign[0]!.currencies[0]! : null },
+      fields: { ...fields, amountCurrency: fields.amount === null ? null : amountOf(fields.amount).currency },
+      amounts: moneySpans(ownText(`${ticket.subject}\n${ticket.body}`)).map(amountOf),
       needsHuman: { required: reasons.length > 0, reasons },
       reply: { ...reply, text: `${reply.greeting}\n\n${reply.body}\n\n${reply.signOff}` },
       injectionSuspected: injection,

@@ -1,3 +1,4 @@
+import { isCurrencyCode } from '../../core/money.js';
 import { z } from 'zod';
 import type { ContextBlock } from '../../core/contract.js';
 
@@ -77,6 +78,11 @@ export const Catalog = z
     refundCategories: z.array(Name).max(30).optional(),
     replyPolicy: z.array(z.string().min(5).max(300)).min(1).max(20).default([...DEFAULT_REPLY_POLICY]),
     signature: z.string().min(3).max(120).optional(),
+    /** the team's own currency, ISO 4217: an amount whose sign several currencies share ("$", "Rs.") is read in it when it is one of them */
+    currency: z
+      .string()
+      .refine((c) => isCurrencyCode(c), { message: 'not an ISO 4217 currency code (e.g. "INR", "IDR", "SGD")' })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     for (const r of c.refundCategories ?? []) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moneySpans, referenceTokens } from '../../core/money.js';
+import { moneySpans, readAmount, referenceTokens } from '../../core/money.js';
 import { appearsIn, contentWords, normalizeText } from '../../core/text.js';
 import { datesIn } from '../../pipelines/invoice-extraction/extract-invoice.js';
 
@@ -45,5 +45,39 @@ describe('numbers grouped with spaces', () => {
     expect(numbersIn('Tổng: 1 234,56 đ')).toContain(1234.56);
     expect(numbersIn('Total\u00A012\u202F500 €')).toContain(12500);
     expect(numbersIn('qty 4 189.00')).not.toContain(4189);
+  });
+});
+
+describe('an amount as written: its currency and value', () => {
+  const read = (text: string, preferred?: string) => {
+    const { currency, value } = readAmount(text, preferred);
+    return [currency, value];
+  };
+  it('reads the currency its sign names, and the value its separators give', () => {
+    expect(read('₹1,299')).toEqual(['INR', 1299]);
+    expect(read('Rp 1.250.000')).toEqual(['IDR', 1250000]);
+    expect(read('1.250.000 đ')).toEqual(['VND', 1250000]);
+    expect(read('RM45')).toEqual(['MYR', 45]);
+    expect(read('S$ 12.50')).toEqual(['SGD', 12.5]);
+    expect(read('USD1,700.00')).toEqual(['USD', 1700]);
+    expect(read('€12,50')).toEqual(['EUR', 12.5]);
+  });
+  it('multiplies by a scale word', () => {
+    expect(read('Rp 50 ribu')).toEqual(['IDR', 50000]);
+    expect(read('2 lakh rupees', 'INR')).toEqual(['INR', 200000]);
+  });
+  it("settles a shared sign by the team's currency only when it is one of the sign's, and leaves it null otherwise", () => {
+    expect(read('$49.99')).toEqual([null, 49.99]);
+    expect(read('$49.99', 'SGD')).toEqual(['SGD', 49.99]);
+    expect(read('Rs. 1,799', 'INR')).toEqual(['INR', 1799]);
+    expect(read('Rs. 1,799', 'IDR')).toEqual([null, 1799]);
+    expect(read('68元', 'CNY')).toEqual(['CNY', 68]);
+  });
+  it('reads one separator as grouping when the decimal reading would write more decimals than the currency has, and leaves it null where both stay possible', () => {
+    expect(read('12,500 €')).toEqual(['EUR', 12500]);
+    expect(read('$1,250')).toEqual([null, 1250]);
+    expect(read('Rp1.500')).toEqual(['IDR', 1500]);
+    // dinars write three decimals: "1,250" is 1.25 or 1250
+    expect(read('KWD 1,250')).toEqual(['KWD', null]);
   });
 });
