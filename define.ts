@@ -18,6 +18,7 @@ export {
   type ContextBlock,
   type MicroTask,
   type Pipeline,
+  type LabelledStep,
   type PipelineEvaluation,
   type Prompt,
   type StepDefinition,

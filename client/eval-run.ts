@@ -1,22 +1,22 @@
 /**
  * Runs a labelled dataset under configurations side by side, as real workflows on the stack, and
- * scores each example's labelled step. Every item lands in eval_items; an item already there is
+ * scores each example's labelled steps, each with its own comparators. Every item lands in eval_items; an item already there is
  * not run again, so the same evaluation id resumes.
  */
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Pipeline } from '../core/contract.js';
-import { scoreOutput, type Comparator } from '../core/eval/compare.js';
+import { evaluationThrough, labelledSteps, type Pipeline, type PipelineEvaluation } from '../core/contract.js';
 import type { Example } from '../core/eval/dataset.js';
+import { scoreExample, type StepResult } from '../core/eval/labels.js';
 import { reportHtml } from '../core/eval/html.js';
 import { comparison, figuresOf, figuresTable, gateFailures, type EvalItem, type Gate } from '../core/eval/report.js';
 import type { LadderBudget } from '../core/ladder/budget.js';
 import type { RunRouting } from '../core/routing.js';
-import { createDb, createPool } from '../db/client.js';
+import { createDb, createPool, type Db } from '../db/client.js';
 import { evalItems, evalRuns, pipelineRuns, taskResults } from '../db/schema.js';
 import { SINGLE_PROMPT_STEP } from '../core/single-prompt.js';
 import { ORCHESTRATION_QUEUE } from '../config/load.js';
@@ -67,10 +67,10 @@ export function loadConfigs(names: readonly string[], file: string | undefined):
   return Object.fromEntries(names.map((n) => [n, all[n]!]));
 }
 
-interface RunArgs {
+export interface RunArgs {
   file: string;
   pipeline: Pipeline;
-  evaluation: { step: string; comparators: Readonly<Record<string, Comparator>> };
+  evaluation: PipelineEvaluation<any>;
   examples: readonly Example[];
   configs: Record<string, EvalConfig>;
   concurrency: number;
@@ -96,83 +96,104 @@ export async function runConfigurations(args: RunArgs): Promise<number> {
       }
     }
   }
-  const evalId = args.id ?? `${args.pipeline.name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   const pg = createPool(config.databaseUrl);
   const db = createDb(pg);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   try {
-    await db.insert(evalRuns).values({ id: evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs }).onConflictDoNothing();
-    const done = new Set((await db.select({ c: evalItems.config, e: evalItems.exampleId }).from(evalItems).where(eq(evalItems.evalId, evalId))).map((r) => `${r.c}\u0000${r.e}`));
-    const todo = Object.keys(args.configs).flatMap((c) => args.examples.filter((e) => !done.has(`${c}\u0000${e.id}`)).map((e) => ({ config: c, example: e })));
-    console.error(`evaluation ${evalId}: ${args.examples.length} example(s) x ${Object.keys(args.configs).length} configuration(s); ${done.size} done before, ${todo.length} to run`);
-    const bar = new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | {last}', hideCursor: true, stream: process.stderr, barCompleteChar: '#', barIncompleteChar: '-', noTTYOutput: true, notTTYSchedule: 10_000 });
-    bar.start(todo.length, 0, { last: '' });
-    let next = 0;
-    const lane = async () => {
-      for (let k = next++; k < todo.length; k = next++) {
-        const { config: name, example } = todo[k]!;
-        const item = await runOne(client, db, evalId, name, args.configs[name]!, example, args);
-        await db.insert(evalItems).values({ evalId, ...item, config: name, exampleId: example.id, workflowId: item.workflowId }).onConflictDoNothing();
-        bar.increment(1, { last: `${name} ${example.id}: ${item.status}, ${item.fieldsCorrect}/${item.fieldsScored} fields right` });
-      }
-    };
-    await Promise.all(Array.from({ length: args.concurrency }, lane));
-    bar.stop();
-
-    const rows = (await db.select().from(evalItems).where(eq(evalItems.evalId, evalId))) as unknown as EvalItem[];
-    const all = Object.keys(args.configs).map((c) => figuresOf(rows, c));
-    const heldOut = Object.keys(args.configs).map((c) => figuresOf(rows.filter((r) => r.heldOut), c));
-    console.log(`\nevaluation ${evalId} of ${args.file} (${args.pipeline.name}, step ${args.evaluation.step})\n`);
-    console.log(figuresTable(all));
-    if (heldOut.some((f) => f.examples > 0)) {
-      console.log('\nheld-out examples only:\n');
-      console.log(figuresTable(heldOut));
-    }
-    console.log('\naccuracy per field:');
-    for (const f of all) console.log(`  ${f.config}: ${Object.entries(f.perField).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`);
-    let compared: string[] | undefined;
-    if (args.compare) {
-      const before = (await db.select().from(evalItems).where(eq(evalItems.evalId, args.compare))) as unknown as EvalItem[];
-      if (before.length === 0) console.log(`\nno evaluation ${args.compare} to compare with`);
-      else {
-        compared = comparison(all, Object.keys(args.configs).map((c) => figuresOf(before, c)));
-        console.log(`\nagainst evaluation ${args.compare}:`);
-        for (const line of compared) console.log(`  ${line}`);
-      }
-    }
-    if (args.html) {
-      const ui = (wid: string) => `${config.temporalUiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(wid)}`;
-      const worst = [...(rows as unknown as (EvalItem & { workflowId: string })[])]
-        .sort((a, b) => a.fieldsCorrect / Math.max(1, a.fieldsScored) - b.fieldsCorrect / Math.max(1, b.fieldsScored))
-        .slice(0, 10)
-        .map((r) => ({ config: r.config, exampleId: r.exampleId, status: r.status, fieldsCorrect: r.fieldsCorrect, fieldsScored: r.fieldsScored, link: ui(r.workflowId) }));
-      fs.writeFileSync(
-        args.html,
-        reportHtml({
-          evalId,
-          dataset: args.file,
-          pipeline: args.pipeline.name,
-          generatedAt: new Date().toISOString(),
-          figures: all,
-          heldOut,
-          worst,
-          ...(compared && args.compare ? { comparison: { against: args.compare, lines: compared } } : {}),
-        }),
-      );
-      console.log(`\nreport page: ${args.html}`);
-    }
-    const failed = gateFailures(all, args.gate);
-    for (const f of failed) console.error(`gate: ${f}`);
-    if (args.out) fs.writeFileSync(args.out, JSON.stringify({ evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs, figures: all, heldOut, items: rows }, null, 2));
-    return failed.length > 0 ? 1 : 0;
+    return await evaluate({ client, db, workflowUrl: (wid) => `${config.temporalUiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(wid)}` }, args);
   } finally {
     await connection.close();
     await pg.end();
   }
 }
 
-async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: string, name: string, c: EvalConfig, example: Example, args: RunArgs) {
+/** Where an evaluation runs: a Temporal client whose orchestration workers serve the pipeline, and the database they record into. */
+export interface EvalDeps {
+  client: Client;
+  db: Db;
+  /** a run's page in the Temporal UI, for the report's worst items */
+  workflowUrl: (workflowId: string) => string;
+}
+
+/**
+ * Runs the examples under the configurations on running workers, records each item, and reports:
+ * what `runConfigurations` does once the stack is up. Returns the exit status (1 below the gate).
+ */
+export async function evaluate(deps: EvalDeps, args: RunArgs): Promise<number> {
+  const { client, db } = deps;
+  const through = evaluationThrough({ steps: args.pipeline.steps, evaluation: args.evaluation });
+  if (through === undefined) throw new ConfigsError(`pipeline ${args.pipeline.name}: its evaluation labels none of its steps`);
+  const labelled = labelledSteps(args.evaluation).map((s) => s.step);
+  const evalId = args.id ?? `${args.pipeline.name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+  await db.insert(evalRuns).values({ id: evalId, dataset: args.file, pipeline: args.pipeline.name, configs: args.configs }).onConflictDoNothing();
+  const done = new Set((await db.select({ c: evalItems.config, e: evalItems.exampleId }).from(evalItems).where(eq(evalItems.evalId, evalId))).map((r) => `${r.c}\u0000${r.e}`));
+  const todo = Object.keys(args.configs).flatMap((c) => args.examples.filter((e) => !done.has(`${c}\u0000${e.id}`)).map((e) => ({ config: c, example: e })));
+  console.error(`evaluation ${evalId}: ${args.examples.length} example(s) x ${Object.keys(args.configs).length} configuration(s); ${done.size} done before, ${todo.length} to run`);
+  const bar = new SingleBar({ format: 'eval [{bar}] {value}/{total} runs | {last}', hideCursor: true, stream: process.stderr, barCompleteChar: '#', barIncompleteChar: '-', noTTYOutput: true, notTTYSchedule: 10_000 });
+  bar.start(todo.length, 0, { last: '' });
+  let next = 0;
+  const lane = async () => {
+    for (let k = next++; k < todo.length; k = next++) {
+      const { config: name, example } = todo[k]!;
+      const item = await runOne(client, db, evalId, name, args.configs[name]!, example, args, through);
+      await db.insert(evalItems).values({ evalId, ...item, config: name, exampleId: example.id, workflowId: item.workflowId }).onConflictDoNothing();
+      bar.increment(1, { last: `${name} ${example.id}: ${item.status}, ${item.fieldsCorrect}/${item.fieldsScored} fields right` });
+    }
+  };
+  await Promise.all(Array.from({ length: args.concurrency }, lane));
+  bar.stop();
+
+  const rows = (await db.select().from(evalItems).where(eq(evalItems.evalId, evalId))) as unknown as EvalItem[];
+  const all = Object.keys(args.configs).map((c) => figuresOf(rows, c));
+  const heldOut = Object.keys(args.configs).map((c) => figuresOf(rows.filter((r) => r.heldOut), c));
+  console.log(`\nevaluation ${evalId} of ${args.file} (${args.pipeline.name}, ${labelled.length === 1 ? 'step' : 'steps'} ${labelled.join(', ')})\n`);
+  console.log(figuresTable(all));
+  if (heldOut.some((f) => f.examples > 0)) {
+    console.log('\nheld-out examples only:\n');
+    console.log(figuresTable(heldOut));
+  }
+  console.log('\naccuracy per field:');
+  for (const f of all) console.log(`  ${f.config}: ${Object.entries(f.perField).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`);
+  let compared: string[] | undefined;
+  if (args.compare) {
+    const before = (await db.select().from(evalItems).where(eq(evalItems.evalId, args.compare))) as unknown as EvalItem[];
+    if (before.length === 0) console.log(`\nno evaluation ${args.compare} to compare with`);
+    else {
+      compared = comparison(all, Object.keys(args.configs).map((c) => figuresOf(before, c)));
+      console.log(`\nagainst evaluation ${args.compare}:`);
+      for (const line of compared) console.log(`  ${line}`);
+    }
+  }
+  if (args.html) {
+    const ui = deps.workflowUrl;
+    const worst = [...(rows as unknown as (EvalItem & { workflowId: string })[])]
+      .sort((a, b) => a.fieldsCorrect / Math.max(1, a.fieldsScored) - b.fieldsCorrect / Math.max(1, b.fieldsScored))
+      .slice(0, 10)
+      .map((r) => ({ config: r.config, exampleId: r.exampleId, status: r.status, fieldsCorrect: r.fieldsCorrect, fieldsScored: r.fieldsScored, link: ui(r.workflowId) }));
+    fs.writeFileSync(
+      args.html,
+      reportHtml({
+        evalId,
+        dataset: args.file,
+        pipeline: args.pipeline.name,
+        steps: labelled,
+        generatedAt: new Date().toISOString(),
+        figures: all,
+        heldOut,
+        worst,
+        ...(compared && args.compare ? { comparison: { against: args.compare, lines: compared } } : {}),
+      }),
+    );
+    console.log(`\nreport page: ${args.html}`);
+  }
+  const failed = gateFailures(all, args.gate);
+  for (const f of failed) console.error(`gate: ${f}`);
+  if (args.out) fs.writeFileSync(args.out, JSON.stringify({ evalId, dataset: args.file, pipeline: args.pipeline.name, steps: labelled, configs: args.configs, figures: all, heldOut, items: rows }, null, 2));
+  return failed.length > 0 ? 1 : 0;
+}
+
+async function runOne(client: Client, db: Db, evalId: string, name: string, c: EvalConfig, example: Example, args: RunArgs, through: string) {
   const workflowId = `eval-${evalId}-${name}-${example.id}`;
   try {
     await client.workflow.start(runPipeline, {
@@ -187,8 +208,8 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
           // an evaluation's runs are not live traffic: they take no shadow samples
           routing: { ...(c.routing as RunRouting | undefined), shadow: false },
           ...(c.strategy ? { strategy: c.strategy } : {}),
-          // the steps after the labelled one are not scored: they are not run
-          throughStep: args.evaluation.step,
+          // the steps after the last labelled one are not scored: they are not run
+          throughStep: through,
         },
       ],
     });
@@ -201,33 +222,17 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
     .result()
     .catch(() => undefined);
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.workflowId, workflowId)).limit(1);
-  const single = c.strategy === 'single-prompt';
-  const [task] = await db
-    .select()
-    .from(taskResults)
-    .where(and(eq(taskResults.workflowId, workflowId), eq(taskResults.step, single ? SINGLE_PROMPT_STEP : args.evaluation.step)))
-    .orderBy(desc(taskResults.id))
-    .limit(1);
-  let status: string = task?.status ?? 'failed';
-  let output: unknown = task?.output ?? null;
-  if (single && task?.output) {
-    // the labelled step's part of the one answer; valid is what its output schema alone accepts,
-    // all a user with no contract would have to go on
-    output = (task.output as Record<string, unknown>)[args.evaluation.step] ?? null;
-    const step = args.pipeline.steps.find((s) => s.id === args.evaluation.step)!;
-    status = step.task.output.safeParse(output).success ? 'valid' : 'failed';
-  }
-  const scores = scoreOutput(example.expected, output, args.evaluation.comparators);
-  const correct = scores.filter((s) => s.pass).length;
+  const results = await stepResults(db, workflowId, args, c.strategy === 'single-prompt');
+  const scored = scoreExample(args.evaluation, example.expected, results);
   const latencyMs = run?.finishedAt && run.startedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : 0;
   return {
     workflowId,
     heldOut: example.heldOut,
-    status,
-    fieldsScored: scores.length,
-    fieldsCorrect: correct,
-    silentErrors: status === 'valid' ? scores.length - correct : 0,
-    scores: scores.map((s) => ({ path: s.path, pass: s.pass, score: s.score, expected: s.expected, actual: s.actual })),
+    status: scored.status,
+    fieldsScored: scored.fieldsScored,
+    fieldsCorrect: scored.fieldsCorrect,
+    silentErrors: scored.silentErrors,
+    scores: scored.scores.map((s) => ({ step: s.step, path: s.path, pass: s.pass, score: s.score, expected: s.expected, actual: s.actual })),
     attempts: run?.attempts ?? 0,
     repairs: run?.repairs ?? 0,
     escalations: run?.escalations ?? 0,
@@ -237,4 +242,34 @@ async function runOne(client: Client, db: ReturnType<typeof createDb>, evalId: s
     referenceCostUsd: run?.referenceCostUsd ?? 0,
     latencyMs,
   };
+}
+
+/**
+ * Each labelled step's outcome and output in a finished run, from its recorded task results (the
+ * latest per step). A single-prompt run has one result, its object holding a part per step: a
+ * part is valid when its step's output schema alone accepts it, all a user with no contract
+ * would have to go on.
+ */
+async function stepResults(db: Db, workflowId: string, args: RunArgs, single: boolean): Promise<Record<string, StepResult>> {
+  const labelled = labelledSteps(args.evaluation).map((s) => s.step);
+  const rows = await db
+    .select({ step: taskResults.step, status: taskResults.status, output: taskResults.output })
+    .from(taskResults)
+    .where(and(eq(taskResults.workflowId, workflowId), inArray(taskResults.step, single ? [SINGLE_PROMPT_STEP] : labelled)))
+    .orderBy(desc(taskResults.id));
+  const latest = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) if (!latest.has(r.step)) latest.set(r.step, r);
+  const out: Record<string, StepResult> = {};
+  if (!single) {
+    for (const [step, r] of latest) out[step] = { status: r.status, output: r.output ?? null };
+    return out;
+  }
+  const whole = latest.get(SINGLE_PROMPT_STEP)?.output as Record<string, unknown> | null | undefined;
+  if (!whole) return out;
+  for (const id of labelled) {
+    const part = whole[id] ?? null;
+    const step = args.pipeline.steps.find((s) => s.id === id)!;
+    out[id] = { status: step.task.output.safeParse(part).success ? 'valid' : 'failed', output: part };
+  }
+  return out;
 }

@@ -5,8 +5,9 @@
  *       records each in eval_items, and prints accuracy, silent errors and cost side by side;
  *       the same --id again finishes what is missing and repeats nothing
  *   tsx client/eval.ts <dataset.jsonl> --gold-as-model   correct answers the contracts reject (exit 1 if any not marked knownDefect,
- *                                                       or a knownDefect row now accepted)
- *   tsx client/eval.ts <dataset.jsonl> --mutants [--min-caught X]   the share of typical mistakes the contracts catch (exit 1 under X)
+ *                                                       or a knownDefect row now accepted), per labelled step
+ *   tsx client/eval.ts <dataset.jsonl> --mutants [--min-caught X]   the share of typical mistakes each labelled step's contracts
+ *                                                       catch (exit 1 where one is under X)
  *   add --json for the calibration figures as JSON
  * --limit N takes the first N examples; --sample N takes N spread over the file with the held-out
  * part in its share.
@@ -14,8 +15,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { calibrationExamples, goldAsModel, runMutants } from '../core/eval/calibrate.js';
-import { DatasetError, parseDataset, sampleExamples } from '../core/eval/dataset.js';
+import { labelledSteps, type LabelledStep, type StepDefinition } from '../core/contract.js';
+import { calibrationExamples, goldAsModel, runMutants, type CalibrationExample } from '../core/eval/calibrate.js';
+import { DatasetError, parseDataset, sampleExamples, type Example } from '../core/eval/dataset.js';
+import { datasetSchemas, examplesOfStep } from '../core/eval/labels.js';
 import { formatIssue } from '../core/issues.js';
 import { getPipeline, pipelines } from '../pipelines/index.js';
 import { ConfigsError, loadConfigs, runConfigurations } from './eval-run.js';
@@ -82,70 +85,97 @@ function parseArgs(argv: string[]) {
 
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(0)}% (${a}/${b})`);
 
+interface StepCalibration {
+  entry: LabelledStep<any>;
+  step: StepDefinition<any>;
+  /** the examples whose label of this step holds every field of its comparators */
+  whole: Example[];
+  calibration: CalibrationExample[];
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const pipeline = getPipeline(args.pipeline);
   const evaluation = pipeline.evaluation;
-  if (!evaluation) throw new UsageError(`pipeline ${pipeline.name} declares no evaluation (which step its labels are for, and the comparators)`);
-  const step = pipeline.steps.find((s) => s.id === evaluation.step);
-  if (!step) throw new UsageError(`pipeline ${pipeline.name}: its evaluation names step "${evaluation.step}", which it does not have`);
+  if (!evaluation) throw new UsageError(`pipeline ${pipeline.name} declares no evaluation (which steps its labels are for, and the comparators)`);
+  const entries = labelledSteps(evaluation);
+  for (const e of entries) {
+    if (!pipeline.steps.some((s) => s.id === e.step)) throw new UsageError(`pipeline ${pipeline.name}: its evaluation names step "${e.step}", which it does not have`);
+  }
   let text: string;
   try {
     text = fs.readFileSync(args.file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${args.file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const fields = Object.keys(evaluation.comparators);
-  const examples = parseDataset(args.file, text, { input: pipeline.input, fields });
-  // calibration feeds the labelled step's own contract, so a label must hold every field of it
-  const whole = examples.filter((e) => fields.every((f) => f in e.expected));
-  const calibration = calibrationExamples(pipeline.input, step, whole, evaluation.upstream);
-  const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, task: step.task.name, examples: examples.length, wholeLabels: whole.length };
+  const examples = parseDataset(args.file, text, datasetSchemas(pipeline));
+  // calibration feeds each labelled step's own contract, so a label must hold every field of its comparators
+  const steps: StepCalibration[] = entries.map((entry) => {
+    const step = pipeline.steps.find((s) => s.id === entry.step)!;
+    const fields = Object.keys(entry.comparators);
+    const whole = examplesOfStep(evaluation, entry.step, examples).filter((e) => fields.every((f) => f in e.expected));
+    return { entry, step, whole, calibration: calibrationExamples(pipeline.input, step, whole, entry.upstream, entry.unlabelled) };
+  });
+  const stepReports: Record<string, unknown>[] = steps.map((s) => ({ step: s.entry.step, task: s.step.task.name, wholeLabels: s.whole.length }));
+  const report: Record<string, unknown> = { dataset: args.file, pipeline: pipeline.name, examples: examples.length, steps: stepReports };
+  // the one-step form's report, as it was before labels could be per step
+  if (steps.length === 1) Object.assign(report, { task: steps[0]!.step.task.name, wholeLabels: steps[0]!.whole.length });
   let status = 0;
   if (args.gold) {
-    const defects = goldAsModel(step.task, calibration, evaluation.comparators);
-    const known = new Map(whole.filter((e) => e.knownDefect !== undefined).map((e) => [e.id, e.knownDefect!]));
-    const rejected = new Set(defects.map((d) => d.id));
-    const unknown = defects.filter((d) => !known.has(d.id));
-    // a known defect whose answer is now accepted: the note would outlive the fix
-    const stale = [...known.keys()].filter((id) => !rejected.has(id));
-    report.goldRejected = defects.map((d) => ({ ...d, ...(known.has(d.id) ? { knownDefect: known.get(d.id) } : {}) }));
-    report.staleKnownDefects = stale;
-    if (!args.json) {
-      console.log(`gold as model: ${step.task.name} v${step.task.version} accepts ${pct(calibration.length - defects.length, calibration.length)} of the correct answers${known.size > 0 ? ` (${defects.length - unknown.length} rejection(s) are known defects)` : ''}`);
-      for (const d of defects) {
-        const note = known.get(d.id);
-        for (const i of d.issues) console.log(`  ${d.id}: ${formatIssue(i)}${note ? `  [known defect: ${note}]` : ''}`);
+    const known = new Map(examples.filter((e) => e.knownDefect !== undefined).map((e) => [e.id, e.knownDefect!]));
+    const rejected = new Set<string>();
+    let unknown = 0;
+    for (const [i, s] of steps.entries()) {
+      const defects = goldAsModel(s.step.task, s.calibration, s.entry.comparators);
+      for (const d of defects) rejected.add(d.id);
+      const mine = defects.filter((d) => !known.has(d.id));
+      unknown += mine.length;
+      const knownHere = defects.length - mine.length;
+      stepReports[i]!.goldRejected = defects.map((d) => ({ ...d, ...(known.has(d.id) ? { knownDefect: known.get(d.id) } : {}) }));
+      if (!args.json) {
+        console.log(`gold as model: ${s.step.task.name} v${s.step.task.version} accepts ${pct(s.calibration.length - defects.length, s.calibration.length)} of the correct answers${knownHere > 0 ? ` (${knownHere} rejection(s) are known defects)` : ''}`);
+        for (const d of defects) {
+          const note = known.get(d.id);
+          for (const issue of d.issues) console.log(`  ${d.id}: ${formatIssue(issue)}${note ? `  [known defect: ${note}]` : ''}`);
+        }
       }
-      for (const id of stale) console.log(`  ${id}: accepted now, but marked as a known defect: remove its knownDefect note`);
     }
-    if (unknown.length > 0 || stale.length > 0) status = 1;
+    // a known defect whose answer every step accepts now: the note would outlive the fix
+    const stale = [...known.keys()].filter((id) => !rejected.has(id) && steps.some((s) => s.whole.some((e) => e.id === id)));
+    if (!args.json) for (const id of stale) console.log(`  ${id}: accepted now, but marked as a known defect: remove its knownDefect note`);
+    report.staleKnownDefects = stale;
+    if (steps.length === 1) report.goldRejected = stepReports[0]!.goldRejected;
+    if (unknown > 0 || stale.length > 0) status = 1;
   }
   if (args.mutants) {
-    const outcomes = runMutants(step.task, calibration);
-    const byMistake = new Map<string, { made: number; caught: number }>();
-    const byCheck = new Map<string, number>();
-    for (const o of outcomes) {
-      const m = byMistake.get(o.mistake) ?? { made: 0, caught: 0 };
-      m.made++;
-      if (o.caught) m.caught++;
-      byMistake.set(o.mistake, m);
-      for (const c of o.by) byCheck.set(c, (byCheck.get(c) ?? 0) + 1);
+    for (const [i, s] of steps.entries()) {
+      const outcomes = runMutants(s.step.task, s.calibration);
+      const byMistake = new Map<string, { made: number; caught: number }>();
+      const byCheck = new Map<string, number>();
+      for (const o of outcomes) {
+        const m = byMistake.get(o.mistake) ?? { made: 0, caught: 0 };
+        m.made++;
+        if (o.caught) m.caught++;
+        byMistake.set(o.mistake, m);
+        for (const c of o.by) byCheck.set(c, (byCheck.get(c) ?? 0) + 1);
+      }
+      stepReports[i]!.mutants = { made: outcomes.length, caught: outcomes.filter((o) => o.caught).length, byMistake: Object.fromEntries(byMistake), byCheck: Object.fromEntries(byCheck), missed: outcomes.filter((o) => !o.caught) };
+      if (!args.json) {
+        console.log(`\nmutants: the contracts of ${s.step.task.name} catch ${pct(outcomes.filter((o) => o.caught).length, outcomes.length)}`);
+        console.log('| mistake | caught |\n| --- | ---: |');
+        for (const [k, v] of byMistake) console.log(`| ${k} | ${pct(v.caught, v.made)} |`);
+        console.log(`caught by: ${[...byCheck].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        console.log('missed (valid-looking and wrong: what accuracy has to measure):');
+        for (const o of outcomes.filter((x) => !x.caught)) console.log(`  ${o.id} ${o.mistake} ${o.path} = ${JSON.stringify(o.value)}`);
+      }
+      // each labelled step's contracts are held to the floor on their own
+      const caught = outcomes.length === 0 ? 1 : outcomes.filter((o) => o.caught).length / outcomes.length;
+      if (args.minCaught !== undefined && caught < args.minCaught) {
+        console.error(`gate: the contracts of ${s.step.task.name} catch ${(100 * caught).toFixed(1)}% of the mutants, under --min-caught ${args.minCaught}`);
+        status = 1;
+      }
     }
-    report.mutants = { made: outcomes.length, caught: outcomes.filter((o) => o.caught).length, byMistake: Object.fromEntries(byMistake), byCheck: Object.fromEntries(byCheck), missed: outcomes.filter((o) => !o.caught) };
-    if (!args.json) {
-      console.log(`\nmutants: the contracts of ${step.task.name} catch ${pct(outcomes.filter((o) => o.caught).length, outcomes.length)}`);
-      console.log('| mistake | caught |\n| --- | ---: |');
-      for (const [k, v] of byMistake) console.log(`| ${k} | ${pct(v.caught, v.made)} |`);
-      console.log(`caught by: ${[...byCheck].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-      console.log('missed (valid-looking and wrong: what accuracy has to measure):');
-      for (const o of outcomes.filter((x) => !x.caught)) console.log(`  ${o.id} ${o.mistake} ${o.path} = ${JSON.stringify(o.value)}`);
-    }
-    const caught = outcomes.length === 0 ? 1 : outcomes.filter((o) => o.caught).length / outcomes.length;
-    if (args.minCaught !== undefined && caught < args.minCaught) {
-      console.error(`gate: the contracts catch ${(100 * caught).toFixed(1)}% of the mutants, under --min-caught ${args.minCaught}`);
-      status = 1;
-    }
+    if (steps.length === 1) report.mutants = stepReports[0]!.mutants;
   }
   if (args.json) console.log(JSON.stringify(report, null, 2));
   if (args.configs.length > 0) {

@@ -96,18 +96,54 @@ export interface Pipeline<PI = any, PO = any> {
   output?: z.ZodType<PO>;
   steps: readonly StepDefinition<PI>[];
   assemble: (state: StepState<PI>) => PO;
-  /** how labelled examples are scored: the step whose output they label, and a comparator per field */
+  /** how labelled examples are scored: the step or steps whose output they label, and a comparator per field */
   evaluation?: PipelineEvaluation<PI>;
 }
 
-export interface PipelineEvaluation<PI> {
+/** How the labelled fields of one step's output are scored. */
+export interface LabelledStep<PI> {
+  /** the step whose output the labels are for */
   step: string;
+  /** a comparator per field of its output a label may hold; a field not named here is no label */
   comparators: Readonly<Record<string, Comparator>>;
   /**
    * For a labelled step fed by earlier steps: the earlier results contract calibration stands in
    * for them, built from the pipeline input alone (a live run has the models' own results).
    */
   upstream?: (input: PI) => Record<string, unknown>;
+  /**
+   * The fields of the step's output no label holds (a free-text reason, say), built from the
+   * pipeline input: calibration holds each label to the step's whole contract with these filled
+   * in, and makes its mistakes to the labelled fields only. Without it, calibration takes the
+   * labels that hold every comparator's field as whole outputs.
+   */
+  unlabelled?: (input: PI) => Record<string, unknown>;
+}
+
+/**
+ * How labelled examples are scored. One step: `{ step, comparators }`, and an example's
+ * `expected` holds that step's fields. Several steps, scored in one run as far as the last of
+ * them: `{ steps: [{ step, comparators }, ...] }`, and `expected` holds an object per step id,
+ * `{ "classification": { "category": ... }, "fields": { "orderId": ... } }`, so a field is named by
+ * its step (`/classification/category`) wherever it is reported.
+ */
+export type PipelineEvaluation<PI> = LabelledStep<PI> | { steps: readonly LabelledStep<PI>[] };
+
+/** The steps an evaluation labels, as it lists them. */
+export function labelledSteps<PI>(evaluation: PipelineEvaluation<PI>): readonly LabelledStep<PI>[] {
+  return 'steps' in evaluation ? evaluation.steps : [evaluation];
+}
+
+/** Whether an example's `expected` holds one object per labelled step (the `steps` form). */
+export function labelsByStep(evaluation: PipelineEvaluation<unknown>): boolean {
+  return 'steps' in evaluation;
+}
+
+/** The last of a pipeline's labelled steps in the pipeline's order: an evaluation runs it this far. */
+export function evaluationThrough(pipeline: Pick<Pipeline, 'steps'> & { evaluation?: PipelineEvaluation<any> }): string | undefined {
+  if (!pipeline.evaluation) return undefined;
+  const labelled = new Set(labelledSteps(pipeline.evaluation).map((s) => s.step));
+  return [...pipeline.steps].reverse().find((s) => labelled.has(s.id))?.id;
 }
 
 /** The schema sent for guided decoding of this input. */
@@ -129,6 +165,16 @@ export function definePipeline<PI, PO>(pipeline: Pipeline<PI, PO>): Pipeline<PI,
   for (const step of pipeline.steps) {
     if (ids.has(step.id)) throw new Error(`pipeline ${pipeline.name}: duplicate step id ${step.id}`);
     ids.add(step.id);
+  }
+  if (pipeline.evaluation) {
+    const labelled = labelledSteps(pipeline.evaluation);
+    if (labelled.length === 0) throw new Error(`pipeline ${pipeline.name}: its evaluation labels no step`);
+    const seen = new Set<string>();
+    for (const l of labelled) {
+      if (!ids.has(l.step)) throw new Error(`pipeline ${pipeline.name}: its evaluation labels step "${l.step}", which it does not have (its steps: ${[...ids].join(', ')})`);
+      if (seen.has(l.step)) throw new Error(`pipeline ${pipeline.name}: its evaluation labels step ${l.step} twice`);
+      seen.add(l.step);
+    }
   }
   return pipeline;
 }

@@ -1,4 +1,4 @@
-import type { MicroTask, Pipeline } from '../core/contract.js';
+import { evaluationThrough, type MicroTask, type Pipeline } from '../core/contract.js';
 import { singlePromptTask } from '../core/single-prompt.js';
 import { documentSummary } from './document-summary/index.js';
 import { invoiceExtraction } from './invoice-extraction/index.js';
@@ -29,8 +29,9 @@ export function registerPipelines(list: readonly Pipeline[]): void {
     const seen = pipelines[p.name];
     if (seen && seen !== p) throw new Error(`two different pipelines are named ${p.name}`);
     for (const step of p.steps) add(step.task, p.name);
-    // evaluation's single-prompt baseline, which a pool worker must be able to serve
-    for (const t of [singlePromptTask(p), ...(p.evaluation ? [singlePromptTask(p, p.evaluation.step)] : [])]) add(t, p.name);
+    // evaluation's single-prompt baseline (the job as far as the last labelled step), which a pool worker must be able to serve
+    const through = evaluationThrough(p);
+    for (const t of [singlePromptTask(p), ...(through !== undefined ? [singlePromptTask(p, through)] : [])]) add(t, p.name);
   }
   for (const p of list) pipelines[p.name] = p;
   Object.assign(microTasks, tasks);

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, log, ParentClosePolicy, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Totals } from '../activities/types.js';
 import { z } from 'zod';
-import type { ContextBlock, MicroTask, Pipeline, StepState } from '../core/contract.js';
+import { labelledSteps, type ContextBlock, type MicroTask, type Pipeline, type StepState } from '../core/contract.js';
 import { inBatches, pooled } from '../core/fan-out.js';
 import { FailureTypes } from '../core/failures.js';
 import { budgetOf, type LadderBudget } from '../core/ladder/budget.js';
@@ -394,7 +394,8 @@ export async function shadowMicroTask(req: ShadowInput): Promise<{ status: 'vali
     addTotalsFromFailure(totals, err);
   }
   const evaluation = Object.hasOwn(pipelines, req.pipeline) ? pipelines[req.pipeline]!.evaluation : undefined;
-  const fields = status === 'valid' ? fieldAgreement(req.liveValue, value, evaluation?.step === req.step ? evaluation.comparators : {}) : {};
+  const labelled = evaluation ? labelledSteps(evaluation).find((s) => s.step === req.step) : undefined;
+  const fields = status === 'valid' ? fieldAgreement(req.liveValue, value, labelled?.comparators ?? {}) : {};
   await records.recordShadow({
     shadowWorkflowId: info.workflowId,
     workflowId: req.workflowId,

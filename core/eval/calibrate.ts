@@ -3,7 +3,7 @@
  * model), and typical mistakes made to them must be caught (mutants). Pure: the caller builds
  * each example's micro-task input and context.
  */
-import { guidedSchemaOf, type ContextBlock, type MicroTask, type PipelineEvaluation, type StepDefinition } from '../contract.js';
+import { guidedSchemaOf, type ContextBlock, type LabelledStep, type MicroTask, type StepDefinition } from '../contract.js';
 import type { Example } from './dataset.js';
 import type { Issue } from '../issues.js';
 import { jsonSchemaOf } from '../guided-schema.js';
@@ -16,8 +16,10 @@ export interface CalibrationExample {
   id: string;
   input: unknown;
   context: readonly ContextBlock[];
-  /** the whole correct output */
+  /** the whole correct output: the label, with the step's unlabelled fields filled in where it declares them */
   expected: unknown;
+  /** the top-level fields the label holds, where the rest were filled in: mistakes are made to these only */
+  labelled?: readonly string[];
   /** the text mutants take other spans from */
   sourceText: string;
 }
@@ -25,18 +27,28 @@ export interface CalibrationExample {
 /**
  * Labelled examples as calibration examples of a pipeline's labelled step: its micro-task input
  * and context built from the pipeline input as the workflow builds them, with the evaluation's
- * stand-in results for the steps before it.
+ * stand-in results for the steps before it. Each example's `expected` is that step's label; with
+ * `unlabelled`, the step's fields no label holds are filled in from the pipeline input.
  */
 export function calibrationExamples(
   pipelineInput: { parse: (v: unknown) => unknown },
   step: StepDefinition<any>,
   examples: readonly Example[],
-  upstream?: PipelineEvaluation<any>['upstream'],
+  upstream?: LabelledStep<any>['upstream'],
+  unlabelled?: LabelledStep<any>['unlabelled'],
 ): CalibrationExample[] {
   return examples.map((e) => {
     const input = pipelineInput.parse(e.input);
     const state = { input, results: upstream ? upstream(input) : {} };
-    return { id: e.id, input: step.task.input.parse(step.input(state)), context: step.context ? step.context(state) : [], expected: e.expected, sourceText: stringLeaves(e.input).map((l) => l.text).join('\n') };
+    const expected = unlabelled ? { ...unlabelled(input), ...e.expected } : e.expected;
+    return {
+      id: e.id,
+      input: step.task.input.parse(step.input(state)),
+      context: step.context ? step.context(state) : [],
+      expected,
+      ...(unlabelled ? { labelled: Object.keys(e.expected) } : {}),
+      sourceText: stringLeaves(e.input).map((l) => l.text).join('\n'),
+    };
   });
 }
 
@@ -100,13 +112,15 @@ export interface MutantOutcome {
 
 /**
  * Each example's mutants through the contracts. Only examples whose correct answer passes are
- * mutated, so any issue or certain fix on a mutant is the mutation's doing: it is caught.
+ * mutated, so any issue or certain fix on a mutant is the mutation's doing: it is caught. Where
+ * an example's unlabelled fields were filled in, only its labelled fields are mutated.
  */
 export function runMutants(task: MicroTask<any, any>, examples: readonly CalibrationExample[]): MutantOutcome[] {
   return examples.flatMap((e) => {
     if (!validateValue(task, e.expected, { input: e.input, context: e.context }).valid) return [];
     const guided = task.guidedSchema ? guidedSchemaOf(task, e.input, e.context) : undefined;
-    return mutantsOf(e.expected, e.sourceText).map((m) => {
+    const mutants = mutantsOf(e.expected, e.sourceText).filter((m) => e.labelled === undefined || e.labelled.includes(fieldOf(m.path)));
+    return mutants.map((m) => {
       const v = validateValue(task, m.output, { input: e.input, context: e.context });
       // a certain fix, or a value nulled for review, is the contract catching the mutation
       const fixed = v.fixes.filter((f) => f.kind === 'check-fix' || f.kind === 'null-for-review');
@@ -116,4 +130,9 @@ export function runMutants(task: MicroTask<any, any>, examples: readonly Calibra
       return { id: e.id, mistake: m.mistake, path: m.path, value: m.value, caught: by.length > 0, by };
     });
   });
+}
+
+/** The top-level field a JSON pointer is in. */
+function fieldOf(pointer: string): string {
+  return (pointer.split('/')[1] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
 }

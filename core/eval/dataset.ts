@@ -1,6 +1,7 @@
 /**
  * Labelled datasets: JSONL, one example a line, `{"id", "input", "expected", "notes"?}`. The input
- * is a pipeline input; `expected` the whole expected output or only some of its fields. A
+ * is a pipeline input; `expected` the whole expected output of the labelled step or only some of
+ * its fields, or, where a pipeline labels several steps, an object of those per step id. A
  * malformed line is an error naming the line and the field, and a file with any is refused
  * whole, so nothing is half-run.
  */
@@ -43,8 +44,30 @@ export class DatasetError extends Error {
 export interface DatasetSchemas {
   /** the pipeline's input schema */
   input: z.ZodType<unknown>;
-  /** the fields an expected output may label */
-  fields: readonly string[];
+  /** the fields an expected output may label, when the labels are of one step */
+  fields?: readonly string[];
+  /** when the labels are per step (`expected` holds an object per step id): the fields each step may label */
+  steps?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What is wrong with one example's `expected` under the schemas, as `expected.<path>: why` lines. */
+function labelProblems(expected: Record<string, unknown>, schemas: DatasetSchemas): string[] {
+  if (schemas.steps === undefined) {
+    const fields = schemas.fields ?? [];
+    return Object.keys(expected)
+      .filter((key) => !fields.includes(key))
+      .map((key) => `expected.${key}: not a field of the output (fields: ${fields.join(', ')})`);
+  }
+  const steps = schemas.steps;
+  const names = Object.keys(steps);
+  if (Object.keys(expected).length === 0) return [`expected: labels none of the labelled steps (${names.join(', ')})`];
+  return Object.entries(expected).flatMap(([step, label]) => {
+    if (!Object.hasOwn(steps, step)) return [`expected.${step}: not a labelled step (labels are per step: ${names.join(', ')})`];
+    if (label === null || typeof label !== 'object' || Array.isArray(label)) return [`expected.${step}: the labels of step ${step} are an object of its fields (${steps[step]!.join(', ')})`];
+    return Object.keys(label)
+      .filter((key) => !steps[step]!.includes(key))
+      .map((key) => `expected.${step}.${key}: not a field of step ${step}'s output (fields: ${steps[step]!.join(', ')})`);
+  });
 }
 
 /** Reads a dataset, or throws one DatasetError listing every malformed line. */
@@ -75,9 +98,7 @@ export function parseDataset(file: string, text: string, schemas: DatasetSchemas
     if (!input.success) {
       for (const issue of input.error.issues) problems.push(`line ${line}: input.${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
-    for (const key of Object.keys(r.expected)) {
-      if (!schemas.fields.includes(key)) problems.push(`line ${line}: expected.${key}: not a field of the output (fields: ${schemas.fields.join(', ')})`);
-    }
+    for (const p of labelProblems(r.expected, schemas)) problems.push(`line ${line}: ${p}`);
     out.push({
       id: r.id,
       input: r.input,

@@ -19,6 +19,8 @@ export interface ReportPage {
   evalId: string;
   dataset: string;
   pipeline: string;
+  /** the labelled steps, in the order they are declared */
+  steps?: readonly string[];
   generatedAt: string;
   figures: readonly ConfigFigures[];
   heldOut: readonly ConfigFigures[];
@@ -76,6 +78,7 @@ ${grid}${xticks}<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}
 ${points}${legend}</svg>`;
 }
 
+/** One row per labelled field, named by its path in the label: `/classification/category` names its step too. */
 function perFieldTable(rows: readonly ConfigFigures[]): string {
   const fields = [...new Set(rows.flatMap((r) => Object.keys(r.perField)))];
   return `<table id="per-field"><thead><tr><th scope="col">field</th>${rows.map((r) => `<th scope="col">${esc(r.config)}</th>`).join('')}</tr></thead><tbody>
@@ -100,7 +103,7 @@ svg{max-width:680px;background:#fff;border:1px solid #d0d7de}svg text{font-size:
 .meta{color:#57606a}svg text.n{fill:#fff;font-weight:600}
 </style></head><body>
 <h1>Evaluation ${esc(p.evalId)}</h1>
-<p class="meta">${esc(p.pipeline)} on ${esc(p.dataset)}, ${esc(p.generatedAt)}. Accuracy counts the labelled fields a run got right (a failed run's fields count as wrong). Silent errors are wrong fields in outputs every contract accepted; flagged runs ended partial or failed and wait for a person.</p>
+<p class="meta">${esc(p.pipeline)} on ${esc(p.dataset)}${p.steps && p.steps.length > 0 ? `, labelled ${p.steps.length === 1 ? 'step' : 'steps'} ${p.steps.map(esc).join(', ')}` : ''}, ${esc(p.generatedAt)}. Accuracy counts the labelled fields a run got right (a failed run's fields count as wrong). Silent errors are wrong fields in outputs every contract accepted; flagged runs ended partial or failed and wait for a person.</p>
 <h2>Configurations</h2>
 ${figuresHtml(p.figures, 'figures')}
 <h2>Cost against accuracy</h2>

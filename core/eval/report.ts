@@ -6,21 +6,24 @@ export interface EvalItem extends Omit<Totals, 'attempts'> {
   config: string;
   exampleId: string;
   heldOut: boolean;
+  /** valid when every labelled step ended valid; else partial, or failed when one failed */
   status: string;
   fieldsScored: number;
   fieldsCorrect: number;
   silentErrors: number;
-  scores: { path: string; pass: boolean }[];
+  /** per labelled field: its JSON pointer in the label (`/orderId`; `/fields/orderId` where labels are per step) and its step */
+  scores: { path: string; pass: boolean; step?: string }[];
   latencyMs: number;
 }
 
 export interface ConfigFigures {
   config: string;
   examples: number;
-  /** the labelled step ended valid */
+  /** every labelled step ended valid */
   valid: number;
   /** labelled fields right, of all labelled fields (a failed run's fields count as wrong) */
   accuracy: number;
+  /** accuracy per labelled field, by the field's path in the label (`/classification/category`) */
   perField: Record<string, number>;
   /** wrong fields in outputs the contracts accepted, per labelled field */
   silentErrorRate: number;

@@ -57,9 +57,21 @@ export const ticketTriage = definePipeline<TicketTriageInput, TicketTriage>({
   description: "Classifies a support ticket in the team's own taxonomy, extracts its fields, and drafts a reply that follows the team's reply policy.",
   input: TicketTriageInput,
   output: TicketTriageOutput,
+  // labels are for the classification on the team's own taxonomy and scale, and for the fields, scored in one run
   evaluation: {
-    step: 'fields',
-    comparators: { orderId: { kind: 'text' }, product: { kind: 'text' }, amount: { kind: 'text' }, requestedAction: { kind: 'overlap', threshold: 0.6 } },
+    steps: [
+      {
+        step: 'classification',
+        // names of the catalog's own categories and priorities (the guided enum; another spelling of one is fixed by the contract)
+        comparators: { category: { kind: 'exact' }, priority: { kind: 'exact' } },
+        // the sentiment and the reason have no label: calibration fills them in with a neutral tone and a fixed reason
+        unlabelled: () => ({ sentiment: 'neutral', reason: 'Stand-in reason: calibration labels the category and priority only.' }),
+      },
+      {
+        step: 'fields',
+        comparators: { orderId: { kind: 'text' }, product: { kind: 'text' }, amount: { kind: 'text' }, requestedAction: { kind: 'overlap', threshold: 0.6 } },
+      },
+    ],
   },
   steps: [
     {

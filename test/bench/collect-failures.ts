@@ -19,7 +19,9 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { and, asc, eq, inArray, isNull, like } from 'drizzle-orm';
 import type { ModelCallRequest } from '../../activities/types.js';
 import { readEnv } from '../../config/env.js';
+import { labelledSteps } from '../../core/contract.js';
 import { parseDataset, type Example } from '../../core/eval/dataset.js';
+import { datasetSchemas, stepLabels } from '../../core/eval/labels.js';
 import { createDb, createPool } from '../../db/client.js';
 import { evalRuns, modelAttempts, type ModelAttemptRow } from '../../db/schema.js';
 import { ROOT } from '../../infra/paths.js';
@@ -75,7 +77,7 @@ function committedDatasets(): Map<string, { file: string; examples: Example[] }[
     if (!fs.existsSync(dir)) continue;
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
       const file = path.join(dir, f);
-      const examples = parseDataset(file, fs.readFileSync(file, 'utf8'), { input: p.input, fields: Object.keys(p.evaluation.comparators) });
+      const examples = parseDataset(file, fs.readFileSync(file, 'utf8'), datasetSchemas(p));
       out.set(p.name, [...(out.get(p.name) ?? []), { file: path.relative(ROOT, file), examples }]);
     }
   }
@@ -96,10 +98,10 @@ async function main(): Promise<void> {
 
   // the steps' micro-tasks; single-prompt evaluation baselines are not pipeline steps
   const current = new Map<string, number>();
-  const labelled = new Map<string, { step: string; task: string }>();
+  const labelled = new Map<string, { step: string; task: string }[]>();
   for (const p of SHIPPED_PIPELINES) {
     for (const s of p.steps) current.set(s.task.name, s.task.version);
-    if (p.evaluation) labelled.set(p.name, { step: p.evaluation.step, task: p.steps.find((s) => s.id === p.evaluation!.step)!.task.name });
+    if (p.evaluation) labelled.set(p.name, labelledSteps(p.evaluation).map((l) => ({ step: l.step, task: p.steps.find((s) => s.id === l.step)!.task.name })));
   }
 
   const pg = createPool(databaseUrl);
@@ -150,16 +152,17 @@ async function main(): Promise<void> {
       const evalSource = evalSourceOf(r.workflowId, evals);
 
       let label: RealCase['label'];
-      const step = labelled.get(r.pipeline);
-      if (evalSource && step && step.step === r.step && step.task === r.task) {
+      const step = labelled.get(r.pipeline)?.find((l) => l.step === r.step && l.task === r.task);
+      const evaluation = SHIPPED_PIPELINES.find((p) => p.name === r.pipeline)?.evaluation;
+      if (evalSource && step && evaluation) {
         const started = history.started as { input?: unknown } | undefined;
         for (const d of datasets.get(r.pipeline) ?? []) {
           const ex = d.examples.find((e) => e.id === evalSource.exampleId);
           if (!ex) continue;
           // a label stands for this run only if the example still is the input the run had
-          if (isDeepStrictEqual(ex.input, started?.input)) {
-            label = { pipeline: r.pipeline, step: r.step, dataset: d.file, exampleId: ex.id, heldOut: ex.heldOut, expected: ex.expected };
-          } else labelsStale++;
+          const mine = stepLabels(evaluation, ex.expected).find((l) => l.step === r.step);
+          if (!isDeepStrictEqual(ex.input, started?.input)) labelsStale++;
+          else if (mine) label = { pipeline: r.pipeline, step: r.step, dataset: d.file, exampleId: ex.id, heldOut: ex.heldOut, expected: mine.label };
           break;
         }
       }

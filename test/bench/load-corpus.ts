@@ -117,7 +117,7 @@ function tickets(): { name: string; input: unknown; answer: Answerer }[] {
   return labelled('ticket-triage/eval/tickets.jsonl').map((row) => ({
     name: row.id,
     input: row.input,
-    answer: (step, _task, input, context) => (step === 'classification' ? classification(input) : step === 'fields' ? row.expected : reply(input, context)),
+    answer: (step, _task, input, context) => (step === 'classification' ? classification(input) : step === 'fields' ? row.expected.fields : reply(input, context)),
   }));
 }
 

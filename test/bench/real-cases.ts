@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Pipeline } from '../../core/contract.js';
+import { labelledSteps, type Pipeline } from '../../core/contract.js';
 import { scoreOutput, type FieldScore } from '../../core/eval/compare.js';
 import type { Issue } from '../../core/issues.js';
 import type { FinishReason } from '../../core/lenient-parse.js';
@@ -56,8 +56,8 @@ export const RealCase = z.strictObject({
     occurrences: z.number().int().positive(),
   }),
   /**
-   * The labelled answer, only when the case's step is its pipeline's evaluation step and the
-   * dataset example's input is the one the run had. Scored with that pipeline's comparators.
+   * The labelled answer, only when the case's step is one of its pipeline's labelled steps and the
+   * dataset example's input is the one the run had: that step's label, scored with its comparators.
    */
   label: z
     .strictObject({
@@ -133,8 +133,9 @@ export interface LabelScore {
 export function scoreAgainstLabel(c: RealCase, outcome: 'valid' | 'partial' | 'failed', output: unknown): LabelScore | undefined {
   if (!c.label) return undefined;
   const pipeline: Pipeline = getPipeline(c.label.pipeline);
-  if (!pipeline.evaluation || pipeline.evaluation.step !== c.label.step) throw new Error(`${c.id}: pipeline ${c.label.pipeline} no longer labels step ${c.label.step}`);
-  const scores = scoreOutput(c.label.expected, output, pipeline.evaluation.comparators);
+  const labelled = pipeline.evaluation ? labelledSteps(pipeline.evaluation).find((s) => s.step === c.label!.step) : undefined;
+  if (!labelled) throw new Error(`${c.id}: pipeline ${c.label.pipeline} no longer labels step ${c.label.step}`);
+  const scores = scoreOutput(c.label.expected, output, labelled.comparators);
   const fieldsCorrect = scores.filter((s) => s.pass).length;
   return { correct: outcome === 'valid' && fieldsCorrect === scores.length, fieldsCorrect, fieldsScored: scores.length, scores };
 }

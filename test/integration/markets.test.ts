@@ -82,7 +82,7 @@ describe("tickets in a taxonomy of the team's own", () => {
   it('classifies into its categories only (its names are the guided enum) and says a person must act', async () => {
     h.model.script('classify_ticket', { content: JSON.stringify({ category: 'billing', priority: 'p1', sentiment: 'negative', reason: 'The customer was charged twice for a renewal.' }) });
     h.model.otherwise('classify_ticket_repair', { content: JSON.stringify({ category: 'refund-request' }) });
-    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify(row.expected) });
+    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify(row.expected.fields) });
     h.model.otherwise('draft_reply', { content: JSON.stringify(reply) });
     const { workflowId, result } = await h.run('ticket-triage', { ticket: row.input.ticket, catalog });
     expect(result.output).toMatchObject({
@@ -105,7 +105,7 @@ describe("tickets in a taxonomy of the team's own", () => {
 
   it('flags an amount the model keeps leaving out for a person, and still triages and answers the ticket', async () => {
     h.model.otherwise('classify_ticket', { content: JSON.stringify({ category: 'refund-request', priority: 'p1', sentiment: 'negative', reason: 'The customer was charged twice for a renewal.' }) });
-    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify({ ...row.expected, amount: null }) });
+    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify({ ...row.expected.fields, amount: null }) });
     h.model.otherwise('extract_ticket_fields_repair', { content: JSON.stringify({ amount: null }) });
     h.model.otherwise('draft_reply', { content: JSON.stringify(reply) });
     const { result } = await h.run('ticket-triage', { ticket: row.input.ticket, catalog });
@@ -117,7 +117,7 @@ describe("tickets in a taxonomy of the team's own", () => {
   it('an Indonesian ticket with several rupiah amounts: the catalog pattern finds the order id, the amount keeps its currency', async () => {
     const bahasa = ticketLabels.find((r) => r.id === 'serbamurah-bahasa-refund-several-amounts')!;
     h.model.otherwise('classify_ticket', { content: JSON.stringify({ category: 'billing', priority: 'high', sentiment: 'negative', reason: 'A broken coffee maker arrived and the customer wants a full refund.' }) });
-    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify(bahasa.expected) });
+    h.model.otherwise('extract_ticket_fields', { content: JSON.stringify(bahasa.expected.fields) });
     h.model.otherwise('draft_reply', {
       content: JSON.stringify({ greeting: 'Halo Rina,', body: 'We are sorry the coffee maker arrived broken. Our billing team will look at your refund and you will hear from us within 8 hours.', signOff: reply.signOff }),
     });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { guidedSchemaOf, renderContext, type ContextBlock, type MicroTask, type Pipeline, type Prompt, type StepState } from '../../core/contract.js';
+import { evaluationThrough, guidedSchemaOf, renderContext, type ContextBlock, type MicroTask, type Pipeline, type Prompt, type StepState } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { getAt } from '../../core/json-pointer.js';
 import { subSchemaAt } from '../../core/schema-walk.js';
@@ -213,7 +213,8 @@ describe('pipeline registry', () => {
     // and each pipeline's single-prompt baseline, which evaluation runs on the pool workers
     const baselines = Object.values(pipelines).flatMap((p) => {
       const last = p.steps[p.steps.length - 1]!.id;
-      return [singlePromptTaskName(p.name), ...(p.evaluation && p.evaluation.step !== last ? [singlePromptTaskName(p.name, p.evaluation.step)] : [])];
+      const through = evaluationThrough(p);
+      return [singlePromptTaskName(p.name), ...(through !== undefined && through !== last ? [singlePromptTaskName(p.name, through)] : [])];
     });
     expect(Object.keys(microTasks).sort()).toEqual([...new Set(used.map((t) => t.name)), ...baselines].sort());
     for (const task of used) expect(getMicroTask(task.name)).toBe(task);
