@@ -187,7 +187,7 @@ export function readAmount(text: string, preferred?: string): MoneyAmount {
     // one separator, read as a decimal point and as grouping: the digits after it decide
     const decimals = number.split(/[.,]/).at(-1)!.length;
     const most = Math.max(...(currency !== null ? [currency] : candidates.length > 0 ? candidates : ['USD']).map(minorDigits));
-    if (decimals > most) values = values.filter(Number.isInteger);
+    if (decimals > most) values = [Number(number.replace(/[.,'’]/g, ''))];
   }
   let value = values.length === 1 ? values[0]! : null;
   const scale = [...SCALES.entries()].find(([word]) => new RegExp(`\\d\\s?${escapeRegExp(word)}(?!\\p{L})`, 'iu').test(text));

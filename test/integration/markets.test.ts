@@ -90,6 +90,7 @@ describe("tickets in a taxonomy of the team's own", () => {
       priority: 'p1',
       sentiment: 'negative',
       fields: { amount: '₹1,299', amountCurrency: 'INR' },
+      amounts: [{ text: '₹1,299', currency: 'INR', value: 1299 }],
       needsHuman: { required: true },
     });
     const schema = h.model.requestsFor('classify_ticket')[0]!.response_format!.json_schema!.schema as { properties: { category: { enum: string[] }; priority: { enum: string[] } } };
@@ -123,6 +124,10 @@ describe("tickets in a taxonomy of the team's own", () => {
     });
     const { result } = await h.run('ticket-triage', { ...bahasa.input, catalog: { ...bahasa.input.catalog, orderIdPattern: 'SBM-\\d{7}' } });
     expect(result.output).toMatchObject({ fields: { orderId: 'SBM-4418203', amount: 'Rp874.000', amountCurrency: 'IDR' } });
+    // every amount of the ticket, read without a call: the rupiah writes no decimals, so "899.000" is 899000
+    expect((result.output as { amounts: unknown[] }).amounts).toEqual(
+      ['Rp899.000', 'Rp25.000', 'Rp50.000', 'Rp874.000'].map((text) => ({ text, currency: 'IDR', value: Number(text.slice(2).replace('.', '')) })),
+    );
     const schema = h.model.requestsFor('extract_ticket_fields')[0]!.response_format!.json_schema!.schema as { properties: { orderId: { anyOf: { enum?: string[] }[] }; amount: { anyOf: { enum?: string[] }[] } } };
     expect(JSON.stringify(schema.properties.orderId)).toContain('SBM-4418203');
     // every rupiah amount of the ticket is a candidate, written as the ticket writes it

@@ -77,6 +77,7 @@ describe('an amount as written: its currency and value', () => {
     expect(read('12,500 €')).toEqual(['EUR', 12500]);
     expect(read('$1,250')).toEqual([null, 1250]);
     expect(read('Rp1.500')).toEqual(['IDR', 1500]);
+    expect(read('Rp899.000')).toEqual(['IDR', 899000]);
     // dinars write three decimals: "1,250" is 1.25 or 1250
     expect(read('KWD 1,250')).toEqual(['KWD', null]);
   });
