@@ -85,6 +85,12 @@ export interface StepDefinition<PI> {
    * once per step: an item carries what its input and context need, so they compute nothing per item.
    */
   forEach?: (state: StepState<PI>) => readonly unknown[];
+  /**
+   * For a fan-out step, what its list holds, as the single-prompt baseline is told: default one
+   * entry per part of the input. A fan-out may have no items (then the step makes no call and its
+   * result is an empty list); say when.
+   */
+  itemsNote?: string;
 }
 
 export interface Pipeline<PI = any, PO = any> {

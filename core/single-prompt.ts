@@ -75,7 +75,7 @@ export function singlePromptTask(full: Pipeline, through?: string): MicroTask<un
     prompt: (input) => {
       const context = sharedContext(pipeline, input);
       const steps = pipeline.steps
-        .map((s) => `- "${s.id}": ${s.task.description}${s.forEach ? ' One entry per part of the input, in order.' : ''}\n  shape: ${JSON.stringify(jsonSchemaOf(stepShape(s)))}`)
+        .map((s) => `- "${s.id}": ${s.task.description}${s.forEach ? ` ${s.itemsNote ?? 'One entry per part of the input, in order.'}` : ''}\n  shape: ${JSON.stringify(jsonSchemaOf(stepShape(s)))}`)
         .join('\n');
       return {
         system: `You do this whole job in one answer: ${pipeline.description} Use only what the input says.`,

@@ -5,8 +5,13 @@ import { completeSentences, distinctItems, distinctSentences, groundedNumbers } 
 import type { Issue } from '../../core/issues.js';
 import { contentWords, quote, sharedWords } from '../../core/text.js';
 
+/** the most summaries one combine call may be given; document-summary gives at most SECTION_PARTS */
+export const MAX_SUMMARIES = 40;
+
 export const CombineSummariesInput = z.object({
-  summaries: z.array(z.string().min(1)).min(1).max(40),
+  summaries: z.array(z.string().min(1)).min(1).max(MAX_SUMMARIES),
+  /** what the summaries are of: the document's parts (default), or, for a long document, its sections */
+  of: z.enum(['parts', 'sections']).optional(),
 });
 export type CombineSummariesInput = z.infer<typeof CombineSummariesInput>;
 
@@ -16,9 +21,15 @@ export const CombineSummariesOutput = z.object({
 });
 export type CombineSummariesOutput = z.infer<typeof CombineSummariesOutput>;
 
+/** "part" or "section": what one of the summaries is of, for the prompt and messages */
+function unit(input: CombineSummariesInput): string {
+  return input.of === 'sections' ? 'section' : 'part';
+}
+
 /**
- * A key point must share content words with some part's summary: two words, or one for a point
- * of at most three content words. Stems and five-letter prefixes keep paraphrase from failing it.
+ * A key point must share content words with some part's (or section's) summary: two words, or one
+ * for a point of at most three content words. Stems and five-letter prefixes keep paraphrase from
+ * failing it.
  */
 export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOutput> = (output, { input }) => {
   const sources = input.summaries.map(contentWords);
@@ -28,7 +39,7 @@ export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOut
     const needed = Math.min(words.length <= 3 ? 1 : 2, words.length);
     const best = Math.max(0, ...sources.map((s) => sharedWords(words, s).length));
     if (words.length === 0 || best < needed) {
-      issues.push({ kind: 'grounding', path: `/keyPoints/${i}`, message: `key point ${quote(point)} matches none of the part summaries; state a point the summaries make` });
+      issues.push({ kind: 'grounding', path: `/keyPoints/${i}`, message: `key point ${quote(point)} matches none of the ${unit(input)} summaries; state a point the summaries make` });
     }
   });
   return issues;
@@ -46,16 +57,16 @@ export const combinedResistsInjection: Check<CombineSummariesInput, CombineSumma
 
 export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
   name: 'combine-summaries',
-  version: 3,
+  version: 4,
   formatName: 'combine_summaries',
-  description: 'Combines the summaries of a document\'s parts into one summary with 3-6 key points.',
+  description: 'Combines the summaries of a document\'s parts (of its sections, for a long one) into one summary with 3-6 key points.',
   input: CombineSummariesInput,
   output: CombineSummariesOutput,
   prompt: (input, context) => ({
     system: SYSTEM,
     user: `${renderContext(context)}
 
-Summaries of the parts, in order:
+Summaries of the ${unit(input)}s, in order:
 ${userTextBlock('summaries', input.summaries.map((s, i) => `${i + 1}. ${s}`).join('\n'))}
 
 Write one paragraph summarizing the whole document, and 3-6 key points, each one sentence taken from the summaries above.

@@ -1,20 +1,19 @@
 import { z } from 'zod';
-import { definePipeline, type ContextBlock } from '../../core/contract.js';
+import { definePipeline, type ContextBlock, type StepState } from '../../core/contract.js';
 import { resultOf } from '../shared/state.js';
 import { findInjection } from '../../core/injection.js';
 import { chunkText } from './chunk.js';
-import { CombineSummariesOutput, combineSummaries, type CombineSummariesInput } from './combine-summaries.js';
+import { CombineSummariesOutput, MAX_SUMMARIES, combineSummaries, type CombineSummariesInput } from './combine-summaries.js';
+import { CHUNK_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, PART_SUMMARY_CHARS, SECTION_PARTS, leadSentences, sectionInputs, sectionRanges } from './sections.js';
 import { SummarizeChunkInput, SummarizeChunkOutput, summarizeChunk } from './summarize-chunk.js';
+import { SECTION_SUMMARY_CHARS, SummarizeSectionInput, SummarizeSectionOutput, summarizeSection } from './summarize-section.js';
 
 export { chunkText } from './chunk.js';
-
-export const CHUNK_CHARS = 800;
-/** the longest part summary summarize-chunk may return */
-const SUMMARY_PIECE_CHARS = 400;
+export { CHUNK_CHARS, SECTION_PARTS } from './sections.js';
 
 export const DocumentSummaryInput = z.object({
-  title: z.string().min(1).max(200),
-  text: z.string().min(200).max(60000),
+  title: z.string().min(1).max(MAX_TITLE_CHARS),
+  text: z.string().min(200).max(MAX_TEXT_CHARS),
 });
 export type DocumentSummaryInput = z.infer<typeof DocumentSummaryInput>;
 
@@ -53,10 +52,36 @@ function partOf(item: unknown): SummarizeChunkInput {
   return part.data;
 }
 
+function sectionOf(item: unknown): SummarizeSectionInput {
+  const section = SummarizeSectionInput.safeParse(item);
+  if (!section.success) throw new Error('summarize-section runs once per section: needs the section');
+  return section.data;
+}
+
+const partSummaries = (state: StepState<unknown>): string[] => resultOf(state, 'parts', z.array(SummarizeChunkOutput)).map((p) => p.summary);
+
+/**
+ * Calibration's stand-in for perfect part and section summaries, which it has no model to write:
+ * the document's own sentences. A document without sections stands in as its whole text in pieces a
+ * part summary may hold (where there are no more of them than a combine call takes), else each
+ * part as the lead sentences of its paragraphs; a section as the lead sentences of its parts, as
+ * many as a section summary holds.
+ */
+function standInResults(text: string): Record<string, unknown> {
+  const parts = documentParts(text);
+  const ranges = sectionRanges(parts.length);
+  const pieces = chunkText(text, PART_SUMMARY_CHARS);
+  const whole = ranges.length === 0 && pieces.length <= MAX_SUMMARIES;
+  return {
+    parts: whole ? pieces.map((summary) => ({ summary })) : parts.map((p) => ({ summary: leadSentences(p.text.split(/\n\s*\n/), PART_SUMMARY_CHARS) })),
+    sections: ranges.map((r) => ({ summary: leadSentences(parts.slice(r.start, r.end).map((p) => p.text), SECTION_SUMMARY_CHARS) })),
+  };
+}
+
 export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSummary>({
   name: 'document-summary',
-  version: 2,
-  description: 'Summarizes a long document: each part on its own, then one summary with key points.',
+  version: 3,
+  description: 'Summarizes a long document: each part on its own, the parts of a long one in sections, then one summary with key points.',
   input: DocumentSummaryInput,
   output: DocumentSummaryOutput,
   steps: [
@@ -69,9 +94,23 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
       context: ({ input }, item) => [documentBlock(input, item === undefined ? documentParts(input.text).length : partOf(item).parts)],
     },
     {
+      // a document of more parts than one combine call reads is summarized in sections of
+      // consecutive parts first; one of fewer has no section, and no call here
+      id: 'sections',
+      task: summarizeSection,
+      forEach: (state) => sectionInputs(partSummaries(state)),
+      input: (_, item): SummarizeSectionInput => sectionOf(item),
+      context: ({ input }, item) => [documentBlock(input, item === undefined ? documentParts(input.text).length : sectionOf(item).parts)],
+      itemsNote: `One entry per section of at most ${SECTION_PARTS} consecutive parts, in order; an empty list for a document of at most ${SECTION_PARTS} parts.`,
+    },
+    {
       id: 'combined',
       task: combineSummaries,
-      input: (state): CombineSummariesInput => ({ summaries: resultOf(state, 'parts', z.array(SummarizeChunkOutput)).map((p) => p.summary) }),
+      // the section summaries where the document has sections, else the part summaries
+      input: (state): CombineSummariesInput => {
+        const sections = resultOf(state, 'sections', z.array(SummarizeSectionOutput));
+        return sections.length > 0 ? { summaries: sections.map((s) => s.summary), of: 'sections' } : { summaries: partSummaries(state) };
+      },
       context: ({ input }) => [documentBlock(input, chunkText(input.text, CHUNK_CHARS).length)],
     },
   ],
@@ -82,9 +121,7 @@ export const documentSummary = definePipeline<DocumentSummaryInput, DocumentSumm
       summary: { kind: 'overlap', threshold: 0.4 },
       keyPoints: { kind: 'set', item: { kind: 'overlap', threshold: 0.4 }, pass: 0.5 },
     },
-    // calibration has no model to summarize the parts: the document's own sentences, in pieces a
-    // part summary may hold, stand in for perfect part summaries
-    upstream: (input) => ({ parts: chunkText(input.text, SUMMARY_PIECE_CHARS).map((summary) => ({ summary })) }),
+    upstream: (input) => standInResults(input.text),
   },
   assemble: (state) => {
     const combined = resultOf(state, 'combined', CombineSummariesOutput);

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerProductReview, documentSummaryOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import type { ChatBody } from '../support/scripted-model.js';
+import { answerDocumentSummaryFromPrompts, longDepotReview } from '../support/long-document.js';
+import { chunkText } from '../../pipelines/document-summary/chunk.js';
+import { CHUNK_CHARS, SECTION_PARTS, sectionRanges } from '../../pipelines/document-summary/sections.js';
 
 let h: Harness;
 /** tasks whose model activity throws once after its call was recorded */
@@ -23,6 +26,13 @@ beforeEach(() => {
   crashAfterCall.clear();
   answerProductReview(h.model);
 });
+
+/** How many rows each step has. */
+function callsPerStep(rows: readonly { step: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) out[r.step] = (out[r.step] ?? 0) + 1;
+  return out;
+}
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
@@ -259,7 +269,7 @@ describe('document-summary: chunks summarized in parallel, then combined', () =>
     h.model.otherwise('combine_summaries', { content: JSON.stringify(combined) });
   };
 
-  it('runs one micro-task per chunk and combines their summaries', async () => {
+  it('runs one micro-task per chunk and combines their summaries, with no section call for a short document', async () => {
     answerSummaries();
     const { workflowId, result } = await h.run('document-summary', report);
     expect(result.status).toBe('completed');
@@ -268,6 +278,58 @@ describe('document-summary: chunks summarized in parallel, then combined', () =>
     expect(attempts.filter((a) => a.task === 'summarize-chunk').map((a) => a.itemIndex).sort()).toEqual(parts.map((_, i) => i));
     expect(attempts[attempts.length - 1]!.task).toBe('combine-summaries');
     expect(tasks.every((t) => t.status === 'valid')).toBe(true);
+    // the calls as before sections: one per part, then one combine of the part summaries
+    expect(callsPerStep(attempts)).toEqual({ parts: parts.length, combined: 1 });
+    expect(callsPerStep(tasks)).toEqual({ parts: parts.length, combined: 1 });
+    expect(h.model.requestsFor('summarize_section')).toHaveLength(0);
+    expect(h.model.requestsFor('combine_summaries')[0]!.messages.at(-1)!.content).toContain('Summaries of the parts, in order:');
+    // the sections step ran no item and is done
+    expect(result.progress?.steps.map((s) => [s.id, s.status, s.items, s.done])).toEqual([
+      ['parts', 'valid', parts.length, parts.length],
+      ['sections', 'valid', 0, 0],
+      ['combined', 'valid', 1, 1],
+    ]);
+  });
+
+  it('summarizes a 60,000-character document to its end: parts, sections of consecutive parts, then the sections combined', async () => {
+    const doc = longDepotReview();
+    expect(doc.text.length).toBeGreaterThan(58_000);
+    expect(doc.text.length).toBeLessThanOrEqual(60_000);
+    const partCount = chunkText(doc.text, CHUNK_CHARS).length;
+    const sectionCount = Math.ceil(partCount / SECTION_PARTS);
+    expect(sectionCount).toBeGreaterThan(1);
+    answerDocumentSummaryFromPrompts(h.model);
+
+    const { workflowId, result } = await h.run('document-summary', doc);
+    expect(result.status).toBe('completed');
+    const output = result.output as { summary: string; keyPoints: string[]; parts: string[] };
+    expect(output.parts).toHaveLength(partCount);
+    expect(output.keyPoints.length).toBeGreaterThanOrEqual(3);
+
+    const { attempts, tasks, run } = await h.rows(workflowId);
+    // every call valid at its first attempt on the small pool: one call per part, per section and the final one
+    expect(callsPerStep(attempts)).toEqual({ parts: partCount, sections: sectionCount, combined: 1 });
+    expect(attempts.every((a) => a.kind === 'generate' && a.valid && a.pool === 'small')).toBe(true);
+    expect(callsPerStep(tasks)).toEqual({ parts: partCount, sections: sectionCount, combined: 1 });
+    expect(tasks.every((t) => t.status === 'valid')).toBe(true);
+    expect(tasks.filter((t) => t.step === 'sections').map((t) => [t.task, t.itemIndex]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(
+      Array.from({ length: sectionCount }, (_, i) => ['summarize-section', i]),
+    );
+    expect(run).toMatchObject({ status: 'completed', attempts: partCount + sectionCount + 1 });
+
+    // each section read its own consecutive part summaries; the final combine read the section summaries
+    const sectionPrompts = h.model.requestsFor('summarize_section').map((b) => b.messages.at(-1)!.content);
+    const firstParts = sectionPrompts.map((p) => Number(/Summaries of parts (\d+)-/.exec(p)?.[1])).sort((a, b) => a - b);
+    expect(firstParts).toEqual(sectionRanges(partCount).map((r) => r.start + 1));
+    const finalPrompt = h.model.requestsFor('combine_summaries')[0]!.messages.at(-1)!.content;
+    expect(finalPrompt).toContain('Summaries of the sections, in order:');
+    const sectionSummaries = tasks.filter((t) => t.step === 'sections').sort((a, b) => a.itemIndex - b.itemIndex).map((t) => (t.output as { summary: string }).summary);
+    for (const [i, s] of sectionSummaries.entries()) expect(finalPrompt).toContain(`${i + 1}. ${s}`);
+    expect(result.progress?.steps.map((s) => [s.id, s.status, s.items, s.done])).toEqual([
+      ['parts', 'valid', partCount, partCount],
+      ['sections', 'valid', sectionCount, sectionCount],
+      ['combined', 'valid', 1, 1],
+    ]);
   });
 
   it('lets parallel chunks wait for the calls in flight instead of overspending the cost budget', async () => {
