@@ -39,6 +39,9 @@ export async function recordPrices(db: Db, registry: RegistrySnapshot): Promise<
   }
 }
 
+/** The partitions a task queue is served in unless the server is configured otherwise. */
+const QUEUE_PARTITIONS = 4;
+
 export interface RecordActivityDeps {
   db: Db;
   /** the registry as the orchestration worker read it at start */
@@ -57,17 +60,34 @@ export function createRecordActivities(deps: RecordActivityDeps) {
      * How many workers polled a pool's task queue for calls within the last `withinSeconds`, as the
      * Temporal server saw them. A worker polls whenever one of its slots is free, and every call
      * ends within the pool's timeout, so a busy pool's workers have polled within that; a pool
-     * whose workers are gone has none.
+     * whose workers are gone has none. A queue is served in partitions (4 by default) and a poll
+     * answered on one is seen only there, so each is asked: the root by the queue's name, the
+     * others by their `/_sys/<queue>/<n>` names. The server keeps a poller for 5 minutes.
      */
     async livePollers(r: { taskQueue: string; withinSeconds: number }): Promise<number> {
       const { client } = Context.current();
-      const res = await client.workflowService.describeTaskQueue({
-        namespace: client.options.namespace,
-        taskQueue: { name: r.taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      });
+      const names = [r.taskQueue, ...Array.from({ length: QUEUE_PARTITIONS - 1 }, (_, i) => `/_sys/${r.taskQueue}/${i + 1}`)];
+      const described = await Promise.allSettled(
+        names.map((name) =>
+          client.workflowService.describeTaskQueue({
+            namespace: client.options.namespace,
+            taskQueue: { name, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+          }),
+        ),
+      );
+      const root = described[0]!;
+      if (root.status === 'rejected') throw root.reason;
       const since = Date.now() - r.withinSeconds * 1000;
-      return (res.pollers ?? []).filter((p) => p.lastAccessTime && Number(p.lastAccessTime.seconds ?? 0) * 1000 + (p.lastAccessTime.nanos ?? 0) / 1e6 >= since).length;
+      const live = new Set<string>();
+      for (const d of described) {
+        if (d.status !== 'fulfilled') continue;
+        for (const p of d.value.pollers ?? []) {
+          const at = p.lastAccessTime ? Number(p.lastAccessTime.seconds ?? 0) * 1000 + (p.lastAccessTime.nanos ?? 0) / 1e6 : 0;
+          if (at >= since) live.add(p.identity ?? '');
+        }
+      }
+      return live.size;
     },
 
     async recordRunStarted(r: RunStartRecord): Promise<void> {

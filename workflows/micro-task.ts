@@ -16,6 +16,12 @@ export const records = proxyLocalActivities<RecordActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
+/** Asked only after a call was not picked up: a few tries, then the pool counts as having no worker. */
+const pollers = proxyLocalActivities<RecordActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 const models = proxyActivities<ModelActivities>({ startToCloseTimeout: '5 minutes' });
 
 /**
@@ -126,7 +132,11 @@ async function callWhileBusy(run: MicroTaskRun, call: Call): ReturnType<typeof c
       if (!notPickedUp(err) || !run.patched(BUSY_POOL_PATCH)) throw err;
       const pool = run.registry.pools[call.pool]!;
       if (Date.now() - since >= (run.registry.poolBusyWaitSeconds ?? 1800) * 1000) throw err;
-      const live = await records.livePollers({ taskQueue: pool.taskQueue, withinSeconds: pool.timeoutSeconds + run.registry.poolWaitSeconds });
+      // a server that cannot say leaves the call as not picked up: the pool counts as having no worker
+      const live = await pollers.livePollers({ taskQueue: pool.taskQueue, withinSeconds: pool.timeoutSeconds + run.registry.poolWaitSeconds }).catch((e: unknown) => {
+        if (isCancellation(e)) throw e;
+        return 0;
+      });
       if (live === 0) throw err;
       log.info('pool busy: the call waits again', { task: run.task.name, pool: call.pool, attempt: call.n, waits, livePollers: live });
     }

@@ -17,10 +17,10 @@ import { Spend } from './spend.js';
 import { CostUsdKey, EscalationsKey, OutcomeKey, PipelineKey, RepairCountKey } from './search-attributes.js';
 
 /** Sampled micro-task runs start a shadow run on another pool once the run has settled. */
-const SHADOW_PATCH = 'shadow-sampling';
+export const SHADOW_PATCH = 'shadow-sampling';
 
 /** An input too large for every pool its first steps can go to is refused before any call. */
-const SIZE_PATCH = 'refuse-inputs-too-large';
+export const SIZE_PATCH = 'refuse-inputs-too-large';
 
 /**
  * A fan-out step runs its items on a pool, the next as soon as one ends, and starts none after an
