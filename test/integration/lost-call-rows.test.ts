@@ -19,7 +19,7 @@ import { defineMicroTask } from '../../core/contract.js';
 import { RegistryConfig, snapshotOf } from '../../core/registry.js';
 import { createDb, createPool, type Db } from '../../db/client.js';
 import { modelAttempts, type ModelAttemptRow } from '../../db/schema.js';
-import { freshDatabase } from '../support/database.js';
+import { freshDatabase, rollupsAndRebuild } from '../support/database.js';
 
 const classify = defineMicroTask({
   name: 'classify-ticket',
@@ -119,35 +119,8 @@ async function rowsOf(req: ModelCallRequest): Promise<ModelAttemptRow[]> {
   return db.select().from(modelAttempts).where(eq(modelAttempts.workflowId, req.workflowId)).orderBy(modelAttempts.attemptKey);
 }
 
-/**
- * The rollups as they are and as rebuild_attempt_rollups() makes them from the rows, read in one
- * transaction that is rolled back (the rebuild changes nothing). Costs are compared to 12
- * significant digits: a rebuild adds a day's costs in another order than the triggers did.
- */
-async function rollupsAndRebuild(): Promise<{ kept: unknown[]; rebuilt: unknown[] }> {
-  const client = await pgPool.connect();
-  const read = async () =>
-    (
-      await client.query(
-        `select day::text, pipeline, task, pool, model, kind, calls, failed_calls, prompt_tokens, completion_tokens, estimated_token_calls,
-           cost_usd, reference_cost_usd, latency_hist::text, ttft_hist::text
-         from attempt_rollups order by day, pipeline, task, pool, model, kind`,
-      )
-    ).rows.map((r: Record<string, unknown>) => ({ ...r, cost_usd: Number((r.cost_usd as number).toPrecision(12)), reference_cost_usd: Number((r.reference_cost_usd as number).toPrecision(12)) }));
-  try {
-    await client.query('begin');
-    const kept = await read();
-    await client.query('select rebuild_attempt_rollups()');
-    const rebuilt = await read();
-    return { kept, rebuilt };
-  } finally {
-    await client.query('rollback');
-    client.release();
-  }
-}
-
 async function expectRollupsAsRebuilt(): Promise<void> {
-  const { kept, rebuilt } = await rollupsAndRebuild();
+  const { kept, rebuilt } = await rollupsAndRebuild(pgPool);
   expect(kept).toEqual(rebuilt);
 }
 
@@ -220,10 +193,10 @@ describe('the row of a call whose worker was cut off from Temporal but not from 
 
     // the validation of the row by id, as the orchestration worker records it, changes it and no rollup
     const records = createRecordActivities({ db, registry: () => registry });
-    const before = await rollupsAndRebuild();
+    const before = await rollupsAndRebuild(pgPool);
     await records.recordValidation({ attemptId: late.attemptId, valid: true, issues: [], fixes: [], at: Date.now() });
     expect(await db.query.modelAttempts.findFirst({ where: (t, { eq }) => eq(t.id, placeholder!.id) })).toMatchObject({ valid: true, issues: [], fixes: [], validatedAt: expect.any(Date) });
-    expect(await rollupsAndRebuild()).toEqual(before);
+    expect(await rollupsAndRebuild(pgPool)).toEqual(before);
   });
 
   it('keeps the row of the call when it came first: the recovered row is never written over it', async () => {
