@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import OpenAI from 'openai';
 import type { MicroTask } from '../core/contract.js';
 import { costUsd, estimateTokens } from '../core/cost.js';
@@ -133,6 +134,17 @@ export interface CallHeartbeat {
   };
 }
 
+/**
+ * What a call's own row sets when it replaces a recovered no-result row: every column of the
+ * row proposed for insertion (created_at too: the time the call's row was written), but the id,
+ * which ids handed out before keep, and the attempt key, which is the same.
+ */
+const REPLACEMENT = Object.fromEntries(
+  Object.entries(getTableColumns(modelAttempts))
+    .filter(([key]) => key !== 'id' && key !== 'attemptKey')
+    .map(([key, column]) => [key, sql`excluded.${sql.identifier(column.name)}`]),
+) as Partial<Record<keyof NewModelAttempt, SQL>>;
+
 /** The previous attempt's heartbeat, if it names an earlier attempt of this activity (same key up to the attempt number). */
 function lostCallOf(details: unknown, attemptKey: string): CallHeartbeat | undefined {
   const d = details as Partial<CallHeartbeat> | null | undefined;
@@ -262,10 +274,10 @@ export function createModelActivities(deps: ModelActivityDeps) {
    * the heartbeat details (recordLostCall), so an outage longer than the timeout loses the output
    * but not the row.
    */
-  async function record(row: NewModelAttempt, deadline: number): Promise<number> {
+  async function record(row: NewModelAttempt, deadline: number, recovered = false): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await insertAttempt(row);
+        return await insertAttempt(row, recovered);
       } catch (err) {
         const wait = Math.min(2000, 100 * 2 ** attempt);
         if (Date.now() + wait >= deadline) throw err;
@@ -277,7 +289,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
   /**
    * The row of a call whose worker was lost before it wrote one (killed, out of memory, its host
    * gone): the activity timed out and Temporal handed this attempt the last heartbeat of that one.
-   * Idempotent on the attempt key: a row the lost attempt did write stays as it is.
+   * Idempotent on the attempt key: a row the lost attempt did write stays as it is, and if that
+   * attempt's worker was only cut off from Temporal, the row it writes later replaces this one.
    */
   async function recordLostCall(previous: unknown, base: Omit<NewModelAttempt, 'latencyMs'>, deadline: number, heartbeat: () => void): Promise<void> {
     const beat = lostCallOf(previous, base.attemptKey);
@@ -311,11 +324,24 @@ export function createModelActivities(deps: ModelActivityDeps) {
           }),
     };
     // the previous attempt's details are sent again, so an attempt lost while writing this row leaves them to the next
-    await withHeartbeat(() => record(row, deadline), heartbeat, Context.current().info.heartbeatTimeoutMs);
+    await withHeartbeat(() => record(row, deadline, true), heartbeat, Context.current().info.heartbeatTimeoutMs);
   }
 
-  async function insertAttempt(row: NewModelAttempt): Promise<number> {
-    const inserted = await db.insert(modelAttempts).values(row).onConflictDoNothing({ target: modelAttempts.attemptKey }).returning({ id: modelAttempts.id });
+  /**
+   * Writes a call's row, idempotent on its attempt key. A recovered row (`recovered`, written by
+   * recordLostCall) never changes a row that is there. The call's own row replaces a recovered
+   * no-result row (LOST_CALL_ERROR), as when its worker was cut off from Temporal but not from
+   * Postgres and its retry recovered the call before the call itself ended: in one statement, in
+   * place (the id stays), and only while the row there is such a placeholder. The rollups follow
+   * by the update trigger of migration 0009. A recovered row that knows the call's cost
+   * (LOST_RECORD_ERROR) and a row the call wrote before stay as they are.
+   */
+  async function insertAttempt(row: NewModelAttempt, recovered = false): Promise<number> {
+    const insert = db.insert(modelAttempts).values(row);
+    const inserted = await (recovered
+      ? insert.onConflictDoNothing({ target: modelAttempts.attemptKey })
+      : insert.onConflictDoUpdate({ target: modelAttempts.attemptKey, set: REPLACEMENT, setWhere: sql`starts_with(${sql.identifier('model_attempts')}.${sql.identifier('error')}, ${LOST_CALL_ERROR})` })
+    ).returning({ id: modelAttempts.id });
     if (inserted[0]) return inserted[0].id;
     const existing = await db.query.modelAttempts.findFirst({ where: (t, { eq }) => eq(t.attemptKey, row.attemptKey), columns: { id: true } });
     if (!existing) throw new Error(`attempt row ${row.attemptKey} neither inserted nor found`);

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, like, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LOST_CALL_ERROR, type CallHeartbeat } from '../../activities/model.js';
@@ -33,7 +33,8 @@ import { modelAttempts, pipelineRuns, taskResults } from '../../db/schema.js';
 import type { runPipeline } from '../../workflows/pipeline.js';
 import { productReviewOutputs, sample } from '../support/fixtures.js';
 import { testRegistry } from '../support/harness.js';
-import { PostgresCluster, TemporalServer, waitFor, WorkerProcess } from '../support/processes.js';
+import { rollupsAndRebuild } from '../support/database.js';
+import { PostgresCluster, TcpProxy, TemporalServer, waitFor, WorkerProcess, type WorkerEnv } from '../support/processes.js';
 import { ScriptedModelServer, type ScriptedReply } from '../support/scripted-model.js';
 
 const HEARTBEAT_SECONDS = 5;
@@ -51,6 +52,10 @@ let pgPool: pg.Pool;
 let db: Db;
 let main: WorkerProcess;
 let small: WorkerProcess;
+let workerEnv: WorkerEnv;
+/** a second worker of the small pool, reaching Temporal through `proxy` (one case) */
+let cutOff: WorkerProcess | undefined;
+let proxy: TcpProxy | undefined;
 let failed = false;
 
 /** Answers every product-review format validly, after `delayMs`; `answeredAt` gets the moment each answer is sent. */
@@ -167,14 +172,14 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: temporal.address });
   client = new Client({ connection, namespace: 'default' });
 
-  const env = { registryPath, databaseUrl, temporalAddress: temporal.address };
-  main = new WorkerProcess({ kind: 'main' }, env, dir);
-  small = new WorkerProcess({ kind: 'pool', pool: 'small' }, env, dir);
+  workerEnv = { registryPath, databaseUrl, temporalAddress: temporal.address };
+  main = new WorkerProcess({ kind: 'main' }, workerEnv, dir);
+  small = new WorkerProcess({ kind: 'pool', pool: 'small' }, workerEnv, dir);
   await Promise.all([main.start(), small.start()]);
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.allSettled([main?.kill(), small?.kill()]);
+  await Promise.allSettled([main?.kill(), small?.kill(), cutOff?.kill(), proxy?.cut()]);
   await connection?.close().catch(() => undefined);
   await temporal?.kill('SIGTERM');
   await pgPool?.end().catch(() => undefined);
@@ -253,6 +258,91 @@ describe('durability of pipelines under process faults (real worker processes, T
     expect(started).toHaveLength(1);
     expect(decodeTimeoutType(started[0]!.lastFailure?.timeoutFailureInfo?.timeoutType as never)).toBe('HEARTBEAT');
   }, 180_000);
+
+  it('a pool worker cut off from Temporal but not from Postgres during a slow call: another worker takes the retry, and the late row of the first call replaces the recovered one', async () => {
+    answerAll();
+    const before = await costPerTask('extract-features');
+    // the worker to be cut off reaches Temporal through a proxy of this file's, and Postgres directly; it is the
+    // only worker of the small pool when the run starts, so it takes the first features call
+    proxy = await TcpProxy.start(temporal.address);
+    cutOff = new WorkerProcess({ kind: 'pool', pool: 'small', tag: 'cut-off' }, { ...workerEnv, temporalAddress: proxy.address }, dir);
+    await small.kill('SIGKILL');
+    try {
+      await cutOff.start();
+      let workflowId = '';
+      let placeholder: AttemptRow | undefined;
+      // the first features call ends only once the retry has written its recovered row: the call's own row comes second
+      model.script('extract_features', async (): Promise<ScriptedReply> => {
+        placeholder = await waitFor(
+          async () => (await db.select().from(modelAttempts).where(and(eq(modelAttempts.workflowId, workflowId), like(modelAttempts.error, `${LOST_CALL_ERROR}%`))))[0],
+          'the recovered row of the first features call',
+          90_000,
+          20,
+        );
+        return { content: JSON.stringify(productReviewOutputs.extract_features) };
+      });
+      workflowId = await startRun();
+      await waitFor(() => model.requestsFor('extract_features').length === 1, 'the features call to reach the endpoint');
+      // the worker that takes the retry polls before the other is cut off
+      await small.start();
+      const handle = client.workflow.getHandle(workflowId);
+      const lastBeat = async () => {
+        const pending = (await handle.describe()).raw.pendingActivities?.[0];
+        const t = pending?.lastHeartbeatTime;
+        return pending?.heartbeatDetails?.payloads?.[0]?.data && t ? `${String(t.seconds)}.${t.nanos ?? 0}` : undefined;
+      };
+      const seen = await waitFor(lastBeat, 'the call heartbeat to reach Temporal');
+      // cut right after a heartbeat reached Temporal, so that its answer reached the worker too: Temporal and the
+      // worker's own timer (the heartbeat timeout and 5 s from the last answered heartbeat) count from the same moment
+      await waitFor(async () => (await lastBeat()) !== seen, 'the next heartbeat', 10_000, 20);
+      await proxy.cut();
+      const cutAt = Date.now();
+
+      const [out] = await resultsWhileWorkersRun([workflowId]);
+      expect(out!.status).toBe('completed');
+      expect(model.requestsFor('extract_features')).toHaveLength(2);
+      const recovered = placeholder!;
+      expect(recovered).toMatchObject({ activityAttempt: 1, httpStatus: null, costUsd: 0, error: `${LOST_CALL_ERROR}: no result (heartbeat timeout)` });
+      const late = await waitFor(
+        async () => (await rowsOf([workflowId])).attempts.find((a) => a.attemptKey === recovered.attemptKey && a.error === null),
+        'the row of the first call, from the cut-off worker',
+        30_000,
+      );
+      // the cut-off worker was never stopped: it ended its call and wrote its row while Temporal had given it up
+      expect(cutOff.running).toBe(true);
+
+      const rows = await rowsOf([workflowId]);
+      expectOneRowPerCall(rows.attempts);
+      expectRunsComplete([workflowId], rows);
+      const features = rows.attempts.filter((a) => a.task === 'extract-features');
+      expect(features.map((a) => [a.attemptNo, a.activityAttempt, a.httpStatus, a.valid])).toEqual([
+        [1, 1, 200, null],
+        [1, 2, 200, true],
+      ]);
+      // in the recovered row's place (its id), with what the call returned and cost
+      expect(late).toMatchObject({ id: recovered.id, rawOutput: JSON.stringify(productReviewOutputs.extract_features), finishReason: 'stop', validatedAt: null });
+      expect(late.promptTokens).toBeGreaterThan(0);
+      expect(late.costUsd).toBeGreaterThan(0);
+      expect(late.latencyMs).toBeGreaterThan(recovered.latencyMs);
+      expect(late.createdAt.getTime()).toBeGreaterThanOrEqual(recovered.createdAt.getTime());
+      expect(recovered.createdAt.getTime()).toBeGreaterThan(cutAt);
+      // the analytics count two calls that were answered, none failed, and the rollups are what a rebuild makes of the rows
+      const after = await costPerTask('extract-features');
+      expect({ calls: after.calls - before.calls, failed: after.failed - before.failed }).toEqual({ calls: 2, failed: 0 });
+      const { kept, rebuilt } = await rollupsAndRebuild(pgPool);
+      expect(kept).toEqual(rebuilt);
+
+      // Temporal retried the activity because the heartbeats stopped
+      const history = await handle.fetchHistory();
+      const started = ((history.events ?? []) as HistoryEvent[]).map((e) => e.activityTaskStartedEventAttributes).filter((a) => a && a.attempt === 2);
+      expect(started).toHaveLength(1);
+      expect(decodeTimeoutType(started[0]!.lastFailure?.timeoutFailureInfo?.timeoutType as never)).toBe('HEARTBEAT');
+    } finally {
+      await cutOff.kill('SIGKILL');
+      await proxy.cut();
+      cutOff = proxy = undefined;
+    }
+  }, 240_000);
 
   it('the orchestration worker SIGKILLed mid-pipeline, during a model call and right after a local activity wrote: the run completes, every row once', async () => {
     answerAll();
@@ -347,7 +437,8 @@ describe('durability of pipelines under process faults (real worker processes, T
     expectOneRowPerCall(rows.attempts);
     expectRunsComplete(ids, rows);
     // a call whose activity timed out while the server was away was made again by a later attempt; the row of the first
-    // is an answered call that was never validated (how many there are depends on when the server went away)
+    // is an answered call that was never validated (how many there are depends on when the server went away); where the
+    // retry recovered the first call's row before the call ended, the call's own row has replaced that one
     const superseded = rows.attempts.filter((a) => a.valid === null);
     expect(rows.attempts.length - superseded.length).toBe(12);
     for (const a of superseded) expect(a.activityAttempt === 1 && (a.httpStatus === 200 || a.error !== null)).toBe(true);

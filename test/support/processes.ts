@@ -115,7 +115,8 @@ export interface WorkerEnv {
   temporalAddress: string;
 }
 
-export type WorkerKind = { kind: 'main' } | { kind: 'pool'; pool: string };
+/** `tag` tells apart two workers of one kind (their logs and identities): a second worker of a pool. */
+export type WorkerKind = { kind: 'main'; tag?: string } | { kind: 'pool'; pool: string; tag?: string };
 
 /** A worker process: `tsx workers/main.ts` or `tsx workers/pool.ts <pool>`, started again with `restart()`. */
 export class WorkerProcess {
@@ -129,7 +130,7 @@ export class WorkerProcess {
   ) {}
 
   get name(): string {
-    return this.what.kind === 'main' ? 'orchestration worker' : `pool worker ${this.what.pool}`;
+    return `${this.what.kind === 'main' ? 'orchestration worker' : `pool worker ${this.what.pool}`}${this.what.tag ? ` (${this.what.tag})` : ''}`;
   }
 
   /** Starts the process and waits until it polls its task queue (it prints its line just before). */
@@ -139,7 +140,8 @@ export class WorkerProcess {
     // a start that does not come up is killed, not left polling
     const file = this.what.kind === 'main' ? 'workers/main.ts' : 'workers/pool.ts';
     const args = this.what.kind === 'main' ? [file] : [file, this.what.pool];
-    const logFile = path.join(this.logDir, `${this.what.kind === 'main' ? 'main' : `pool-${this.what.pool}`}.log`);
+    const label = `${this.what.kind === 'main' ? 'main' : this.what.pool}${this.what.tag ? `-${this.what.tag}` : ''}`;
+    const logFile = path.join(this.logDir, `${this.what.kind === 'main' ? label : `pool-${label}`}.log`);
     const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
     // only what the project reads: no POOL_* override or other deployment's variable leaks in from the test's shell
     const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(POOL|TEMPORAL|DATABASE|MODEL|PIPELINES|WORKER|API)_?/.test(k)));
@@ -148,7 +150,7 @@ export class WorkerProcess {
       DATABASE_URL: this.env.databaseUrl,
       TEMPORAL_ADDRESS: this.env.temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
-      WORKER_IDENTITY: `faults-${this.what.kind === 'main' ? 'main' : this.what.pool}-${this.starts}`,
+      WORKER_IDENTITY: `faults-${label}-${this.starts}`,
     });
     this.proc = new Proc(this.name, path.join(ROOT, 'node_modules', '.bin', 'tsx'), args, logFile, env);
     await this.proc.waitForLog(this.what.kind === 'main' ? /orchestration worker on queue/ : /pool worker ".*" on queue/, from, timeoutMs).catch(async (err: unknown) => {
@@ -169,6 +171,61 @@ export class WorkerProcess {
   async restart(): Promise<this> {
     await this.kill();
     return this.start();
+  }
+}
+
+/**
+ * A TCP proxy on loopback in front of one address, for a process to be cut off from a server the
+ * others still reach: `cut()` ends every connection through it and refuses new ones, as a network
+ * partition that the process's side notices does; `mend()` lets connections through again.
+ */
+export class TcpProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  private constructor(readonly target: { host: string; port: number }) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(target: string): Promise<TcpProxy> {
+    const at = target.lastIndexOf(':');
+    const proxy = new TcpProxy({ host: target.slice(0, at), port: Number(target.slice(at + 1)) });
+    await proxy.mend();
+    return proxy;
+  }
+
+  /** Listens (again, on the same port) and forwards each connection to the target. */
+  async mend(): Promise<void> {
+    if (this.server) return;
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.once('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.once('close', () => upstream.destroy());
+      upstream.once('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Ends every connection and refuses new ones (connection refused) until `mend()`. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.resetAndDestroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 

@@ -32,7 +32,8 @@ export interface StreamFault {
   finishReason?: 'stop' | 'length';
 }
 
-export type Responder = ScriptedReply | ((body: ChatBody) => ScriptedReply);
+/** A reply, or a function of the request that gives one (it may wait: the request waits with it). */
+export type Responder = ScriptedReply | ((body: ChatBody) => ScriptedReply | Promise<ScriptedReply>);
 
 /**
  * How a streamed reply arrives, as from a real server under load: the first token after
@@ -139,7 +140,7 @@ export class ScriptedModelServer {
     this.received.push({ format, body });
     const responder = this.next(format);
     if (!responder) return send(500, { error: { message: `no scripted reply for "${format}"` } });
-    const reply = typeof responder === 'function' ? responder(body) : responder;
+    const reply = typeof responder === 'function' ? await responder(body) : responder;
     if ('hangMs' in reply) {
       if (reply.afterHeaders) res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' }).flushHeaders();
       await new Promise((r) => setTimeout(r, reply.hangMs));

@@ -49,8 +49,24 @@ function fakeClient(): { client: ChatClient; sent: Record<string, unknown>[] } {
   return { client: { chat: { completions: { create } } }, sent };
 }
 
+/**
+ * An insert of a model_attempts row as the activity builds it: `onConflictDoNothing` for a
+ * recovered row, `onConflictDoUpdate` (replacing a recovered no-result row) for a call's own;
+ * `returning` gives the id. `conflicts` notes which was used for each row.
+ */
+function fakeInsert(returning: (row: Record<string, unknown>) => Promise<{ id: number }[]>, conflicts: string[] = []) {
+  return {
+    insert: () => ({
+      values: (row: Record<string, unknown>) => ({
+        onConflictDoNothing: () => (conflicts.push('nothing'), { returning: () => returning(row) }),
+        onConflictDoUpdate: () => (conflicts.push('update'), { returning: () => returning(row) }),
+      }),
+    }),
+  } as unknown as Db;
+}
+
 /** Takes the attempt row and gives it an id, as the model_attempts insert does. */
-const fakeDb = { insert: () => ({ values: () => ({ onConflictDoNothing: () => ({ returning: async () => [{ id: 7 }] }) }) }) } as unknown as Db;
+const fakeDb = fakeInsert(async () => [{ id: 7 }]);
 
 const call = (pool: string): ModelCallRequest => ({
   workflowId: 'wf',
@@ -101,7 +117,7 @@ describe('the model call activity', () => {
   it('aborts the call in flight when its run is cancelled, records it, and ends as cancelled', async () => {
     const config = registryFor('openai');
     const rows: Record<string, unknown>[] = [];
-    const db = { insert: () => ({ values: (row: Record<string, unknown>) => (rows.push(row), { onConflictDoNothing: () => ({ returning: async () => [{ id: 8 }] }) }) }) } as unknown as Db;
+    const db = fakeInsert(async (row) => (rows.push(row), [{ id: 8 }]));
     let signal: AbortSignal | undefined;
     // an endpoint that answers only when the request is aborted, as a hung one does
     const create = ((_params: unknown, options: { signal: AbortSignal }) => {
@@ -139,7 +155,8 @@ describe('the model call activity', () => {
   it("records the previous attempt's lost call from its heartbeat before calling again", async () => {
     const config = registryFor('openai');
     const rows: Record<string, unknown>[] = [];
-    const db = { insert: () => ({ values: (row: Record<string, unknown>) => (rows.push(row), { onConflictDoNothing: () => ({ returning: async () => [{ id: rows.length }] }) }) }) } as unknown as Db;
+    const conflicts: string[] = [];
+    const db = fakeInsert(async (row) => (rows.push(row), [{ id: rows.length }]), conflicts);
     const { client, sent } = fakeClient();
     const activities = createModelActivities({ db, poolName: 'small', pool: config.pools.small!, client, registry: snapshotOf(config), getTask: () => classify });
     const lost: CallHeartbeat = { attemptKey: 'wf/run/3/1', activityAttempt: 1, callStartedAt: 1_000, at: 5_500 };
@@ -149,6 +166,8 @@ describe('the model call activity', () => {
       ['wf/run/3/1', 1, null, false, `${LOST_CALL_ERROR}: no result (heartbeat timeout)`, 4_500],
       ['wf/run/3/2', 2, 200, undefined, undefined, expect.any(Number)],
     ]);
+    // the recovered row never changes a row that is there; the call's own row replaces a recovered no-result one
+    expect(conflicts).toEqual(['nothing', 'update']);
 
     // a call that ended but was not recorded keeps what it cost; a heartbeat of another activity is ignored
     rows.length = 0;
@@ -163,18 +182,10 @@ describe('the model call activity', () => {
   it('retries the write of a row while the database is down instead of failing the call', async () => {
     const config = registryFor('openai');
     let failures = 3;
-    const db = {
-      insert: () => ({
-        values: () => ({
-          onConflictDoNothing: () => ({
-            returning: async () => {
-              if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-              return [{ id: 9 }];
-            },
-          }),
-        }),
-      }),
-    } as unknown as Db;
+    const db = fakeInsert(async () => {
+      if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      return [{ id: 9 }];
+    });
     const { client, sent } = fakeClient();
     const activities = createModelActivities({ db, poolName: 'small', pool: config.pools.small!, client, registry: snapshotOf(config), getTask: () => classify });
     const result = await activityEnv({ startToCloseTimeoutMs: 60_000 }).run(activities.callModel, call('small'));
