@@ -85,6 +85,11 @@ export function currencySigns(): CurrencySigns {
 
 let pattern: RegExp | undefined;
 
+const HAN = /\p{Script=Han}/u;
+
+/** Thousands grouped with spaces next to a currency sign: "1 234,56 €", "VND 1 250 000" (a no-break or thin space too). */
+const SPACED_AMOUNT = '\\d{1,3}(?:[ \\u00A0\\u202F\\u2009]\\d{3})+(?:[.,]\\d+)?';
+
 function moneyPattern(): RegExp {
   if (pattern) return pattern;
   const { codes, symbols, names } = currencySigns();
@@ -98,8 +103,12 @@ function moneyPattern(): RegExp {
   // a sign that starts with a letter must not end a longer word: "Rs" in "Users" is none
   const prefix = `(?:(?<!\\p{L})(?:${byLength(codes)}|${byLength(wordSigns)})|(?:${marks}))`;
   const suffix = `(?:(?:${byLength([...codes, ...wordSigns, ...anyCase(names)])})(?!\\p{L})|(?:${marks}))`;
-  const scale = `(?:\\s?(?:${byLength(anyCase([...SCALES.keys()]))})(?!\\p{L}))?`;
-  const amount = `\\d(?:[\\d.,']*\\d)?${scale}`;
+  // a scale word of letters ends at a word's end ("ribu", not "ribuan"); one of Han characters may
+  // be followed by the currency's own ("5万元")
+  const latinScales = [...SCALES.keys()].filter((w) => !HAN.test(w));
+  const hanScales = [...SCALES.keys()].filter((w) => HAN.test(w));
+  const scale = `(?:\\s?(?:(?:${byLength(anyCase(latinScales))})(?!\\p{L})|(?:${byLength(hanScales)})))?`;
+  const amount = `(?:${SPACED_AMOUNT}|\\d(?:[\\d.,']*\\d)?)${scale}`;
   pattern = new RegExp(`${prefix}\\s?${amount}|(?<![\\d.,])${amount}\\s?${suffix}`, 'gu');
   return pattern;
 }
@@ -147,7 +156,9 @@ export function currencyMentions(text: string): CurrencyMention[] {
     if (codes.includes(m[1]!)) out.set(m[1]!, { sign: m[1]!, currencies: [m[1]!] });
   }
   for (const span of moneySpans(text, 60)) {
-    const sign = span.replace(/[\d.,'\s]+/gu, ' ').trim().split(' ').filter((w) => w !== '' && !SCALES.has(w.toLowerCase()));
+    // a Han scale word is written against the sign: "5万元"
+    const bare = [...SCALES.keys()].filter((w) => HAN.test(w)).reduce((t, w) => t.split(w).join(' '), span.replace(/[\d.,'\s]+/gu, ' '));
+    const sign = bare.trim().split(' ').filter((w) => w !== '' && !SCALES.has(w.toLowerCase()));
     for (const w of sign) {
       const key = /^\p{L}/u.test(w) ? w.toLowerCase() : w;
       const cs = currencies.get(key);
@@ -180,7 +191,7 @@ function minorDigits(currency: string): number {
 export function readAmount(text: string, preferred?: string): MoneyAmount {
   const candidates = [...new Set(currencyMentions(text).flatMap((m) => m.currencies))];
   const currency = candidates.length === 1 ? candidates[0]! : preferred !== undefined && candidates.includes(preferred) ? preferred : null;
-  const number = text.match(/\d(?:[\d.,'’]*\d)?/u)?.[0];
+  const number = text.match(new RegExp(`${SPACED_AMOUNT}|\\d(?:[\\d.,'’]*\\d)?`, 'u'))?.[0]?.replace(/[ \u00A0\u202F\u2009]/g, '');
   if (number === undefined) return { text, currency, value: null };
   let values = [...new Set(readings(number))];
   if (values.length > 1) {
@@ -190,7 +201,7 @@ export function readAmount(text: string, preferred?: string): MoneyAmount {
     if (decimals > most) values = [Number(number.replace(/[.,'’]/g, ''))];
   }
   let value = values.length === 1 ? values[0]! : null;
-  const scale = [...SCALES.entries()].find(([word]) => new RegExp(`\\d\\s?${escapeRegExp(word)}(?!\\p{L})`, 'iu').test(text));
+  const scale = [...SCALES.entries()].find(([word]) => new RegExp(`\\d\\s?${escapeRegExp(word)}${HAN.test(word) ? '' : '(?!\\p{L})'}`, 'iu').test(text));
   if (value !== null && scale) value *= scale[1];
   return { text, currency, value };
 }

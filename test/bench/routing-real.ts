@@ -96,9 +96,12 @@ async function main(): Promise<void> {
           [items.map((i) => i.workflowId)],
         );
         let byPool: ConfigRow['byPool'] = Object.fromEntries(q.rows.map((r) => [r.pool, { calls: Number(r.calls), tokens: Number(r.tokens) }]));
+        const present = Number((await db.query<{ n: string }>(`select count(distinct workflow_id) as n from model_attempts where workflow_id = any($1)`, [items.map((i) => i.workflowId)])).rows[0]!.n);
+        if (present > 0 && present < items.length) throw new Error(`only ${present} of the ${items.length} ${set} ${config} runs have rows in this database: their cost would be undercounted`);
         if (q.rows.length === 0 && items.length > 0) {
           const earlier = previous.find((r) => r.set === set && r.config === LABEL[config]);
           if (!earlier) throw new Error(`no model_attempts rows for the ${set} ${config} runs in this database; pass --previous with the output of the run that made them`);
+          if (earlier.examples !== items.length) throw new Error(`${previousFile} has ${earlier.examples} ${set} ${config} examples, this evaluation ${items.length}: not the same runs`);
           console.error(`${set} ${LABEL[config]}: calls and tokens from ${previousFile} (its runs are not in this database)`);
           byPool = earlier.byPool;
         }

@@ -82,3 +82,21 @@ describe('an amount as written: its currency and value', () => {
     expect(read('KWD 1,250')).toEqual(['KWD', null]);
   });
 });
+
+describe('amounts the way the markets group and scale them', () => {
+  it('reads thousands grouped with spaces as one amount, not its last group', () => {
+    expect(moneySpans('total 1 234,56 € due')).toEqual(['1 234,56 €']);
+    expect(readAmount('1 234,56 €')).toMatchObject({ currency: 'EUR', value: 1234.56 });
+    expect(moneySpans('phí VND 1 250 000 nhé')).toEqual(['VND 1 250 000']);
+    expect(readAmount('VND 1 250 000')).toMatchObject({ currency: 'VND', value: 1250000 });
+  });
+  it('reads a Han scale word written against the currency sign', () => {
+    expect(moneySpans('退我5万元')).toEqual(['5万元']);
+    expect(readAmount('5万元', 'CNY')).toMatchObject({ currency: 'CNY', value: 50000 });
+    expect(readAmount('1.2万元', 'CNY')).toMatchObject({ value: 12000 });
+    expect(readAmount('3千円')).toMatchObject({ currency: 'JPY', value: 3000 });
+  });
+  it('keeps a Latin scale word to a whole word', () => {
+    expect(moneySpans('harganya Rp 50 ribuan')).toEqual(['Rp 50']);
+  });
+});
