@@ -3,7 +3,7 @@ import { defineMicroTask, renderContext, userTextBlock, type Check } from '../..
 import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctItems, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { contentWords, quote, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, quote, sharedWords } from '../../core/text.js';
 
 export const CombineSummariesInput = z.object({
   summaries: z.array(z.string().min(1)).min(1).max(40),
@@ -21,10 +21,11 @@ export type CombineSummariesOutput = z.infer<typeof CombineSummariesOutput>;
  * of at most three content words. Stems and five-letter prefixes keep paraphrase from failing it.
  */
 export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOutput> = (output, { input }) => {
-  const sources = input.summaries.map(contentWords);
+  const lang = languageOf(...input.summaries, ...output.keyPoints);
+  const sources = input.summaries.map((s) => contentWords(s, lang));
   const issues: Issue[] = [];
   output.keyPoints.forEach((point, i) => {
-    const words = contentWords(point);
+    const words = contentWords(point, lang);
     const needed = Math.min(words.length <= 3 ? 1 : 2, words.length);
     const best = Math.max(0, ...sources.map((s) => sharedWords(words, s).length));
     if (words.length === 0 || best < needed) {
@@ -46,7 +47,7 @@ export const combinedResistsInjection: Check<CombineSummariesInput, CombineSumma
 
 export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
   name: 'combine-summaries',
-  version: 3,
+  version: 4,
   formatName: 'combine_summaries',
   description: 'Combines the summaries of a document\'s parts into one summary with 3-6 key points.',
   input: CombineSummariesInput,
