@@ -30,7 +30,7 @@ export { resultOf } from './pipelines/shared/state.js';
 
 // check helpers
 export * from './core/checks/index.js';
-export { appearsIn, contentWords, meaningWords, normalizeText, quote, sharedWords, wordsOf } from './core/text.js';
+export { appearsIn, contentWords, languageOf, meaningWords, normalizeText, quote, sharedWords, wordsOf, type Lang } from './core/text.js';
 export { numberAppearsIn, numbersIn, readings } from './core/numbers.js';
 export { currencyMentions, isCurrencyCode, moneySpans, referenceTokens, type CurrencyMention } from './core/money.js';
 export { countriesIn, currencyOf, dateOrderOf, type DateOrder } from './core/locale.js';

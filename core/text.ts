@@ -3,20 +3,27 @@
  * never of words that are not there.
  */
 
-const STOPWORDS = new Set(
-  `a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its
-  itself just may me more most my no not of on or our out over own she should so some such than that the their them then
-  there these they this those through to too under up very was we were what when where which while who whom why will with
-  would you your yours also about after again all any because before being between both during each few further here
-  other same only once until off s t don now per via etc
-  section text document article part describes discusses explains covers outlines notes mentions says
-  yang dan di ke dari untuk dengan ini itu atau pada adalah juga tidak akan sudah bisa saya kami kita anda ada
-  và của là có cho với những các một được không này khi ở thì đã sẽ rất cũng
-  的 了 和 是 在 也 就 都 而 及 与 着 或 一个 没有 我 你 他 她 它 我们 这 那
-  hai hain ka ki ke ko se mein aur bhi nahi`
-    .split(/\s+/)
-    .filter(Boolean),
-);
+import { LANGUAGES, type Lang } from './languages.js';
+import { STEMMERS } from './stemmers.js';
+
+export type { Lang } from './languages.js';
+
+/** Stop words of the languages that share a text (English, Bahasa, Hinglish, Vietnamese, Chinese): dropped from every text. */
+const STOPWORDS = new Set(Object.values(LANGUAGES).flatMap((l) => ('everywhere' in l ? l.stopWords : [])));
+/** Each language's own stop words: a European language's are dropped only from text in it. */
+const STOPWORDS_OF = new Map(Object.entries(LANGUAGES).map(([k, l]) => [k as Lang, new Set(l.stopWords)]));
+/**
+ * For each word that tells a language (a stop word or a marker, of two letters or more), the
+ * languages it tells; a word English has too ("no", "is", "do") tells English only.
+ */
+const EVIDENCE = new Map<string, readonly Lang[]>();
+for (const [lang, l] of Object.entries(LANGUAGES) as [Lang, (typeof LANGUAGES)[Lang]][]) {
+  for (const w of new Set([...l.stopWords, ...('markers' in l ? l.markers : [])])) {
+    if (w.length >= 2 && (lang === 'en' || !LANGUAGES.en.stopWords.includes(w))) EVIDENCE.set(w, [...(EVIDENCE.get(w) ?? []), lang]);
+  }
+}
+
+const isStopWord = (w: string, lang: Lang) => STOPWORDS.has(w) || STOPWORDS_OF.get(lang)!.has(w);
 
 /** Scripts written without spaces between words: their runs are split at Unicode word boundaries. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
@@ -43,25 +50,53 @@ export function appearsIn(value: string, text: string): boolean {
   return ` ${normalizeText(text)} `.includes(` ${v} `);
 }
 
-const SUFFIXES = ['ations', 'ation', 'ments', 'ment', 'ness', 'ings', 'ing', 'ers', 'er', 'ed', 'es', 's', 'ly'];
+const HAN = /\p{Script=Han}/u;
+const THAI = /\p{Script=Thai}/u;
+/** A letter of a script other than Latin */
+const NOT_LATIN = /(?!\p{Script=Latin})\p{L}/u;
+/** Letters only Vietnamese writes (ă đ ơ ư, and the vowels with a tone mark and a hat or horn). */
+const VIETNAMESE = /[ăđơư\u1ea0-\u1ef9]/u;
 
-/** A light stemmer: enough to match "cancelling" with "cancellation" and "batteries" with "battery". */
-export function stem(word: string): string {
-  if (/\d/.test(word) || word.length <= 4) return word;
-  let w = word.endsWith('ies') ? `${word.slice(0, -3)}y` : word;
-  // a stem keeps at least four letters, so "water" stays "water"
-  const suffix = SUFFIXES.find((x) => w.endsWith(x) && w.length - x.length >= 4);
-  if (suffix) w = w.slice(0, -suffix.length);
-  return w.replace(/(.)\1$/, '$1');
+/**
+ * A word's stem by the stemmer of `lang` (core/languages.ts), English by default: "cancelling" and
+ * "cancellation" give "cancel"; in Indonesian "mengirim", "dikirim" and "pengiriman" give "irim".
+ * Numbers, words of scripts other than Latin (Chinese, Thai: no inflection) and Vietnamese syllables
+ * (no inflection either) are left as they are. Both sides of a comparison take the same `lang`.
+ */
+export function stem(word: string, lang: Lang = 'en'): string {
+  if (/\d/.test(word) || NOT_LATIN.test(word) || VIETNAMESE.test(word)) return word;
+  return STEMMERS[LANGUAGES[lang].stemmer](word);
 }
 
-/** Distinct stemmed content words (stopwords dropped; numbers kept). */
-export function contentWords(text: string): string[] {
+/**
+ * The language whose words the texts use most, by stop words and markers, for `contentWords` and
+ * `meaningWords` to stem every side of one comparison alike: pass the input and the output
+ * together. English unless another language has at least two such words and more than English.
+ */
+export function languageOf(...texts: readonly string[]): Lang {
+  const counts = new Map<Lang, number>();
+  const add = (lang: Lang, n: number) => counts.set(lang, (counts.get(lang) ?? 0) + n);
+  for (const text of texts) {
+    for (const w of text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{M}]+/u)) {
+      const langs = EVIDENCE.get(w);
+      if (langs) for (const lang of langs) add(lang, 1);
+      // Chinese and Thai are told by their script: a run of it, unsplit here, counts by its characters
+      else if (HAN.test(w)) add('zh', w.length);
+      else if (THAI.test(w)) add('th', w.length);
+    }
+  }
+  let best: Lang = 'en';
+  for (const [lang, n] of counts) if (n >= 2 && n > (counts.get(best) ?? 0)) best = lang;
+  return best;
+}
+
+/** Distinct stemmed content words (stopwords dropped; numbers kept), stemmed as `lang` stems (see `languageOf`). */
+export function contentWords(text: string, lang: Lang = 'en'): string[] {
   const words = normalizeText(text)
     .split(' ')
     // short Latin words are mostly function words; a word of one or two characters in another script is not ("容量")
-    .filter((w) => w !== '' && !STOPWORDS.has(w) && (w.length >= 3 || /\d/.test(w) || /[^\p{Script=Latin}]/u.test(w)));
-  return [...new Set(words.map(stem))];
+    .filter((w) => w !== '' && !isStopWord(w, lang) && (w.length >= 3 || /\d/.test(w) || /[^\p{Script=Latin}]/u.test(w)));
+  return [...new Set(words.map((w) => stem(w, lang)))];
 }
 
 /** Same stem, or stems that differ only in a short ending past a shared five-letter start ("charg"/"charger"), never compounds ("water"/"waterproof"). */
@@ -100,11 +135,11 @@ export function wordsOf(text: string): string[] {
   return out;
 }
 
-/** The stemmed words of a text that carry meaning, in any script: `wordsOf` less stop words. */
-export function meaningWords(text: string): string[] {
+/** The stemmed words of a text that carry meaning, in any script: `wordsOf` less stop words, stemmed as `lang` stems. */
+export function meaningWords(text: string, lang: Lang = 'en'): string[] {
   return wordsOf(text)
-    .filter((w) => !STOPWORDS.has(w))
-    .map(stem);
+    .filter((w) => !isStopWord(w, lang))
+    .map((w) => stem(w, lang));
 }
 
 /** The lowercase words of a text: letters and digits, numbers without thousands separators, no edge dots. */

@@ -1,6 +1,6 @@
 import { renderContext, type Check, type ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
-import { meaningWords, quote, wordsOf } from '../text.js';
+import { languageOf, meaningWords, quote, wordsOf } from '../text.js';
 import { select, selectStrings, stringLeaves } from './select.js';
 
 export interface DistinctOptions<I> {
@@ -87,10 +87,15 @@ export function distinctItems<I, O>(o: DistinctOptions<I>): Check<I, O> {
     const issues: Issue[] = [];
     for (const list of select(output, o.list)) {
       if (!Array.isArray(list.value)) continue;
-      const items = list.value.map((item, i) => {
+      const texts = list.value.map((item) => {
         const text = o.field ? select(item, o.field)[0]?.value : item;
-        const plain = typeof text === 'string' ? withoutPhrases(text, ignore) : '';
-        return { i, text: typeof text === 'string' ? text : '', words: plain.split(' ').filter(Boolean), meaning: new Set(meaningWords(plain)) };
+        return typeof text === 'string' ? text : '';
+      });
+      // one language for the whole list, so two items in it are stemmed alike
+      const lang = languageOf(...texts);
+      const items = texts.map((text, i) => {
+        const plain = withoutPhrases(text, ignore);
+        return { i, text, words: plain.split(' ').filter(Boolean), meaning: new Set(meaningWords(plain, lang)) };
       });
       const exact: number[] = [];
       for (const b of items) {

@@ -1,6 +1,6 @@
 import type { Check, ContextBlock } from '../contract.js';
 import type { Issue } from '../issues.js';
-import { meaningWords, quote, wordsOf, wordsMatch } from '../text.js';
+import { languageOf, meaningWords, quote, stem, wordsOf, wordsMatch } from '../text.js';
 import { selectStrings } from './select.js';
 
 export type SourceMatch =
@@ -34,19 +34,24 @@ export function fromInput<I, O>(o: FromInputOptions<I>): Check<I, O> {
     const sources = o.sources(input, context);
     const exact = new Set(sources.map((s) => joined(s)));
     const whole = sources.map(joined);
-    const pool = [...new Set(sources.flatMap(meaningWords))];
+    const items = selectStrings(output, o.items);
+    // the items and the sources are stemmed alike: "pengiriman" in an item is "kirim" in its source
+    const lang = languageOf(...sources, ...items.map((x) => x.text));
+    const pool = [...new Set(sources.flatMap((s) => meaningWords(s, lang)))];
     const issues: Issue[] = [];
-    for (const { path, text } of selectStrings(output, o.items)) {
+    for (const { path, text } of items) {
       const w = joined(text);
       let ok: boolean;
       let why = '';
       if (o.match === 'exact') ok = exact.has(w);
       else if (o.match === 'contained') ok = w.trim() !== '' && whole.some((s) => s.includes(w));
       else {
-        const words = [...new Set(meaningWords(text))];
+        const words = [...new Set(meaningWords(text, lang))];
         const missing = words.filter((x) => !pool.some((p) => wordsMatch(x, p)));
         ok = words.length > 0 && missing.length * 2 < words.length;
-        if (missing.length > 0) why = ` (no mention of ${missing.join(', ')})`;
+        // named as the item writes them: a stem ("irim" for "pengiriman") means nothing to the model
+        const named = [...new Set(wordsOf(text).filter((x) => missing.includes(stem(x, lang))))];
+        if (missing.length > 0) why = ` (no mention of ${(named.length > 0 ? named : missing).join(', ')})`;
       }
       if (!ok) {
         const options = o.match === 'exact' && sources.length <= 12 ? `: ${sources.map((s) => quote(s)).join(', ')}` : '';
@@ -75,9 +80,12 @@ export interface InformativeOptions<I> {
  */
 export function informative<I, O>(o: InformativeOptions<I>): Check<I, O> {
   return (output, { input, context }) => {
-    const subject = [...new Set(o.subject(input, context).flatMap(meaningWords))];
-    return selectStrings(output, o.items).flatMap(({ path, text }): Issue[] => {
-      const words = [...new Set(meaningWords(text).filter((w) => !subject.some((s) => wordsMatch(w, s))))];
+    const items = selectStrings(output, o.items);
+    const subjects = o.subject(input, context);
+    const lang = languageOf(...subjects, ...items.map((x) => x.text));
+    const subject = [...new Set(subjects.flatMap((s) => meaningWords(s, lang)))];
+    return items.flatMap(({ path, text }): Issue[] => {
+      const words = [...new Set(meaningWords(text, lang).filter((w) => !subject.some((s) => wordsMatch(w, s))))];
       if (words.length === 0) return [{ kind: 'semantic', check: 'informative', path, message: `${o.noun} ${quote(text)} only repeats the subject; ${o.instead}`, rewrite: o.instead }];
       if (words.length < (o.minWords ?? 1)) return [{ kind: 'semantic', check: 'informative', path, message: `${o.noun} ${quote(text)} is a label, not a description; ${o.instead}`, rewrite: `${o.instead}, in a full phrase` }];
       return [];

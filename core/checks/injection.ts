@@ -105,6 +105,7 @@ export function resistsInjection<I, O>(opts: ResistsInjectionOptions<I>): Check<
     const instructionRuns = new Set<string>();
     for (const t of opts.instructions ? opts.instructions(input, context) : []) for (const r of runsOf(t, PROMPT_RUN)) if (!legitPromptRuns.has(r)) instructionRuns.add(r);
     // the injected text's own words: content words the user's text and the facts do not have, less the vocabulary of instructions
+    // (stemmed as English whatever the language: `isInstructionWord` knows the instruction words as the phrasings spell them)
     const legitWords = new Set(contentWords(legit));
     const novel = new Set((finding?.segments ?? []).flatMap((s) => contentWords(s.text)).filter((w) => !legitWords.has(w) && !/^\d+$/.test(w) && (w.length >= 4 || /[^\p{Script=Latin}]/u.test(w)) && !isInstructionWord(w)));
 

@@ -3,7 +3,7 @@ import { defineMicroTask, renderContext, userTextBlock, type Check } from '../..
 import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctItems, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { contentWords, quote, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, quote, sharedWords } from '../../core/text.js';
 
 /** the most summaries one combine call may be given; document-summary gives at most SECTION_PARTS */
 export const MAX_SUMMARIES = 40;
@@ -32,10 +32,11 @@ function unit(input: CombineSummariesInput): string {
  * failing it.
  */
 export const keyPointsGrounded: Check<CombineSummariesInput, CombineSummariesOutput> = (output, { input }) => {
-  const sources = input.summaries.map(contentWords);
+  const lang = languageOf(...input.summaries, ...output.keyPoints);
+  const sources = input.summaries.map((s) => contentWords(s, lang));
   const issues: Issue[] = [];
   output.keyPoints.forEach((point, i) => {
-    const words = contentWords(point);
+    const words = contentWords(point, lang);
     const needed = Math.min(words.length <= 3 ? 1 : 2, words.length);
     const best = Math.max(0, ...sources.map((s) => sharedWords(words, s).length));
     if (words.length === 0 || best < needed) {

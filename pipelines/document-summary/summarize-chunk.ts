@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineMicroTask, renderContext, userTextBlock, type Check } from '../../core/contract.js';
 import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
-import { contentWords, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, sharedWords } from '../../core/text.js';
 
 export const SummarizeChunkInput = z.object({
   text: z.string().min(1).max(1200),
@@ -18,9 +18,10 @@ export type SummarizeChunkOutput = z.infer<typeof SummarizeChunkOutput>;
 
 /** Tolerant on purpose: a summary paraphrases, but one that shares almost no words with its part was not written from it. */
 export const summaryFromChunk: Check<SummarizeChunkInput, SummarizeChunkOutput> = (output, { input }) => {
-  const words = contentWords(output.summary);
+  const lang = languageOf(input.text, output.summary);
+  const words = contentWords(output.summary, lang);
   if (words.length < 4) return [];
-  const shared = sharedWords(words, contentWords(input.text));
+  const shared = sharedWords(words, contentWords(input.text, lang));
   return shared.length / words.length >= 0.3
     ? []
     : [{ kind: 'grounding', path: '/summary', message: `only ${shared.length} of ${words.length} content words of the summary occur in the text; summarize what this part says` }];
@@ -38,7 +39,7 @@ export const chunkSummaryResistsInjection: Check<SummarizeChunkInput, SummarizeC
 
 export const summarizeChunk = defineMicroTask<SummarizeChunkInput, SummarizeChunkOutput>({
   name: 'summarize-chunk',
-  version: 3,
+  version: 4,
   formatName: 'summarize_chunk',
   description: 'Summarizes one part of a longer document in 2-3 sentences.',
   input: SummarizeChunkInput,

@@ -3,7 +3,7 @@ import { defineMicroTask, groundingText, renderContext, type Check, type Context
 import type { Issue } from '../../core/issues.js';
 import { distinctItems, groundedNumbers } from '../../core/checks/index.js';
 import { repeatIssues } from '../../core/checks/repeats.js';
-import { contentWords, normalizeText, quote, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, normalizeText, quote, sharedWords, stem } from '../../core/text.js';
 import { SPEC_SHEET, blocksTitled } from './product.js';
 
 export const ExtractFeaturesInput = z.object({
@@ -48,16 +48,20 @@ function outputForSpec(input: ExtractFeaturesInput, context: readonly ContextBlo
 
 /** Most of a feature name's words must occur in the spec sheet; a single-word overlap of a two-word name is not enough. */
 export const featureNamesGrounded: Check<ExtractFeaturesInput, ExtractFeaturesOutput> = (output, { context }) => {
-  const specWords = contentWords(groundingText(blocksTitled(context, SPEC_SHEET)));
+  const spec = groundingText(blocksTitled(context, SPEC_SHEET));
+  const lang = languageOf(spec, ...output.features.map((f) => f.name));
+  const specWords = contentWords(spec, lang);
   // a fact's own name is grounded whatever its words: "OS", "Wt.", "容量"
   const factNames = new Set(specFactNames(context).map(normalizeText));
   const issues: Issue[] = [];
   output.features.forEach((f, i) => {
     if (factNames.has(normalizeText(f.name))) return;
-    const words = contentWords(f.name);
+    const words = contentWords(f.name, lang);
     const shared = sharedWords(words, specWords);
     if (words.length === 0 || shared.length * 2 <= words.length) {
-      const missing = words.filter((w) => !shared.includes(w));
+      const unmatched = words.filter((w) => !shared.includes(w));
+      // named as the feature writes them, not by their stems
+      const missing = [...new Set(normalizeText(f.name).split(' ').filter((w) => unmatched.includes(stem(w, lang))))];
       issues.push({
         kind: 'grounding',
         path: `/features/${i}/name`,
@@ -86,7 +90,7 @@ export const featureNamesDistinct: Check<ExtractFeaturesInput, ExtractFeaturesOu
 
 export const extractFeatures = defineMicroTask<ExtractFeaturesInput, ExtractFeaturesOutput>({
   name: 'extract-features',
-  version: 4,
+  version: 5,
   formatName: 'extract_features',
   description: 'Lists the features of a product that its spec sheet states, each with its benefit to the buyer.',
   input: ExtractFeaturesInput,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineMicroTask, renderContext, type Check } from '../../core/contract.js';
 import type { Issue } from '../../core/issues.js';
 import { repeatIssues } from '../../core/checks/repeats.js';
-import { contentWords, quote, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, quote, sharedWords } from '../../core/text.js';
 
 export const GenerateKeywordsInput = z.object({
   productName: z.string().min(1),
@@ -36,9 +36,11 @@ const keyOf = (k: string) => k.trim().toLowerCase().replace(/\s+/g, ' ');
  * dropped (a fix without a model call); otherwise each is sent back to the model.
  */
 export const keywordsRelevant: Check<GenerateKeywordsInput, GenerateKeywordsOutput> = (output, { input, context }) => {
-  const pool = contentWords([input.productName, ...input.features, renderContext(context)].join(' ')).filter((w) => /\p{L}/u.test(w));
+  const about = [input.productName, ...input.features, renderContext(context)].join(' ');
+  const lang = languageOf(about, ...output.keywords);
+  const pool = contentWords(about, lang).filter((w) => /\p{L}/u.test(w));
   const relevant = (k: string) => {
-    const words = contentWords(k).filter((w) => /\p{L}/u.test(w));
+    const words = contentWords(k, lang).filter((w) => /\p{L}/u.test(w));
     return words.length > 0 && sharedWords(words, pool).length > 0;
   };
   const issues = output.keywords.flatMap((k, i): Issue[] =>
@@ -71,7 +73,7 @@ export const keywordsDistinct: Check<GenerateKeywordsInput, GenerateKeywordsOutp
 
 export const generateKeywords = defineMicroTask<GenerateKeywordsInput, GenerateKeywordsOutput>({
   name: 'generate-keywords',
-  version: 9,
+  version: 10,
   formatName: 'generate_keywords',
   description: 'Generates 5-10 distinct lowercase SEO keywords for a product review.',
   input: GenerateKeywordsInput,

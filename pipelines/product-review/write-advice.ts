@@ -66,7 +66,7 @@ export const adviceResistsInjection: Check<WriteAdviceInput, WriteAdviceOutput> 
 
 export const writeAdvice = defineMicroTask<WriteAdviceInput, WriteAdviceOutput>({
   name: 'write-advice',
-  version: 3,
+  version: 4,
   formatName: 'write_advice',
   description: 'Writes buying advice for a product: who should buy it, who should not, and a verdict.',
   input: WriteAdviceInput,

@@ -63,7 +63,7 @@ export const scenariosResistInjection: Check<WriteScenariosInput, WriteScenarios
 
 export const writeScenarios = defineMicroTask<WriteScenariosInput, WriteScenariosOutput>({
   name: 'write-scenarios',
-  version: 4,
+  version: 5,
   formatName: 'write_scenarios',
   description: 'Writes short usage scenarios for a product, each built on one of its extracted features.',
   input: WriteScenariosInput,

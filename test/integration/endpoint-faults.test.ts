@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { modelAttempts } from '../../db/schema.js';
+import { getMicroTask } from '../../pipelines/index.js';
 import { productBlock, specSheetBlock, type ProductReviewInput } from '../../pipelines/product-review/product.js';
 import { productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -144,7 +145,7 @@ describe('a non-streaming endpoint that fails', () => {
     const failure = failureOf(failed!.result);
     expect(failure.type).toBe('MicroTaskFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('micro-task extract-features v4 failed after 2 attempt(s)');
+    expect(failure.message).toContain(`micro-task extract-features v${getMicroTask('extract-features').version} failed after 2 attempt(s)`);
     expect(failure.message).toContain('no larger pool to escalate to');
     const b = await h.rows(failed!.workflowId);
     expect(shape(b.attempts)).toEqual([

@@ -1,6 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getMicroTask } from '../../pipelines/index.js';
 import { answerProductReview, documentSummaryOutputs, productReviewOutputs, sample } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import type { ChatBody } from '../support/scripted-model.js';
@@ -141,7 +142,7 @@ describe('product-review on the real Temporal server and Postgres', () => {
     const failure = await failureOf(h.env.client.workflow.getHandle(workflowId).result());
     expect(failure.type).toBe('MicroTaskFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('pipeline product-review, step advice: micro-task write-advice v3 failed after 4 attempt(s) at /verdict');
+    expect(failure.message).toContain(`pipeline product-review, step advice: micro-task write-advice v${getMicroTask('write-advice').version} failed after 4 attempt(s) at /verdict`);
     const details = failure.details?.[0] as { paths: string[]; attempts: { kind: string; pool: string; rawOutput: string; issues: unknown[] }[] };
     expect(details.paths).toEqual(['/verdict']);
     // a path a repair failed to fix goes up to the larger pool as a targeted repair; answered
