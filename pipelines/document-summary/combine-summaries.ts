@@ -58,7 +58,7 @@ export const combinedResistsInjection: Check<CombineSummariesInput, CombineSumma
 
 export const combineSummaries = defineMicroTask<CombineSummariesInput, CombineSummariesOutput>({
   name: 'combine-summaries',
-  version: 4,
+  version: 5,
   formatName: 'combine_summaries',
   description: 'Combines the summaries of a document\'s parts (of its sections, for a long one) into one summary with 3-6 key points.',
   input: CombineSummariesInput,

@@ -3,7 +3,7 @@ import { defineMicroTask, renderContext, userTextBlock, type Check } from '../..
 import { resistsInjection } from '../../core/checks/injection.js';
 import { completeSentences, distinctSentences, groundedNumbers } from '../../core/checks/index.js';
 import type { Issue } from '../../core/issues.js';
-import { contentWords, sharedWords } from '../../core/text.js';
+import { contentWords, languageOf, sharedWords } from '../../core/text.js';
 
 /** the most summaries one section call may be given; document-summary gives far fewer (SECTION_PARTS) */
 export const MAX_SECTION_SUMMARIES = 40;
@@ -34,9 +34,10 @@ const GROUNDED_SHARE = 0.4;
  * in them (stems and five-letter prefixes keep paraphrase from failing it).
  */
 export const sectionSummaryGrounded: Check<SummarizeSectionInput, SummarizeSectionOutput> = (output, { input }) => {
-  const words = contentWords(output.summary);
+  const lang = languageOf(output.summary, ...input.summaries);
+  const words = contentWords(output.summary, lang);
   if (words.length < 4) return [];
-  const shared = sharedWords(words, input.summaries.flatMap(contentWords));
+  const shared = sharedWords(words, input.summaries.flatMap((s) => contentWords(s, lang)));
   return shared.length / words.length >= GROUNDED_SHARE
     ? []
     : [{ kind: 'grounding', check: 'section-grounded', path: '/summary', message: `only ${shared.length} of ${words.length} content words of the summary occur in the summaries of the parts; summarize what the parts say` }];
@@ -50,13 +51,14 @@ export const sectionSummaryGrounded: Check<SummarizeSectionInput, SummarizeSecti
  * words cannot be told apart and is not held to it.
  */
 export const sectionSummaryCovers: Check<SummarizeSectionInput, SummarizeSectionOutput> = (output, { input }) => {
-  const words = contentWords(output.summary);
+  const lang = languageOf(output.summary, ...input.summaries);
+  const words = contentWords(output.summary, lang);
   const half = Math.ceil(input.summaries.length / 2);
   const halves = [
     { from: 0, to: half },
     { from: half, to: input.summaries.length },
   ];
-  const wordsIn = (from: number, to: number) => [...new Set(input.summaries.slice(from, to).flatMap(contentWords))];
+  const wordsIn = (from: number, to: number) => [...new Set(input.summaries.slice(from, to).flatMap((s) => contentWords(s, lang)))];
   const issues: Issue[] = [];
   for (const [k, { from, to }] of halves.entries()) {
     const other = halves[1 - k]!;
