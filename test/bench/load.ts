@@ -18,8 +18,8 @@
  *   - a fresh database, `microtasks_bench_load`, on the project's Postgres (freshDatabase);
  *   - a registry JSON written here: pools `small` and `large` on the scripted endpoint, `stream:
  *     true`, the `--concurrency` given (a batching server's slots, and each pool worker's
- *     maxConcurrentActivityTaskExecutions), the shipped routes (`write-scenarios`, `write-advice`
- *     on `large`) and `--pool-wait` as poolWaitSeconds (shipped: 60);
+ *     maxConcurrentActivityTaskExecutions), the shipped routes (config/models.json: `write-scenarios`,
+ *     `write-advice` and `classify-ticket` on `large`) and `--pool-wait` as poolWaitSeconds (shipped: 60);
  *   - the shipped workers as child processes, `node --import tsx workers/main.ts` and
  *     `workers/pool.ts small|large` (what `tsx workers/...` runs, without tsx's extra parent
  *     process, so that each worker's PID is its node), configured by the environment alone:
