@@ -2,7 +2,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancel
 import { TimeoutType } from '@temporalio/common';
 import type { ModelActivities } from '../activities/model.js';
 import type { RecordActivities } from '../activities/records.js';
-import type { AttemptOrigin } from '../activities/types.js';
+import type { AttemptOrigin, TaskResultRecord } from '../activities/types.js';
 import { FailureTypes } from '../core/failures.js';
 import { issuePaths, type Issue } from '../core/issues.js';
 import { callEstimate, initialState, readingOf, step, type AttemptDetail, type Call, type LadderEnv, type Outcome, type Step, type Totals } from '../core/ladder/machine.js';
@@ -177,42 +177,40 @@ function callModel(run: MicroTaskRun, call: Call) {
   );
 }
 
-/** Records a micro-task refused before any call and throws its typed failure. */
-async function refuseTooLarge(run: MicroTaskRun, why: string): Promise<never> {
-  const { totals } = initialState();
-  const route = choosePool(run.task, promptChars(run.task, run.input, run.context), run.registry);
-  await records.recordTaskResult({
+/** The task_results row of a micro-task's end: what it settled on, with the run's totals. */
+export function taskResultRecord(
+  run: Pick<MicroTaskRun, 'origin' | 'task'>,
+  totals: Totals,
+  end: Pick<Outcome, 'status' | 'issues' | 'unresolvedPaths' | 'finalPool' | 'reason'> & { value?: unknown },
+  at: number,
+): TaskResultRecord {
+  return {
     ...run.origin,
     ...totals,
     task: run.task.name,
     taskVersion: run.task.version,
-    status: 'failed',
-    output: null,
-    issues: [],
-    unresolvedPaths: [],
-    finalPool: route.pool,
-    reason: why,
-    at: Date.now(),
-  });
+    status: end.status,
+    output: end.value ?? null,
+    issues: end.issues,
+    unresolvedPaths: end.unresolvedPaths,
+    finalPool: end.finalPool,
+    reason: end.reason ?? null,
+    at,
+  };
+}
+
+/** Records a micro-task refused before any call and throws its typed failure. */
+async function refuseTooLarge(run: MicroTaskRun, why: string): Promise<never> {
+  const { totals } = initialState();
+  const finalPool = choosePool(run.task, promptChars(run.task, run.input, run.context), run.registry).pool;
+  await records.recordTaskResult(taskResultRecord(run, totals, { status: 'failed', issues: [], unresolvedPaths: [], finalPool, reason: why }, Date.now()));
   throw failure(run, why, [], [], totals, FailureTypes.inputTooLarge);
 }
 
 /** Records the micro-task's end; a failure is thrown as its typed, non-retryable error. */
 async function finish(run: MicroTaskRun, end: Step & { outcome: Outcome }): Promise<MicroTaskOutcome> {
   const { outcome, state } = end;
-  await records.recordTaskResult({
-    ...run.origin,
-    ...state.totals,
-    task: run.task.name,
-    taskVersion: run.task.version,
-    status: outcome.status,
-    output: outcome.value ?? null,
-    issues: outcome.issues,
-    unresolvedPaths: outcome.unresolvedPaths,
-    finalPool: outcome.finalPool,
-    reason: outcome.reason,
-    at: Date.now(),
-  });
+  await records.recordTaskResult(taskResultRecord(run, state.totals, outcome, Date.now()));
   if (outcome.status === 'failed') throw failure(run, outcome.reason ?? 'failed', outcome.issues, state.details, state.totals, outcome.failureType);
   log.info('micro-task settled', { task: run.task.name, status: outcome.status, attempts: state.totals.attempts, reason: outcome.reason });
   return { ...state.totals, status: outcome.status, value: outcome.value, unresolvedPaths: outcome.unresolvedPaths, finalPool: outcome.finalPool };

@@ -25,6 +25,7 @@ import { callEstimate, initialState, readingOf, step, type Call, type LadderEnv,
 import { CURRENT_RULES } from '../../core/ladder/rules.js';
 import { routedRegistry, sizeProblem } from '../../core/routing.js';
 import type { RegistrySnapshot } from '../../core/registry.js';
+import { taskResultRecord } from '../../workflows/micro-task.js';
 import { Spend } from '../../workflows/spend.js';
 
 export interface InProcessDeps {
@@ -118,6 +119,9 @@ const quiet = new DefaultLogger('ERROR');
 /** `runMicroTask` (workflows/micro-task.ts) with the activities called directly. */
 async function runMicroTaskInProcess(deps: InProcessDeps, counter: { activity: number }, run: InProcessRun) {
   const env: LadderEnv = run;
+  // the same measure of the call against the pools' windows as the workflow's
+  const tooLarge = sizeProblem(run.task, run.input, run.context, run.registry);
+  if (tooLarge !== undefined) throw new Error(`micro-task ${run.task.name}: ${tooLarge}`);
   const reading = readingOf(env);
   let next: Step = step(env, initialState(), { type: 'start', downPools: [...run.downPools] }, reading);
   for (;;) {
@@ -128,19 +132,7 @@ async function runMicroTaskInProcess(deps: InProcessDeps, counter: { activity: n
     }
     if (next.outcome) {
       const { outcome, state } = next;
-      await deps.records.recordTaskResult({
-        ...run.origin,
-        ...state.totals,
-        task: run.task.name,
-        taskVersion: run.task.version,
-        status: outcome.status,
-        output: outcome.value ?? null,
-        issues: outcome.issues,
-        unresolvedPaths: outcome.unresolvedPaths,
-        finalPool: outcome.finalPool,
-        reason: outcome.reason,
-        at: Date.now(),
-      });
+      await deps.records.recordTaskResult(taskResultRecord(run, state.totals, outcome, Date.now()));
       if (outcome.status === 'failed') throw new Error(`micro-task ${run.task.name} failed: ${outcome.reason}`);
       (deps.logger ?? quiet).info('micro-task settled', { task: run.task.name, status: outcome.status, attempts: state.totals.attempts, reason: outcome.reason });
       return { ...state.totals, status: outcome.status, value: outcome.value, unresolvedPaths: outcome.unresolvedPaths, finalPool: outcome.finalPool };
